@@ -1,0 +1,1 @@
+"""Atende: occurrence and protocol management."""

@@ -1,0 +1,3 @@
+from atende.cli import main
+
+main()

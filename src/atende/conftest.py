@@ -1,0 +1,45 @@
+"""Base fixtures of every test: an attendant and a supervisor of operator A, and an
+attendant of operator B — so everything is also tried from the wrong tenant."""
+
+import pytest
+
+from atende.tenancy.models import Role
+from atende.testing.factories import MembershipFactory, OperatorFactory, UnitFactory
+
+
+@pytest.fixture
+def operator_a():
+    return OperatorFactory(name="Operadora A", ans_registration="417505")
+
+
+@pytest.fixture
+def operator_b():
+    return OperatorFactory(name="Operadora B", ans_registration="", cnpj="")
+
+
+@pytest.fixture
+def unit_a(operator_a):
+    return UnitFactory(operator=operator_a, name="Central A")
+
+
+@pytest.fixture
+def attendant_a(operator_a, unit_a):
+    membership = MembershipFactory(
+        operator=operator_a, role=Role.ATTENDANT, user__email="atendente@a.example"
+    )
+    membership.units.add(unit_a)
+    return membership.user
+
+
+@pytest.fixture
+def supervisor_a(operator_a):
+    return MembershipFactory(
+        operator=operator_a, role=Role.SUPERVISOR, user__email="supervisor@a.example"
+    ).user
+
+
+@pytest.fixture
+def attendant_b(operator_b):
+    return MembershipFactory(
+        operator=operator_b, role=Role.ATTENDANT, user__email="atendente@b.example"
+    ).user

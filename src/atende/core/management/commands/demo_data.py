@@ -1,0 +1,117 @@
+"""``atende demo-data``: two demo operators with units and users of every role.
+
+Idempotent: what exists is left as it is. The demo passwords are public (README.md); never
+run this against a production database.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from atende.accounts.models import User
+from atende.accounts.services import user_create
+from atende.tenancy.models import Instance, Membership, Operator, Role, Unit
+from atende.tenancy.services import (
+    application_create,
+    membership_grant,
+    operator_create,
+    unit_create,
+)
+
+DEMO_PASSWORD = "Demo@Atende2026"  # noqa: S105 - public by design, see README
+PLATFORM_ADMIN = ("admin@atende.demo", "Administradora da Plataforma")
+
+OPERATORS = [
+    {
+        "operator": {
+            "name": "Saúde Demo Operadora",
+            "ans_registration": "417505",
+            "cnpj": "11.222.333/0001-81",
+            "state": "SP",
+            "municipality": "São Paulo",
+        },
+        "applications": [
+            ("Saúde Demo — app", "br.com.atende.demo", Instance.PRODUCTION),
+            ("Saúde Demo — app (sandbox)", "br.com.atende.demo", Instance.SANDBOX),
+        ],
+        "units": ["Central de Atendimento", "Reembolso", "Autorizações", "Ouvidoria"],
+        "users": [
+            (
+                "atendente@saude.demo",
+                "Ana Atendente",
+                Role.ATTENDANT,
+                ["Central de Atendimento", "Reembolso"],
+            ),
+            (
+                "supervisor@saude.demo",
+                "Sérgio Supervisor",
+                Role.SUPERVISOR,
+                ["Central de Atendimento", "Reembolso", "Autorizações", "Ouvidoria"],
+            ),
+            ("configurador@saude.demo", "Carla Configuradora", Role.CONFIGURATOR, []),
+        ],
+    },
+    {
+        "operator": {
+            "name": "Águas Demo Saneamento",
+            "cnpj": "45.997.418/0001-53",
+            "state": "MG",
+            "municipality": "Belo Horizonte",
+        },
+        "applications": [("Águas Demo — portal", "br.com.atende.agua", Instance.PRODUCTION)],
+        "units": ["Atendimento", "Manutenção de Redes", "Comercial"],
+        "users": [
+            ("atendente@agua.demo", "Paulo Atendente", Role.ATTENDANT, ["Atendimento"]),
+            (
+                "supervisor@agua.demo",
+                "Marta Supervisora",
+                Role.SUPERVISOR,
+                ["Atendimento", "Manutenção de Redes", "Comercial"],
+            ),
+            ("configurador@agua.demo", "Igor Configurador", Role.CONFIGURATOR, []),
+        ],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Loads the demo operators, units and users (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        created = [self._user(*PLATFORM_ADMIN, is_staff=True)]
+        for spec in OPERATORS:
+            operator = self._operator(spec)
+            units = {unit.name: unit for unit in Unit.objects.for_operator(operator)}
+            for email, name, role, unit_names in spec["users"]:
+                user = self._user(email, name)
+                created.append(user)
+                if not Membership.objects.filter(user=user, operator=operator).exists():
+                    membership_grant(
+                        user=user,
+                        operator=operator,
+                        role=role,
+                        units=[units[unit_name] for unit_name in unit_names],
+                    )
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for user in created:
+            self.stdout.write(f"  {user.email:<28} {user.full_name}")
+
+    def _operator(self, spec: dict) -> Operator:
+        operator = Operator.objects.filter(name=spec["operator"]["name"]).first()
+        if operator is None:
+            operator = operator_create(**spec["operator"])
+        for name, bundle, instance in spec["applications"]:
+            if not operator.applications.filter(bundle=bundle, instance=instance).exists():
+                application_create(operator=operator, name=name, bundle=bundle, instance=instance)
+        for unit_name in spec["units"]:
+            if not operator.units.filter(name=unit_name).exists():
+                unit_create(operator=operator, name=unit_name)
+        return operator
+
+    def _user(self, email: str, full_name: str, *, is_staff: bool = False) -> User:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = user_create(
+                email=email, full_name=full_name, password=DEMO_PASSWORD, is_staff=is_staff
+            )
+        return user

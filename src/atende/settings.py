@@ -1,0 +1,222 @@
+"""Atende's settings: an embedded default for every value, overridable from the environment.
+
+A bare checkout runs on SQLite under ``var/`` with e-mail written to files; production points
+``ATENDE_DATABASE_URL`` at PostgreSQL and ``ATENDE_SMTP_HOST`` at a mail relay. README.md lists
+every variable.
+"""
+
+from pathlib import Path
+
+from django.core.management.utils import get_random_secret_key
+
+from atende.env import (
+    env_bool,
+    env_choice,
+    env_database,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    secret_from_file,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+_CHECKOUT_DIR = PACKAGE_DIR.parent.parent
+_DEFAULT_DATA_DIR = (
+    _CHECKOUT_DIR / "var"
+    if (_CHECKOUT_DIR / "pyproject.toml").exists()
+    else Path.home() / ".local" / "share" / "atende"
+)
+DATA_DIR = env_path("ATENDE_DATA_DIR", _DEFAULT_DATA_DIR)
+
+DEBUG = env_bool("ATENDE_DEBUG", False)
+SECRET_KEY = secret_from_file("ATENDE_SECRET_KEY", DATA_DIR / "secret_key", get_random_secret_key)
+
+SITE_URL = env_str("ATENDE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = env_list("ATENDE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("ATENDE_CSRF_TRUSTED_ORIGINS", [SITE_URL])
+
+INSTALLED_APPS = [
+    "atende.core",
+    "atende.accounts",
+    "atende.tenancy",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks_db",
+    "ninja",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "atende.core.middleware.LanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "atende.urls"
+WSGI_APPLICATION = "atende.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------
+DATABASES = {"default": env_database("ATENDE_DATABASE_URL", DATA_DIR / "atende.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background work -------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# A worker whose heartbeat is older than this is reported as stale by /healthz.
+WORKER_HEARTBEAT_STALE_SECONDS = env_int("ATENDE_WORKER_STALE_SECONDS", 120, minimum=10)
+
+# --- Users and security ----------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Failed logins per e-mail address and per client address before sign-in is refused for
+# the rest of the window.
+LOGIN_FAILURE_LIMIT = env_int("ATENDE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("ATENDE_LOGIN_FAILURE_WINDOW", 900, minimum=60)
+
+HTTPS = env_bool("ATENDE_HTTPS", SITE_URL.startswith("https://"))
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# A working day plus margin; attendants sign in once per shift.
+SESSION_COOKIE_AGE = env_int("ATENDE_SESSION_SECONDS", 10 * 3600, minimum=300)
+SESSION_COOKIE_NAME = "atende_session"
+CSRF_COOKIE_NAME = "atende_csrftoken"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("ATENDE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+if env_bool("ATENDE_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Language and time -----------------------------------------------------------------
+LANGUAGE_CODE = "pt-br"
+# Each language is named in itself, so anyone can find theirs in the switcher.
+LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "America/Sao_Paulo"
+USE_TZ = True
+
+# --- Files -----------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = env_path("ATENDE_MEDIA_ROOT", DATA_DIR / "media")
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env_choice(
+            "ATENDE_STATIC_STORAGE",
+            "whitenoise.storage.CompressedManifestStaticFilesStorage",
+            [
+                "whitenoise.storage.CompressedManifestStaticFilesStorage",
+                "django.contrib.staticfiles.storage.StaticFilesStorage",
+            ],
+        )
+    },
+}
+# Development and tests serve straight from the apps' static folders.
+WHITENOISE_USE_FINDERS = DEBUG or env_bool("ATENDE_STATIC_FROM_APPS", False)
+
+# --- E-mail ----------------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = env_str("ATENDE_EMAIL_FROM", "Atende <nao-responda@atende.local>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+_SMTP_HOST = env_str("ATENDE_SMTP_HOST", "")
+if _SMTP_HOST:
+    _SMTP_PORT = env_int("ATENDE_SMTP_PORT", 587, minimum=1)
+    _MAILER = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _SMTP_HOST,
+            "port": _SMTP_PORT,
+            "username": env_str("ATENDE_SMTP_USER", ""),
+            "password": env_str("ATENDE_SMTP_PASSWORD", ""),
+            "use_tls": env_bool("ATENDE_SMTP_STARTTLS", _SMTP_PORT == 587),
+            "use_ssl": env_bool("ATENDE_SMTP_SSL", _SMTP_PORT == 465),
+            "timeout": env_int("ATENDE_SMTP_TIMEOUT", 30, minimum=1),
+        },
+    }
+else:
+    # No relay configured: every message is written to a file under var/mail/.
+    _MAILER = {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
+    }
+MAILERS = {"default": _MAILER}
+
+# --- Logging ---------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "atende.core.logging.RedactPersonalData"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["personal_data"],
+        },
+    },
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("ATENDE_LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"]),
+    },
+    "loggers": {
+        # Request bodies and SQL parameters carry personal data: never at INFO or above.
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

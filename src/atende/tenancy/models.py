@@ -1,0 +1,222 @@
+"""Tenancy: operators (tenants), their applications and units, and who works for them.
+
+Every record of Atende belongs to exactly one operator. Reads go through
+``TenantQuerySet.for_user``, which is the one place that decides what a user may see.
+"""
+
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from atende.tenancy.validators import (
+    normalize_cnpj,
+    validate_ans_registration,
+    validate_bundle,
+    validate_cnpj,
+    validate_time_zone,
+)
+
+_UF = "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO"
+BRAZILIAN_STATES = [(code, code) for code in _UF.split()]
+
+
+class Role(models.TextChoices):
+    ATTENDANT = "attendant", _("Attendant")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    CONFIGURATOR = "configurator", _("Configurator")
+
+
+class Instance(models.IntegerChoices):
+    SANDBOX = 1, _("Sandbox")
+    PRODUCTION = 2, _("Production")
+
+
+class TenantQuerySet(models.QuerySet):
+    """Scopes rows to the operators a user belongs to (netbox ``RestrictedQuerySet``).
+
+    ``tenant_path`` on the model names the lookup from the row to its operator, so models
+    that reach their operator through another row scope the same way.
+    """
+
+    def for_user(self, user: object, *, roles: set[str] | None = None) -> Self:
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return self.none()
+        memberships = Membership.objects.filter(user=user, is_active=True)
+        if roles is not None:
+            memberships = memberships.filter(role__in=roles)
+        path = self.model.tenant_path
+        return self.filter(**{f"{path}__in": memberships.values("operator_id")})
+
+    def for_operator(self, operator: "Operator | int") -> Self:
+        operator_id = operator if isinstance(operator, int) else operator.pk
+        return self.filter(**{self.model.tenant_path: operator_id})
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    pass
+
+
+class Operator(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    ans_registration = models.CharField(
+        _("ANS registration"),
+        max_length=6,
+        blank=True,
+        validators=[validate_ans_registration],
+        help_text=_("6 digits; only for health-plan operators."),
+    )
+    cnpj = models.CharField(
+        "CNPJ",
+        max_length=18,
+        blank=True,
+        validators=[validate_cnpj],
+        help_text=_("14 digits, punctuation optional."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="America/Sao_Paulo",
+        validators=[validate_time_zone],
+    )
+    state = models.CharField(_("state (UF)"), max_length=2, blank=True, choices=BRAZILIAN_STATES)
+    municipality = models.CharField(_("municipality"), max_length=120, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "pk"  # an operator is its own tenant
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ans_registration"],
+                condition=~models.Q(ans_registration=""),
+                name="tenancy_operator_ans_unique",
+                violation_error_message=_("Another operator already has this ANS registration."),
+            ),
+            models.UniqueConstraint(
+                fields=["cnpj"],
+                condition=~models.Q(cnpj=""),
+                name="tenancy_operator_cnpj_unique",
+                violation_error_message=_("Another operator already has this CNPJ."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.cnpj = normalize_cnpj(self.cnpj)
+
+
+class Application(models.Model):
+    """An operator's app or portal: a bundle in one instance (sandbox or production)."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="applications", verbose_name=_("operator")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    bundle = models.CharField(_("bundle"), max_length=150, validators=[validate_bundle])
+    instance = models.PositiveSmallIntegerField(
+        _("instance"), choices=Instance.choices, default=Instance.PRODUCTION
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["operator__name", "bundle", "instance"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("bundle"),
+                "instance",
+                name="tenancy_application_bundle_instance_unique",
+                violation_error_message=_(
+                    "This bundle already has an application in this instance."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bundle} ({self.get_instance_display()})"
+
+    def clean(self) -> None:
+        self.bundle = (self.bundle or "").strip().lower()
+
+
+class Unit(models.Model):
+    """A department of an operator: occurrences are routed to units and queued by unit."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="units", verbose_name=_("operator")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    code = models.CharField(_("code"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["operator__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "operator",
+                Lower("name"),
+                name="tenancy_unit_name_unique",
+                violation_error_message=_("This operator already has a unit with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role at one operator and the units they work in."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("operator")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    units = models.ManyToManyField(
+        Unit, blank=True, related_name="members", verbose_name=_("units")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "operator"],
+                name="tenancy_membership_unique",
+                violation_error_message=_("This user already has a role at this operator."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.operator} ({self.get_role_display()})"

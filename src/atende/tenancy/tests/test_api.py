@@ -1,0 +1,27 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_me_without_a_session_is_a_json_401_in_portuguese(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json() == {"code": "not_authenticated", "message": "Autenticação necessária."}
+
+
+def test_me_lists_only_the_users_own_operator(client, attendant_a, attendant_b):
+    client.force_login(attendant_a)
+    body = client.get("/api/v1/me").json()
+    assert body["email"] == attendant_a.email
+    assert [m["operator_name"] for m in body["memberships"]] == ["Operadora A"]
+    assert [u["name"] for u in body["memberships"][0]["units"]] == ["Central A"]
+
+
+def test_the_api_docs_are_served_without_any_cdn(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "cdn." not in html
+    assert "/static/ninja/swagger-ui-bundle" in html
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/me" in schema["paths"]

@@ -1,0 +1,49 @@
+import re
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from validate_docbr import CNPJ
+
+_ANS = re.compile(r"\d{6}")
+# Reverse-domain application id as the app stores publish it: br.com.mobilesaude.rannyzyzz
+_BUNDLE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_][a-z0-9_-]*)+", re.IGNORECASE)
+
+
+def validate_ans_registration(value: str) -> None:
+    if not _ANS.fullmatch(value or ""):
+        raise ValidationError(
+            _("The ANS registration has exactly 6 digits (e.g. 417505)."), code="ans"
+        )
+
+
+def normalize_cnpj(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def validate_cnpj(value: str) -> None:
+    digits = normalize_cnpj(value)
+    if len(digits) != 14 or not CNPJ().validate(digits):
+        raise ValidationError(
+            _("Invalid CNPJ: check the 14 digits and the check digits."), code="cnpj"
+        )
+
+
+def validate_bundle(value: str) -> None:
+    if len(value or "") > 150 or not _BUNDLE.fullmatch(value or ""):
+        raise ValidationError(
+            _(
+                "The bundle is the application's identifier in reverse-domain form, "
+                "e.g. br.com.operadora.app (letters, digits, '_' and '-', parts separated by dots)."
+            ),
+            code="bundle",
+        )
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("Unknown time zone %(zone)s; use an IANA name such as America/Sao_Paulo."),
+            params={"zone": value},
+            code="time_zone",
+        )

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from atende.api import api
+from atende.core import views as core_views
+
+urlpatterns = [
+    path("", include("atende.core.urls")),
+    path("conta/", include("atende.accounts.urls")),
+    path("idioma/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+]
