@@ -2,7 +2,6 @@
 ``api`` module; errors are JSON with a stable ``code`` and a Portuguese ``message``."""
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import SessionAuth
@@ -31,8 +30,7 @@ def _error(
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    with translation.override("pt-br"):
-        return _error(request, "not_authenticated", "Autenticação necessária.", 401)
+    return _error(request, "not_authenticated", "Autenticação necessária.", 401)
 
 
 @api.exception_handler(ValidationError)

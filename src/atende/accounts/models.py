@@ -16,7 +16,8 @@ class UserManager(BaseUserManager):
     def create_user(self, email: str, password: str | None = None, **fields: object) -> "User":
         if not email:
             raise ValueError("An e-mail address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        # User.clean() (run by full_clean) is the one place that normalizes the address.
+        user = self.model(email=email, **fields)
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save(using=self._db)

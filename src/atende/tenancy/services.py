@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from atende.tenancy.models import Application, Instance, Membership, Operator, Role, Unit
-from atende.tenancy.validators import normalize_cnpj
 
 
 def operator_create(
@@ -23,7 +22,7 @@ def operator_create(
     operator = Operator(
         name=name.strip(),
         ans_registration=ans_registration.strip(),
-        cnpj=normalize_cnpj(cnpj),
+        cnpj=cnpj,
         time_zone=time_zone,
         state=state,
         municipality=municipality,
