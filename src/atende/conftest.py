@@ -3,8 +3,14 @@ attendant of operator B — so everything is also tried from the wrong tenant.""
 
 import pytest
 
+from atende.catalog.presets import install_health_catalog, install_sanitation_catalog
 from atende.tenancy.models import Role
-from atende.testing.factories import MembershipFactory, OperatorFactory, UnitFactory
+from atende.testing.factories import (
+    ApplicationFactory,
+    MembershipFactory,
+    OperatorFactory,
+    UnitFactory,
+)
 
 
 @pytest.fixture
@@ -43,3 +49,24 @@ def attendant_b(operator_b):
     return MembershipFactory(
         operator=operator_b, role=Role.ATTENDANT, user__email="atendente@b.example"
     ).user
+
+
+@pytest.fixture
+def app_a(operator_a):
+    return ApplicationFactory(operator=operator_a, bundle="br.com.operadora.a")
+
+
+@pytest.fixture
+def app_b(operator_b):
+    return ApplicationFactory(operator=operator_b, bundle="br.com.operadora.b")
+
+
+@pytest.fixture
+def catalog_a(operator_a):
+    """The seed's health catalog for operator A (Reembolso, Autorização, …)."""
+    return install_health_catalog(operator_a)
+
+
+@pytest.fixture
+def catalog_b(operator_b):
+    return install_sanitation_catalog(operator_b)

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "atende.core",
     "atende.accounts",
     "atende.tenancy",
+    "atende.catalog",
+    "atende.occurrences",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -166,6 +168,23 @@ STORAGES = {
             ],
         )
     },
+}
+# Attachments: what an occurrence accepts (files stay in the default storage, never in the
+# static or public paths; they are served only through a view that checks the tenant).
+ATTACHMENT_MAX_BYTES = env_int("ATENDE_ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024
+ATTACHMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
 # Development and tests serve straight from the apps' static folders.
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("ATENDE_STATIC_FROM_APPS", False)

@@ -1,0 +1,299 @@
+"""Writes of the catalog. A type's statuses are checked as a whole after every change, in
+the same transaction, so a broken workflow is never stored."""
+
+from collections.abc import Iterable
+from datetime import date, time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from atende.catalog.formdefs import fields_clean
+from atende.catalog.models import (
+    SLA_PRESETS,
+    AttendanceTab,
+    BusinessCalendar,
+    CalendarDayOff,
+    Form,
+    FormVersion,
+    OccurrenceType,
+    OutcomeReason,
+    ProtocolScheme,
+    ProtocolType,
+    SlaPolicy,
+    Status,
+    Subject,
+)
+from atende.tenancy.models import Operator
+
+STATUS_FIELDS = {
+    "internal_description",
+    "external_description",
+    "color",
+    "is_default",
+    "starts_attendance",
+    "visible_in_history",
+    "closing",
+    "order",
+    "is_active",
+}
+
+
+def _save(obj: object) -> object:
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def _same_operator(operator: Operator, *objects: object, field: str) -> None:
+    for obj in objects:
+        if obj is not None and obj.operator_id != operator.pk:
+            raise ValidationError({field: _("Choose one of this operator's own records.")})
+
+
+def protocol_type_create(
+    *, operator: Operator, name: str, scheme: str, prefix: str = "", origin_digit: int = 1
+) -> ProtocolType:
+    if scheme == ProtocolScheme.ANS and not operator.ans_registration:
+        raise ValidationError(
+            {"scheme": _("The ANS standard needs the operator's ANS registration.")}
+        )
+    if scheme == ProtocolScheme.PREFIX_YEARLY and not (prefix.isalnum() and prefix.isascii()):
+        raise ValidationError({"prefix": _("Give a prefix of letters and digits.")})
+    if not 0 <= origin_digit <= 9:
+        raise ValidationError({"origin_digit": _("The origin digit goes from 0 to 9.")})
+    return _save(
+        ProtocolType(
+            operator=operator,
+            name=name.strip(),
+            scheme=scheme,
+            prefix=prefix.strip().upper(),
+            origin_digit=origin_digit,
+        )
+    )
+
+
+def calendar_create(
+    *,
+    operator: Operator,
+    name: str,
+    state: str = "",
+    municipality: str = "",
+    workdays: Iterable[int] = (0, 1, 2, 3, 4),
+    opens_at: time = time(8),
+    closes_at: time = time(18),
+    days_off: Iterable[tuple[date, str, bool]] = (),
+) -> BusinessCalendar:
+    workdays = sorted(set(workdays))
+    if not workdays or any(d not in range(7) for d in workdays):
+        raise ValidationError({"workdays": _("Choose at least one weekday worked.")})
+    if opens_at >= closes_at:
+        raise ValidationError({"closes_at": _("Closing time must be after opening time.")})
+    with transaction.atomic():
+        calendar = _save(
+            BusinessCalendar(
+                operator=operator,
+                name=name.strip(),
+                state=state or operator.state,
+                municipality=municipality or operator.municipality,
+                workdays=workdays,
+                opens_at=opens_at,
+                closes_at=closes_at,
+            )
+        )
+        for day, description, every_year in days_off:
+            _save(
+                CalendarDayOff(
+                    calendar=calendar, date=day, description=description, every_year=every_year
+                )
+            )
+    return calendar
+
+
+def sla_policy_create(
+    *,
+    operator: Operator,
+    name: str,
+    preset: str = "",
+    unit: str = "",
+    amount: int | None = None,
+    calendar: BusinessCalendar | None = None,
+) -> SlaPolicy:
+    if preset:
+        if preset not in SLA_PRESETS:
+            raise ValidationError({"preset": _("Unknown regulatory preset.")})
+        unit, amount = SLA_PRESETS[preset]
+    if amount is None:
+        raise ValidationError({"amount": _("Give the deadline amount.")})
+    _same_operator(operator, calendar, field="calendar")
+    return _save(
+        SlaPolicy(
+            operator=operator,
+            name=name.strip(),
+            preset=preset,
+            unit=unit,
+            amount=amount,
+            calendar=calendar,
+        )
+    )
+
+
+@transaction.atomic
+def occurrence_type_create(
+    *,
+    operator: Operator,
+    name: str,
+    protocol_type: ProtocolType,
+    statuses: list[dict],
+    subjects: Iterable[str] = (),
+    sla_policy: SlaPolicy | None = None,
+    **options: object,
+) -> OccurrenceType:
+    """A type with its whole workflow: statuses are checked together before anything stays."""
+    _same_operator(operator, protocol_type, field="protocol_type")
+    _same_operator(operator, sla_policy, field="sla_policy")
+    occurrence_type = _save(
+        OccurrenceType(
+            operator=operator,
+            name=name.strip(),
+            protocol_type=protocol_type,
+            sla_policy=sla_policy,
+            **options,
+        )
+    )
+    for order, values in enumerate(statuses):
+        _status_build(occurrence_type, {"order": order, **values}).save()
+    for subject in subjects:
+        subject_create(occurrence_type=occurrence_type, name=subject)
+    occurrence_type_check(occurrence_type)
+    return occurrence_type
+
+
+def occurrence_type_update(*, occurrence_type: OccurrenceType, **changes: object) -> OccurrenceType:
+    for field, value in changes.items():
+        setattr(occurrence_type, field, value)
+    if occurrence_type.sla_policy is not None:
+        _same_operator(occurrence_type.operator, occurrence_type.sla_policy, field="sla_policy")
+    _same_operator(occurrence_type.operator, occurrence_type.protocol_type, field="protocol_type")
+    return _save(occurrence_type)
+
+
+def occurrence_type_check(occurrence_type: OccurrenceType) -> None:
+    """Refuse a workflow that cannot run, saying what to fix."""
+    statuses = list(occurrence_type.statuses.all())
+    defaults = [s for s in statuses if s.is_default]
+    if not defaults:
+        raise ValidationError(
+            _("Mark one status as default: it is the first status of every new occurrence."),
+            code="no_default",
+        )
+    if len(defaults) > 1:
+        raise ValidationError(
+            _("Only one status can be the default; now %(names)s are.")
+            % {"names": ", ".join(s.internal_description for s in defaults)},
+            code="two_defaults",
+        )
+    if not defaults[0].is_active:
+        raise ValidationError(
+            _("The default status %(name)s must be active.")
+            % {"name": defaults[0].internal_description},
+            code="inactive_default",
+        )
+    if defaults[0].is_closing:
+        raise ValidationError(
+            _("The default status cannot close the occurrence."), code="closing_default"
+        )
+    if not any(s.is_closing and s.is_active for s in statuses):
+        raise ValidationError(
+            _("Add an active closing status (resolved or closed) so occurrences can end."),
+            code="no_closing",
+        )
+
+
+def _status_build(occurrence_type: OccurrenceType, values: dict) -> Status:
+    unknown = set(values) - STATUS_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown status fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    status = Status(occurrence_type=occurrence_type, **values)
+    if not status.external_description:
+        status.external_description = status.internal_description
+    status.full_clean()
+    return status
+
+
+@transaction.atomic
+def status_create(*, occurrence_type: OccurrenceType, **values: object) -> Status:
+    if "order" not in values:
+        last = occurrence_type.statuses.aggregate(m=Max("order"))["m"]
+        values["order"] = 0 if last is None else last + 1
+    status = _status_build(occurrence_type, values)
+    status.save()
+    occurrence_type_check(occurrence_type)
+    return status
+
+
+@transaction.atomic
+def status_update(*, status: Status, **changes: object) -> Status:
+    unknown = set(changes) - STATUS_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown status fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    status = Status.objects.select_for_update().get(pk=status.pk)
+    for field, value in changes.items():
+        setattr(status, field, value)
+    _save(status)
+    occurrence_type_check(status.occurrence_type)
+    return status
+
+
+def subject_create(*, occurrence_type: OccurrenceType, name: str) -> Subject:
+    return _save(Subject(occurrence_type=occurrence_type, name=name.strip()))
+
+
+def form_create(*, operator: Operator, name: str, fields: list[dict], user: object = None) -> Form:
+    with transaction.atomic():
+        form = _save(Form(operator=operator, name=name.strip()))
+        form_version_publish(form=form, fields=fields, user=user)
+    return form
+
+
+@transaction.atomic
+def form_version_publish(*, form: Form, fields: list[dict], user: object = None) -> FormVersion:
+    """Saving a form makes a new version; entries keep the version they were made with."""
+    form = Form.objects.select_for_update().get(pk=form.pk)
+    last = form.versions.aggregate(m=Max("number"))["m"] or 0
+    return FormVersion.objects.create(
+        form=form, number=last + 1, fields=fields_clean(fields), created_by=user
+    )
+
+
+def form_current_version(form: Form) -> FormVersion:
+    return form.versions.order_by("-number").first()
+
+
+def tab_create(
+    *,
+    occurrence_type: OccurrenceType,
+    name: str,
+    form: Form,
+    multiple_entries: bool = False,
+    display: str = "list",
+    required: bool = False,
+    order: int = 0,
+) -> AttendanceTab:
+    _same_operator(occurrence_type.operator, form, field="form")
+    return _save(
+        AttendanceTab(
+            occurrence_type=occurrence_type,
+            name=name.strip(),
+            form=form,
+            multiple_entries=multiple_entries,
+            display=display,
+            required=required,
+            order=order,
+        )
+    )
+
+
+def outcome_reason_create(*, operator: Operator, description: str) -> OutcomeReason:
+    return _save(OutcomeReason(operator=operator, description=description.strip()))

@@ -1,0 +1,269 @@
+"""Occurrences and their append-only event log.
+
+The occurrence row is a cache of its events (hc ``Check`` and its flips): every service in
+``services.py`` appends one event and updates the row in the same transaction. The report
+and the SLA figures read the events; the panel reads the row.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from atende.catalog.models import (
+    AttendanceTab,
+    FormVersion,
+    OccurrenceType,
+    OutcomeReason,
+    ProtocolType,
+    Status,
+    Subject,
+)
+from atende.tenancy.models import Application, Operator, TenantManager, Unit
+
+
+class State(models.IntegerChoices):
+    NEW = 1, _("New")
+    OPEN = 2, _("Open")
+    IN_ATTENDANCE = 3, _("In attendance")
+    CLOSED = 4, _("Closed")
+
+
+class Mode(models.IntegerChoices):
+    DRAFT = 1, _("Draft")
+    ACTIVE = 2, _("Active")
+
+
+class Nature(models.IntegerChoices):
+    ATTENDANCE = 1, _("Attendance")
+    SELF_SERVICE = 2, _("Self-service")
+
+
+class Channel(models.TextChoices):
+    APP = "appMobile", _("Mobile app")
+    WEB = "web", _("Web portal")
+    PUBLIC_API = "apiPublica", _("Public API")
+    PHONE = "telefone", _("Phone")
+    WHATSAPP = "whatsapp", "WhatsApp"
+    CHAT = "chat", _("Chat")
+    EMAIL = "email", _("E-mail")
+    IN_PERSON = "presencial", _("In person")
+    SMS = "sms", "SMS"
+
+
+class Occurrence(models.Model):
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="+")
+    protocol = models.CharField(_("protocol"), max_length=30)
+    protocol_type = models.ForeignKey(ProtocolType, on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    occurrence_type = models.ForeignKey(OccurrenceType, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(
+        Subject, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="+")
+    state = models.PositiveSmallIntegerField(choices=State.choices)
+    mode = models.PositiveSmallIntegerField(choices=Mode.choices, default=Mode.ACTIVE)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    nature = models.PositiveSmallIntegerField(choices=Nature.choices, default=Nature.ATTENDANCE)
+    requester_identifier = models.CharField(max_length=20, blank=True)
+    requester_name = models.CharField(max_length=200, blank=True)
+    beneficiary_identifier = models.CharField(max_length=20, blank=True, db_index=True)
+    beneficiary_name = models.CharField(max_length=200, blank=True)
+    contract_number = models.CharField(max_length=30, blank=True)
+    description = models.TextField(blank=True)
+    # Snapshots of the type's links at creation, so later edits do not rewrite history.
+    functionality_id = models.CharField(max_length=30, blank=True)
+    functionality_description = models.CharField(max_length=200, blank=True)
+    request_template_id = models.CharField(max_length=30, blank=True)
+    request_template_description = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    attendant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, related_name="+")
+    attended = models.BooleanField(default=False)
+    registered_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    sla_due_at = models.DateTimeField(null=True)
+    sla_breached_at = models.DateTimeField(null=True)
+    closed_at = models.DateTimeField(null=True)
+    outcome_text = models.TextField(blank=True)
+    outcome_attachment_url = models.URLField(max_length=500, blank=True)
+    outcome_reason = models.ForeignKey(
+        OutcomeReason, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    resolved = models.BooleanField(null=True)
+    # Incremented by every change made by someone; a change made from a stale read of the
+    # occurrence is refused. ``last_seq`` numbers its events (the system's too).
+    version = models.PositiveIntegerField(default=1)
+    last_seq = models.PositiveIntegerField(default=1)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("occurrence")
+        verbose_name_plural = _("occurrences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator", "protocol"], name="occurrences_protocol_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["operator", "unit", "state", "id"], name="occ_queue"),
+            models.Index(fields=["operator", "state", "id"], name="occ_state"),
+            models.Index(fields=["operator", "attendant", "state", "id"], name="occ_attendant"),
+            models.Index(fields=["operator", "registered_at"], name="occ_registered"),
+            models.Index(
+                fields=["sla_due_at"],
+                name="occ_sla_open",
+                condition=models.Q(sla_breached_at__isnull=True, closed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.protocol
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == State.CLOSED
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    ATTENDANCE_STARTED = "attendance_started", _("Attendance started")
+    ASSIGNED = "assigned", _("Assigned")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    RELEASED = "released", _("Released to the queue")
+    ROUTED = "routed", _("Routed")
+    NOTE = "note", _("Note")
+    ATTACHMENT = "attachment", _("Attachment")
+    TAB_ENTRY = "tab_entry", _("Tab filled")
+    CHILD_CREATED = "child_created", _("Child occurrence created")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
+
+
+class ReportCode(models.TextChoices):
+    """The event code of the occurrence report; internal events have none."""
+
+    NONE = "", _("Internal")
+    CREATED = "01", _("Created")
+    CHANGED = "02", _("State or status change")
+    CLOSED = "03", _("Closing")
+
+
+class Event(models.Model):
+    """One change of an occurrence. Never updated or deleted (PostgreSQL refuses it)."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    report_code = models.CharField(max_length=2, choices=ReportCode.choices, blank=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=200, blank=True)
+    actor_application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    status_before = models.ForeignKey(Status, on_delete=models.PROTECT, null=True, related_name="+")
+    status_before_description = models.CharField(max_length=120, blank=True)
+    status_after = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="+")
+    status_after_description = models.CharField(max_length=120)
+    state_before = models.PositiveSmallIntegerField(choices=State.choices, null=True)
+    state_after = models.PositiveSmallIntegerField(choices=State.choices)
+    attendant_before = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    attendant_after = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    unit_before = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, related_name="+")
+    unit_after = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, related_name="+")
+    shows_occurrence = models.BooleanField(default=True)
+    visible_in_history = models.BooleanField(default=True)
+    outcome_text = models.TextField(blank=True)
+    outcome_attachment_url = models.URLField(max_length=500, blank=True)
+    outcome_reason = models.ForeignKey(
+        OutcomeReason, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    outcome_reason_description = models.CharField(max_length=200, blank=True)
+    resolved = models.BooleanField(null=True)
+    # What an internal event carries: a note's text, an attachment's or entry's id, a child.
+    payload = models.JSONField(default=dict, blank=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["occurrence_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["occurrence", "seq"], name="occurrences_event_seq"),
+        ]
+        indexes = [
+            models.Index(fields=["operator", "at"], name="event_operator_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurrence_id}#{self.seq} {self.kind}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"attachments/{instance.operator_id}/{instance.occurrence_id}/{instance.token}"
+
+
+class Attachment(models.Model):
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.PROTECT, related_name="attachments")
+    token = models.CharField(max_length=32, unique=True)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TabEntry(models.Model):
+    """An entry of an attendance tab, stored with the form version it was validated against.
+    Entries are never edited: filling a single-entry tab again supersedes the last one."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.PROTECT, related_name="tab_entries")
+    tab = models.ForeignKey(AttendanceTab, on_delete=models.PROTECT, related_name="+")
+    form_version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="+")
+    data = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["tab_id", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.tab_id} v{self.form_version_id}"

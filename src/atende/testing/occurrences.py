@@ -1,0 +1,21 @@
+"""Helpers for tests that need occurrences: made through the real services."""
+
+from atende.catalog.models import OccurrenceType, Status
+from atende.occurrences.models import Channel, Occurrence
+from atende.occurrences.services import Actor, actor_for_user, occurrence_create
+from atende.tenancy.models import Application
+
+
+def status_named(occurrence_type: OccurrenceType, name: str) -> Status:
+    return occurrence_type.statuses.get(internal_description=name)
+
+
+def new_occurrence(
+    *, user: object, application: Application, occurrence_type: OccurrenceType, **fields: object
+) -> Occurrence:
+    actor: Actor = actor_for_user(user=user, operator=application.operator_id)
+    fields.setdefault("channel", Channel.PHONE)
+    fields.setdefault("subject", occurrence_type.subjects.first())
+    return occurrence_create(
+        actor=actor, application=application, occurrence_type=occurrence_type, **fields
+    )
