@@ -1,11 +1,18 @@
 """The public API, versioned under /api/v1/. Each app contributes a router from its
 ``api`` module; errors are JSON with a stable ``code`` and a Portuguese ``message``."""
 
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as ModelValidationError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import SessionAuth
 
+from atende.catalog.api import router as catalog_router
+from atende.catalog.protocols import ProtocolExhausted
+from atende.occurrences.api import router as occurrences_router
+from atende.occurrences.services import Conflict
 from atende.tenancy.api import router as tenancy_router
 
 api = NinjaAPI(
@@ -20,6 +27,8 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/", tenancy_router)
+api.add_router("/", catalog_router)
+api.add_router("/", occurrences_router)
 
 
 def _error(
@@ -43,3 +52,35 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, getattr(exc, "code", "error"), str(exc), exc.status_code)
+
+
+@api.exception_handler(ModelValidationError)
+def _refused(request: HttpRequest, exc: ModelValidationError) -> HttpResponse:
+    """A rule of the domain refused the change; nothing was stored."""
+    if hasattr(exc, "error_dict"):
+        errors = {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+        first = next(iter(errors.values()))[0]
+        return _error(request, "refused", first, 400, errors=errors)
+    code = getattr(exc, "code", None) or "refused"
+    return _error(request, code, " ".join(exc.messages), 400)
+
+
+@api.exception_handler(ProtocolExhausted)
+def _exhausted(request: HttpRequest, exc: ProtocolExhausted) -> HttpResponse:
+    return _error(request, "protocol_exhausted", " ".join(exc.messages), 409)
+
+
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    return _error(request, "conflict", str(exc), 409, current_version=exc.current_version)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    message = str(exc) or _("You are not allowed to do this.")
+    return _error(request, "forbidden", message, 403)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def _not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+    return _error(request, "not_found", _("Not found."), 404)

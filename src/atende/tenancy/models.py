@@ -220,3 +220,48 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.operator} ({self.get_role_display()})"
+
+
+class Scope(models.TextChoices):
+    CATALOG_READ = "catalog:read", _("Read the catalog (types, subjects, statuses)")
+    OCCURRENCES_READ = "occurrences:read", _("Read occurrences and their history")
+    OCCURRENCES_WRITE = "occurrences:write", _("Create and change occurrences")
+    BENEFICIARY_READ = "beneficiary:read", _("Read a beneficiary's own occurrences")
+
+
+class ApiToken(models.Model):
+    """A credential of one application for the public API. Only a hash is stored; the
+    token is shown once, when created."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="tokens", verbose_name=_("application")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    tenant_path = "application__operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

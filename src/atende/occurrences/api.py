@@ -1,0 +1,681 @@
+"""The occurrence endpoints: authorize → parse → one service or selector → output.
+
+Occurrences are addressed by protocol among those the caller sees; anything else answers
+404 and leaks nothing. Changes that overwrite state take the ``version`` the caller read:
+a stale one answers 409.
+"""
+
+from typing import Annotated
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, Path, Query, Router, Schema
+from ninja import Status as Reply
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from atende.accounts.models import User
+from atende.catalog.models import AttendanceTab, OccurrenceType, OutcomeReason, Status, Subject
+from atende.occurrences.models import Attachment, Event, Nature, Occurrence, State
+from atende.occurrences.schemas import (
+    PROTOCOL_PATTERN,
+    ApplicationRef,
+    AttachmentOut,
+    ChildIn,
+    CloseIn,
+    CustomerEventOut,
+    CustomerOccurrenceDetailOut,
+    CustomerOccurrenceOut,
+    ErrorOut,
+    EventOut,
+    Id,
+    Named,
+    NoteIn,
+    OccurrenceCreateIn,
+    OccurrenceOut,
+    OccurrencePage,
+    OutcomeOut,
+    ReopenIn,
+    RouteIn,
+    StartAttendanceIn,
+    StatusChangeIn,
+    StatusRef,
+    TabEntryIn,
+    TabEntryOut,
+    VersionIn,
+    state_out,
+)
+from atende.occurrences.selectors import (
+    OccurrenceFilters,
+    beneficiary_occurrences,
+    occurrence_by_protocol,
+    occurrence_customer_history,
+    occurrence_history,
+    occurrence_list,
+    occurrences_of_application,
+    occurrences_visible_to_user,
+)
+from atende.occurrences.services import (
+    Actor,
+    actor_for_application,
+    actor_for_user,
+    occurrence_add_attachment,
+    occurrence_add_note,
+    occurrence_change_status,
+    occurrence_close,
+    occurrence_create,
+    occurrence_create_child,
+    occurrence_fill_tab,
+    occurrence_release,
+    occurrence_reopen,
+    occurrence_route,
+    occurrence_start_attendance,
+)
+from atende.tenancy.auth import API_AUTH, ApiError, request_token, require_scope
+from atende.tenancy.models import Application, Scope, Unit
+
+router = Router(tags=["Ocorrências"], auth=API_AUTH)
+
+ProtocolPath = Annotated[str, Path(pattern=PROTOCOL_PATTERN)]
+READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS = {400: ErrorOut, 409: ErrorOut, **READ_ERRORS}
+
+
+# --- Who is calling --------------------------------------------------------------------
+
+
+def _visible(request: HttpRequest) -> QuerySet[Occurrence]:
+    token = request_token(request)
+    if token is not None:
+        return occurrences_of_application(application=token.application)
+    return occurrences_visible_to_user(user=request.auth)
+
+
+def _occurrence(request: HttpRequest, protocol: str, scope: str) -> Occurrence:
+    require_scope(request, scope)
+    return occurrence_by_protocol(_visible(request), protocol)
+
+
+def _actor(request: HttpRequest, occurrence: Occurrence) -> Actor:
+    token = request_token(request)
+    if token is not None:
+        return actor_for_application(application=token.application)
+    return actor_for_user(user=request.auth, operator=occurrence.operator_id)
+
+
+def _person_only(request: HttpRequest) -> None:
+    if request_token(request) is not None:
+        raise ApiError(
+            403,
+            "person_required",
+            _("This operation is done by a signed-in attendant or supervisor, not by a token."),
+        )
+
+
+def _pick(queryset: QuerySet, pk: int | None, field: str) -> object | None:
+    """A referenced record of the occurrence's operator, or a 400 naming the field."""
+    if pk is None:
+        return None
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: [_("Not found among this operator's records.")]})
+    return found
+
+
+# --- Output ----------------------------------------------------------------------------
+
+
+def _named(obj: object, name: str) -> Named | None:
+    return None if obj is None else Named(id=obj.pk, name=name)
+
+
+def _person(user: User | None) -> Named | None:
+    return None if user is None else Named(id=user.pk, name=user.full_name or user.email)
+
+
+def occurrence_out(o: Occurrence) -> OccurrenceOut:
+    outcome = None
+    if o.closed_at is not None:
+        reason = o.outcome_reason
+        outcome = OutcomeOut(
+            text=o.outcome_text,
+            attachment_url=o.outcome_attachment_url,
+            reason_id=o.outcome_reason_id,
+            reason=reason.description if reason else "",
+            resolved=o.resolved,
+        )
+    return OccurrenceOut(
+        protocol=o.protocol,
+        protocol_type=o.protocol_type.name,
+        parent_protocol=o.parent.protocol if o.parent_id else None,
+        operator_id=o.operator_id,
+        application=ApplicationRef(
+            id=o.application_id, bundle=o.application.bundle, instance=o.application.instance
+        ),
+        occurrence_type=_named(o.occurrence_type, o.occurrence_type.name),
+        subject=_named(o.subject, o.subject.name) if o.subject_id else None,
+        status=StatusRef(
+            id=o.status_id,
+            internal_description=o.status.internal_description,
+            external_description=o.status.external_description,
+            color=o.status.color,
+        ),
+        state=state_out(o.state),
+        mode=o.mode,
+        channel=o.channel,
+        nature=o.nature,
+        requester_identifier=o.requester_identifier,
+        requester_name=o.requester_name,
+        beneficiary_identifier=o.beneficiary_identifier,
+        beneficiary_name=o.beneficiary_name,
+        contract_number=o.contract_number,
+        description=o.description,
+        attendant=_person(o.attendant),
+        unit=_named(o.unit, o.unit.name) if o.unit_id else None,
+        registered_at=o.registered_at,
+        updated_at=o.updated_at,
+        sla_due_at=o.sla_due_at,
+        sla_breached=o.sla_breached_at is not None,
+        closed_at=o.closed_at,
+        outcome=outcome,
+        version=o.version,
+    )
+
+
+def _fresh(occurrence: Occurrence) -> OccurrenceOut:
+    """The occurrence as stored now, with everything the output needs in one query."""
+    return occurrence_out(
+        occurrence_by_protocol(Occurrence.objects.filter(pk=occurrence.pk), occurrence.protocol)
+    )
+
+
+def event_out(e: Event) -> EventOut:
+    return EventOut(
+        seq=e.seq,
+        kind=e.kind,
+        report_code=e.report_code,
+        at=e.at,
+        actor=Named(id=e.actor_id, name=e.actor_name) if e.actor_id else None,
+        application_id=e.actor_application_id,
+        status_before=Named(id=e.status_before_id, name=e.status_before_description)
+        if e.status_before_id
+        else None,
+        status_after=Named(id=e.status_after_id, name=e.status_after_description),
+        state_before=e.state_before,
+        state_after=e.state_after,
+        attendant_after_id=e.attendant_after_id,
+        unit_after_id=e.unit_after_id,
+        shows_occurrence=e.shows_occurrence,
+        visible_in_history=e.visible_in_history,
+        outcome_text=e.outcome_text,
+        outcome_attachment_url=e.outcome_attachment_url,
+        outcome_reason_id=e.outcome_reason_id,
+        outcome_reason_description=e.outcome_reason_description,
+        resolved=e.resolved,
+        payload=e.payload,
+    )
+
+
+# --- Create, read, list ----------------------------------------------------------------
+
+
+@router.post(
+    "/occurrences",
+    response={201: OccurrenceOut, **WRITE_ERRORS},
+    summary="Register an occurrence (the protocol is issued at once)",
+)
+def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[OccurrenceOut]:
+    require_scope(request, Scope.OCCURRENCES_WRITE)
+    token = request_token(request)
+    if token is not None:
+        application = token.application
+        nature = payload.nature or Nature.SELF_SERVICE
+    else:
+        if payload.application_id is None:
+            raise ValidationError({"application_id": [_("Choose the application.")]})
+        application = (
+            Application.objects.for_user(request.auth).filter(pk=payload.application_id).first()
+        )
+        if application is None:
+            raise ValidationError(
+                {"application_id": [_("Not found among this operator's records.")]}
+            )
+        nature = payload.nature or Nature.ATTENDANCE
+    actor = (
+        actor_for_application(application=application)
+        if token
+        else actor_for_user(user=request.auth, operator=application.operator_id)
+    )
+    operator_id = application.operator_id
+    occurrence_type = _pick(
+        OccurrenceType.objects.for_operator(operator_id).select_related(
+            "operator", "sla_policy__calendar", "protocol_type__operator"
+        ),
+        payload.occurrence_type_id,
+        "occurrence_type_id",
+    )
+    parent = None
+    if payload.parent_protocol:
+        try:
+            parent = occurrence_by_protocol(_visible(request), payload.parent_protocol)
+        except Occurrence.DoesNotExist:
+            raise ValidationError({"parent_protocol": [_("Protocol not found.")]}) from None
+    occurrence = occurrence_create(
+        actor=actor,
+        application=application,
+        occurrence_type=occurrence_type,
+        subject=_pick(Subject.objects.for_operator(operator_id), payload.subject_id, "subject_id"),
+        channel=payload.channel,
+        nature=nature,
+        mode=payload.mode,
+        requester_identifier=payload.requester_identifier,
+        requester_name=payload.requester_name,
+        beneficiary_identifier=payload.beneficiary_identifier,
+        beneficiary_name=payload.beneficiary_name,
+        contract_number=payload.contract_number,
+        description=payload.description,
+        parent=parent,
+        unit=_pick(Unit.objects.for_operator(operator_id), payload.unit_id, "unit_id"),
+        manual_protocol=payload.protocol,
+    )
+    return Reply(201, _fresh(occurrence))
+
+
+@router.get(
+    "/occurrences/{protocol}",
+    response={200: OccurrenceOut, **READ_ERRORS},
+    summary="Read an occurrence by protocol",
+)
+def read(request: HttpRequest, protocol: ProtocolPath) -> OccurrenceOut:
+    return occurrence_out(_occurrence(request, protocol, Scope.OCCURRENCES_READ))
+
+
+class ListQuery(Schema):
+    occurrence_type: list[Id] | None = None
+    subject: list[Id] | None = None
+    status: list[Id] | None = None
+    state: list[State] | None = None
+    unit: list[Id] | None = None
+    attendant: list[Id] | None = None
+    channel: list[str] | None = None
+    registered_from: str | None = Field(None, description="ISO date-time, inclusive.")
+    registered_to: str | None = Field(None, description="ISO date-time, inclusive.")
+    sla_breached: bool | None = None
+    beneficiary: Annotated[str, Field(max_length=20, pattern=r"^\d*$")] | None = None
+    cursor: Id | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    oldest_first: bool = False
+
+
+def _when(value: str | None, field: str) -> object:
+    from django.utils.dateparse import parse_datetime
+
+    if value is None:
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValidationError(
+            {field: [_("Give a date-time with its offset, e.g. 2024-06-03T00:00:00-03:00.")]}
+        )
+    return parsed
+
+
+@router.get(
+    "/occurrences",
+    response={200: OccurrencePage, **READ_ERRORS, 400: ErrorOut},
+    summary="List occurrences (filters, keyset pagination)",
+)
+def list_occurrences(request: HttpRequest, query: Query[ListQuery]) -> OccurrencePage:
+    require_scope(request, Scope.OCCURRENCES_READ)
+    filters = OccurrenceFilters(
+        occurrence_type=query.occurrence_type,
+        subject=query.subject,
+        status=query.status,
+        state=[int(s) for s in query.state] if query.state else None,
+        unit=query.unit,
+        attendant=query.attendant,
+        channel=query.channel,
+        registered_from=_when(query.registered_from, "registered_from"),
+        registered_to=_when(query.registered_to, "registered_to"),
+        sla_breached=query.sla_breached,
+        beneficiary=query.beneficiary or None,
+    )
+    items = occurrence_list(
+        _visible(request),
+        filters=filters,
+        after=query.cursor,
+        limit=query.limit + 1,
+        newest_first=not query.oldest_first,
+    )
+    more = len(items) > query.limit
+    items = items[: query.limit]
+    return OccurrencePage(
+        items=[occurrence_out(o) for o in items],
+        next_cursor=items[-1].pk if more else None,
+    )
+
+
+@router.get(
+    "/occurrences/{protocol}/events",
+    response={200: list[EventOut], **READ_ERRORS},
+    summary="The occurrence's history (its event log)",
+)
+def history(request: HttpRequest, protocol: ProtocolPath) -> list[EventOut]:
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_READ)
+    return [event_out(e) for e in occurrence_history(occurrence)]
+
+
+# --- Lifecycle -------------------------------------------------------------------------
+
+
+@router.post(
+    "/occurrences/{protocol}/start-attendance",
+    response={200: OccurrenceOut, **WRITE_ERRORS},
+    summary="Start attending (assign to me; a supervisor may assign someone)",
+)
+def start_attendance(
+    request: HttpRequest, protocol: ProtocolPath, payload: StartAttendanceIn
+) -> OccurrenceOut:
+    _person_only(request)
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    assignee = None
+    if payload.assignee_id is not None:
+        assignee = _pick(User.objects.filter(is_active=True), payload.assignee_id, "assignee_id")
+    occurrence_start_attendance(
+        actor=_actor(request, occurrence),
+        occurrence=occurrence,
+        expected_version=payload.version,
+        assignee=assignee,
+    )
+    return _fresh(occurrence)
+
+
+@router.post(
+    "/occurrences/{protocol}/status",
+    response={200: OccurrenceOut, **WRITE_ERRORS},
+    summary="Change the status (not to a closing one: close instead)",
+)
+def change_status(
+    request: HttpRequest, protocol: ProtocolPath, payload: StatusChangeIn
+) -> OccurrenceOut:
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    status = _pick(
+        Status.objects.for_operator(occurrence.operator_id), payload.status_id, "status_id"
+    )
+    occurrence_change_status(
+        actor=_actor(request, occurrence),
+        occurrence=occurrence,
+        status=status,
+        expected_version=payload.version,
+    )
+    return _fresh(occurrence)
+
+
+@router.post(
+    "/occurrences/{protocol}/release",
+    response={200: OccurrenceOut, **WRITE_ERRORS},
+    summary="Release to the queue",
+)
+def release(request: HttpRequest, protocol: ProtocolPath, payload: VersionIn) -> OccurrenceOut:
+    _person_only(request)
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    occurrence_release(
+        actor=_actor(request, occurrence), occurrence=occurrence, expected_version=payload.version
+    )
+    return _fresh(occurrence)
+
+
+@router.post(
+    "/occurrences/{protocol}/route",
+    response={200: OccurrenceOut, **WRITE_ERRORS},
+    summary="Route to another unit",
+)
+def route(request: HttpRequest, protocol: ProtocolPath, payload: RouteIn) -> OccurrenceOut:
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    unit = _pick(Unit.objects.for_operator(occurrence.operator_id), payload.unit_id, "unit_id")
+    occurrence_route(
+        actor=_actor(request, occurrence),
+        occurrence=occurrence,
+        unit=unit,
+        expected_version=payload.version,
+    )
+    return _fresh(occurrence)
+
+
+@router.post(
+    "/occurrences/{protocol}/notes",
+    response={201: EventOut, **WRITE_ERRORS},
+    summary="Add an internal note",
+)
+def add_note(request: HttpRequest, protocol: ProtocolPath, payload: NoteIn) -> Reply[EventOut]:
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    event = occurrence_add_note(
+        actor=_actor(request, occurrence),
+        occurrence=occurrence,
+        text=payload.text,
+        expected_version=payload.version,
+    )
+    return Reply(201, event_out(event))
+
+
+@router.post(
+    "/occurrences/{protocol}/attachments",
+    response={201: AttachmentOut, **WRITE_ERRORS},
+    summary="Attach a file (size and type limits apply)",
+)
+def add_attachment(
+    request: HttpRequest, protocol: ProtocolPath, file: File[UploadedFile]
+) -> Reply[AttachmentOut]:
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    attachment = occurrence_add_attachment(
+        actor=_actor(request, occurrence), occurrence=occurrence, upload=file
+    )
+    return Reply(201, AttachmentOut.from_orm(attachment))
+
+
+@router.get(
+    "/occurrences/{protocol}/attachments",
+    response={200: list[AttachmentOut], **READ_ERRORS},
+    summary="List the attachments",
+)
+def list_attachments(request: HttpRequest, protocol: ProtocolPath) -> list[AttachmentOut]:
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_READ)
+    return [AttachmentOut.from_orm(a) for a in occurrence.attachments.all()]
+
+
+@router.get(
+    "/occurrences/{protocol}/attachments/{token}",
+    response={**READ_ERRORS},
+    summary="Download an attachment",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, always as a download.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def download_attachment(
+    request: HttpRequest,
+    protocol: ProtocolPath,
+    token: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+) -> FileResponse:
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_READ)
+    attachment = Attachment.objects.get(occurrence=occurrence, token=token)
+    # Served as a download, never rendered: an uploaded file is not trusted content.
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type="application/octet-stream",
+    )
+
+
+@router.post(
+    "/occurrences/{protocol}/tabs/{tab_id}/entries",
+    response={201: TabEntryOut, **WRITE_ERRORS},
+    summary="Fill an attendance tab (validated against its form's current version)",
+)
+def fill_tab(
+    request: HttpRequest, protocol: ProtocolPath, tab_id: Id, payload: TabEntryIn
+) -> Reply[TabEntryOut]:
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    tab = _pick(AttendanceTab.objects.for_operator(occurrence.operator_id), tab_id, "tab_id")
+    entry = occurrence_fill_tab(
+        actor=_actor(request, occurrence),
+        occurrence=occurrence,
+        tab=tab,
+        data=payload.data,
+        expected_version=payload.version,
+    )
+    return Reply(
+        201,
+        TabEntryOut(
+            id=entry.pk,
+            tab_id=entry.tab_id,
+            form_version=entry.form_version.number,
+            data=entry.data,
+            created_at=entry.created_at,
+        ),
+    )
+
+
+@router.post(
+    "/occurrences/{protocol}/children",
+    response={201: OccurrenceOut, **WRITE_ERRORS},
+    summary="Raise a child occurrence (pendency) from this one",
+)
+def create_child(
+    request: HttpRequest, protocol: ProtocolPath, payload: ChildIn
+) -> Reply[OccurrenceOut]:
+    parent = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    operator_id = parent.operator_id
+    child = occurrence_create_child(
+        actor=_actor(request, parent),
+        parent=parent,
+        occurrence_type=_pick(
+            OccurrenceType.objects.for_operator(operator_id).select_related(
+                "operator", "sla_policy__calendar", "protocol_type__operator"
+            ),
+            payload.occurrence_type_id,
+            "occurrence_type_id",
+        ),
+        subject=_pick(Subject.objects.for_operator(operator_id), payload.subject_id, "subject_id"),
+        unit=_pick(Unit.objects.for_operator(operator_id), payload.unit_id, "unit_id"),
+        description=payload.description,
+    )
+    return Reply(201, _fresh(child))
+
+
+@router.post(
+    "/occurrences/{protocol}/close",
+    response={200: OccurrenceOut, **WRITE_ERRORS},
+    summary="Close with an outcome",
+)
+def close(request: HttpRequest, protocol: ProtocolPath, payload: CloseIn) -> OccurrenceOut:
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    operator_id = occurrence.operator_id
+    occurrence_close(
+        actor=_actor(request, occurrence),
+        occurrence=occurrence,
+        status=_pick(Status.objects.for_operator(operator_id), payload.status_id, "status_id"),
+        outcome_text=payload.outcome_text,
+        reason=_pick(
+            OutcomeReason.objects.for_operator(operator_id), payload.reason_id, "reason_id"
+        ),
+        resolved=payload.resolved,
+        attachment_url=payload.attachment_url,
+        expected_version=payload.version,
+    )
+    return _fresh(occurrence)
+
+
+@router.post(
+    "/occurrences/{protocol}/reopen",
+    response={200: OccurrenceOut, **WRITE_ERRORS},
+    summary="Reopen a closed occurrence (supervisor)",
+)
+def reopen(request: HttpRequest, protocol: ProtocolPath, payload: ReopenIn) -> OccurrenceOut:
+    _person_only(request)
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    status = _pick(
+        Status.objects.for_operator(occurrence.operator_id), payload.status_id, "status_id"
+    )
+    occurrence_reopen(
+        actor=_actor(request, occurrence),
+        occurrence=occurrence,
+        expected_version=payload.version,
+        status=status,
+        reason=payload.reason,
+    )
+    return _fresh(occurrence)
+
+
+# --- The beneficiary's view ------------------------------------------------------------
+
+BeneficiaryPath = Annotated[str, Path(pattern=r"^\d{11}$|^\d{14}$")]
+
+
+def _customer_out(o: Occurrence, history: list[Event]) -> dict:
+    last = history[-1] if history else None
+    closed = o.closed_at is not None and o.status.visible_in_history
+    return {
+        "protocol": o.protocol,
+        "occurrence_type": o.occurrence_type.name,
+        "subject": o.subject.name if o.subject_id else None,
+        "status": last.status_after.external_description if last else "",
+        "state": state_out(last.state_after) if last else state_out(o.state),
+        "registered_at": o.registered_at,
+        "updated_at": last.at if last else o.registered_at,
+        "sla_due_at": o.sla_due_at,
+        "closed_at": o.closed_at if closed else None,
+        "outcome_text": o.outcome_text if closed else None,
+        "resolved": o.resolved if closed else None,
+    }
+
+
+@router.get(
+    "/beneficiaries/{identifier}/occurrences",
+    response={200: list[CustomerOccurrenceOut], **READ_ERRORS},
+    summary="A beneficiary's own occurrences, as they see them",
+    tags=["Beneficiário"],
+)
+def beneficiary_list(request: HttpRequest, identifier: BeneficiaryPath) -> list[dict]:
+    require_scope(request, Scope.BENEFICIARY_READ)
+    occurrences = list(beneficiary_occurrences(_visible(request), identifier=identifier)[:200])
+    return [_customer_out(o, list(occurrence_customer_history(o))) for o in occurrences]
+
+
+@router.get(
+    "/beneficiaries/{identifier}/occurrences/{protocol}",
+    response={200: CustomerOccurrenceDetailOut, **READ_ERRORS},
+    summary="One of the beneficiary's occurrences with its visible history",
+    tags=["Beneficiário"],
+)
+def beneficiary_detail(
+    request: HttpRequest, identifier: BeneficiaryPath, protocol: ProtocolPath
+) -> dict:
+    require_scope(request, Scope.BENEFICIARY_READ)
+    occurrence = occurrence_by_protocol(
+        beneficiary_occurrences(_visible(request), identifier=identifier), protocol
+    )
+    history = list(occurrence_customer_history(occurrence))
+    return {
+        **_customer_out(occurrence, history),
+        "history": [
+            CustomerEventOut(
+                at=e.at,
+                status=e.status_after.external_description,
+                state=state_out(e.state_after),
+            )
+            for e in history
+        ],
+    }

@@ -1,0 +1,237 @@
+"""Input and output schemas of the occurrence API. Strings refuse NUL characters and ids
+stay inside the database's integer range, so bad input is a 422, never a 500."""
+
+from datetime import datetime
+from typing import Annotated
+
+from ninja import Schema
+from pydantic import AfterValidator, Field, StringConstraints
+
+from atende.occurrences.models import Channel, Mode, Nature, State
+
+MAX_ID = 2**31 - 1
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("NUL characters are not accepted")
+    return value
+
+
+def Text(max_length: int) -> type[str]:
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_no_nul)]
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Version = Annotated[int, Field(ge=1, le=MAX_ID, description="The version you last read.")]
+PROTOCOL_PATTERN = r"^[A-Za-z0-9-]{1,30}$"
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    errors: dict[str, list[str]] | None = None
+    current_version: int | None = None
+
+
+class Named(Schema):
+    id: int
+    name: str
+
+
+class StatusRef(Schema):
+    id: int
+    internal_description: str
+    external_description: str
+    color: str
+
+
+class StateOut(Schema):
+    code: int
+    name: str
+
+
+class ApplicationRef(Schema):
+    id: int
+    bundle: str
+    instance: int
+
+
+class OutcomeOut(Schema):
+    text: str
+    attachment_url: str
+    reason_id: int | None
+    reason: str
+    resolved: bool | None
+
+
+class OccurrenceOut(Schema):
+    protocol: str
+    protocol_type: str
+    parent_protocol: str | None
+    operator_id: int
+    application: ApplicationRef
+    occurrence_type: Named
+    subject: Named | None
+    status: StatusRef
+    state: StateOut
+    mode: int
+    channel: str
+    nature: int
+    requester_identifier: str
+    requester_name: str
+    beneficiary_identifier: str
+    beneficiary_name: str
+    contract_number: str
+    description: str
+    attendant: Named | None
+    unit: Named | None
+    registered_at: datetime
+    updated_at: datetime
+    sla_due_at: datetime | None
+    sla_breached: bool
+    closed_at: datetime | None
+    outcome: OutcomeOut | None
+    version: int
+
+
+class OccurrencePage(Schema):
+    items: list[OccurrenceOut]
+    next_cursor: int | None = Field(
+        description="Pass it as `cursor` to read the next page; null on the last page."
+    )
+
+
+class EventOut(Schema):
+    seq: int
+    kind: str
+    report_code: str
+    at: datetime
+    actor: Named | None
+    application_id: int | None
+    status_before: Named | None
+    status_after: Named
+    state_before: int | None
+    state_after: int
+    attendant_after_id: int | None
+    unit_after_id: int | None
+    shows_occurrence: bool
+    visible_in_history: bool
+    outcome_text: str
+    outcome_attachment_url: str
+    outcome_reason_id: int | None
+    outcome_reason_description: str
+    resolved: bool | None
+    payload: dict
+
+
+class OccurrenceCreateIn(Schema):
+    occurrence_type_id: Id
+    subject_id: Id | None = None
+    application_id: Id | None = Field(
+        None, description="Required with a session; a token is already bound to one."
+    )
+    channel: Channel = Channel.PUBLIC_API
+    nature: Nature | None = Field(
+        None, description="Default: 2 (self-service) with a token, 1 with a session."
+    )
+    mode: Mode = Mode.ACTIVE
+    requester_identifier: Text(20) = ""
+    requester_name: Text(200) = ""
+    beneficiary_identifier: Text(20) = ""
+    beneficiary_name: Text(200) = ""
+    contract_number: Text(30) = ""
+    description: Text(10_000) = ""
+    parent_protocol: Annotated[str, Field(pattern=PROTOCOL_PATTERN)] | None = None
+    unit_id: Id | None = None
+    protocol: Text(30) = Field("", description="Only for a manual protocol type.")
+
+
+class VersionIn(Schema):
+    version: Version
+
+
+class StartAttendanceIn(VersionIn):
+    assignee_id: Id | None = Field(None, description="A supervisor may assign someone else.")
+
+
+class StatusChangeIn(VersionIn):
+    status_id: Id
+
+
+class RouteIn(VersionIn):
+    unit_id: Id
+
+
+class NoteIn(Schema):
+    text: Text(5000)
+    version: Version | None = None
+
+
+class TabEntryIn(Schema):
+    data: dict[str, object]
+    version: Version | None = None
+
+
+class ChildIn(Schema):
+    occurrence_type_id: Id
+    subject_id: Id | None = None
+    unit_id: Id | None = None
+    description: Text(10_000) = ""
+
+
+class CloseIn(VersionIn):
+    status_id: Id
+    outcome_text: Text(10_000)
+    reason_id: Id | None = None
+    resolved: bool | None = Field(None, description="Default: whether the status resolves.")
+    attachment_url: Text(500) = ""
+
+
+class ReopenIn(VersionIn):
+    status_id: Id | None = None
+    reason: Text(5000) = ""
+
+
+class AttachmentOut(Schema):
+    token: str
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+
+
+class TabEntryOut(Schema):
+    id: int
+    tab_id: int
+    form_version: int
+    data: dict
+    created_at: datetime
+
+
+class CustomerEventOut(Schema):
+    at: datetime
+    status: str
+    state: StateOut
+
+
+class CustomerOccurrenceOut(Schema):
+    protocol: str
+    occurrence_type: str
+    subject: str | None
+    status: str
+    state: StateOut
+    registered_at: datetime
+    updated_at: datetime
+    sla_due_at: datetime | None
+    closed_at: datetime | None
+    outcome_text: str | None
+    resolved: bool | None
+
+
+class CustomerOccurrenceDetailOut(CustomerOccurrenceOut):
+    history: list[CustomerEventOut]
+
+
+def state_out(code: int) -> StateOut:
+    return StateOut(code=code, name=str(State(code).label))

@@ -1,0 +1,130 @@
+"""Reads of occurrences, always scoped: a person sees the operators they work for (and,
+when bound to units, those units' queues); an application's token sees that application's
+occurrences only, so sandbox and production never mix."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from atende.occurrences.models import Event, Mode, Occurrence, ReportCode
+from atende.occurrences.services import WORKING_ROLES
+from atende.tenancy.models import Application, Membership
+
+LIST_RELATED = (
+    "occurrence_type",
+    "subject",
+    "status",
+    "attendant",
+    "unit",
+    "application",
+    "parent",
+    "protocol_type",
+    "outcome_reason",
+)
+
+
+def occurrences_visible_to_user(*, user: object) -> QuerySet[Occurrence]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Occurrence.objects.none()
+    memberships = Membership.objects.filter(
+        user=user, is_active=True, operator__is_active=True, role__in=WORKING_ROLES
+    ).prefetch_related("units")
+    scope = Q(pk__in=[])
+    for membership in memberships:
+        unit_ids = [unit.pk for unit in membership.units.all()]
+        mine = Q(operator_id=membership.operator_id)
+        if unit_ids:
+            mine &= Q(unit_id__in=unit_ids) | Q(unit__isnull=True)
+        scope |= mine
+    return Occurrence.objects.filter(scope)
+
+
+def occurrences_of_application(*, application: Application) -> QuerySet[Occurrence]:
+    return Occurrence.objects.filter(operator_id=application.operator_id, application=application)
+
+
+def occurrence_by_protocol(queryset: QuerySet[Occurrence], protocol: str) -> Occurrence:
+    """The occurrence with this protocol among those the caller sees, or DoesNotExist."""
+    found = (
+        queryset.select_related(*LIST_RELATED, "occurrence_type__operator")
+        .filter(protocol=protocol.upper())
+        .order_by("operator_id")
+        .first()
+    )
+    if found is None:
+        raise Occurrence.DoesNotExist
+    return found
+
+
+@dataclass(frozen=True)
+class OccurrenceFilters:
+    occurrence_type: list[int] | None = None
+    subject: list[int] | None = None
+    status: list[int] | None = None
+    state: list[int] | None = None
+    unit: list[int] | None = None
+    attendant: list[int] | None = None
+    channel: list[str] | None = None
+    registered_from: datetime | None = None
+    registered_to: datetime | None = None
+    sla_breached: bool | None = None
+    beneficiary: str | None = None
+    mode: int | None = None
+
+
+def occurrence_list(
+    queryset: QuerySet[Occurrence],
+    *,
+    filters: OccurrenceFilters,
+    after: int | None = None,
+    limit: int = 50,
+    newest_first: bool = True,
+) -> list[Occurrence]:
+    """One page, keyset-paginated on id (ids grow with creation): a fixed number of
+    queries and an index range scan whatever page is asked for."""
+    f = filters
+    lookups = {
+        "occurrence_type_id__in": f.occurrence_type,
+        "subject_id__in": f.subject,
+        "status_id__in": f.status,
+        "state__in": f.state,
+        "unit_id__in": f.unit,
+        "attendant_id__in": f.attendant,
+        "channel__in": f.channel,
+        "registered_at__gte": f.registered_from,
+        "registered_at__lte": f.registered_to,
+        "beneficiary_identifier": f.beneficiary,
+        "mode": f.mode,
+    }
+    queryset = queryset.filter(**{k: v for k, v in lookups.items() if v not in (None, [])})
+    if f.sla_breached is not None:
+        queryset = queryset.filter(sla_breached_at__isnull=not f.sla_breached)
+    if after is not None:
+        queryset = queryset.filter(pk__lt=after) if newest_first else queryset.filter(pk__gt=after)
+    ordering = "-pk" if newest_first else "pk"
+    return list(queryset.select_related(*LIST_RELATED).order_by(ordering)[:limit])
+
+
+def occurrence_history(occurrence: Occurrence) -> QuerySet[Event]:
+    return occurrence.events.select_related("outcome_reason").order_by("seq")
+
+
+def occurrence_customer_history(occurrence: Occurrence) -> QuerySet[Event]:
+    """What the beneficiary sees: visible events of the report's kinds, in order."""
+    return (
+        occurrence.events.filter(visible_in_history=True)
+        .exclude(report_code=ReportCode.NONE)
+        .select_related("status_after")
+        .order_by("seq")
+    )
+
+
+def beneficiary_occurrences(
+    queryset: QuerySet[Occurrence], *, identifier: str
+) -> QuerySet[Occurrence]:
+    return (
+        queryset.filter(beneficiary_identifier=identifier, mode=Mode.ACTIVE)
+        .select_related("occurrence_type", "subject", "status")
+        .order_by("-pk")
+    )

@@ -1,0 +1,311 @@
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from atende.catalog.presets import REIMBURSEMENT
+from atende.tenancy.models import Role, Scope
+from atende.tenancy.services import api_token_create, api_token_revoke
+from atende.testing.factories import MembershipFactory
+from atende.testing.occurrences import new_occurrence, status_named
+
+pytestmark = pytest.mark.django_db
+
+CPF = "52998224725"
+ALL_SCOPES = list(Scope.values)
+
+
+def bearer(application, scopes=ALL_SCOPES):
+    _, plain = api_token_create(application=application, name="integração", scopes=scopes)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+
+
+def post(client, path, body):
+    return client.post(path, json.dumps(body), content_type="application/json")
+
+
+@pytest.fixture
+def reimbursement(catalog_a):
+    return catalog_a[REIMBURSEMENT]
+
+
+@pytest.fixture
+def app_client(app_a, catalog_a):
+    return bearer(app_a)
+
+
+@pytest.fixture
+def occurrence(attendant_a, app_a, reimbursement):
+    return new_occurrence(
+        user=attendant_a,
+        application=app_a,
+        occurrence_type=reimbursement,
+        beneficiary_identifier=CPF,
+        beneficiary_name="Maria",
+    )
+
+
+@pytest.fixture
+def attendant_client(client, attendant_a):
+    client.force_login(attendant_a)
+    return client
+
+
+def test_an_app_creates_an_occurrence_and_gets_its_protocol_at_once(app_client, reimbursement):
+    response = post(
+        app_client,
+        "/api/v1/occurrences",
+        {
+            "occurrence_type_id": reimbursement.pk,
+            "subject_id": reimbursement.subjects.first().pk,
+            "beneficiary_identifier": "529.982.247-25",
+            "beneficiary_name": "Maria",
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["protocol"].startswith("417505")
+    assert body["state"] == {"code": 1, "name": "Novo"}
+    assert body["status"]["internal_description"] == "Protocolado"
+    assert (body["channel"], body["nature"]) == ("apiPublica", 2)
+    assert body["beneficiary_identifier"] == CPF
+    assert app_client.get(f"/api/v1/occurrences/{body['protocol']}").json() == body
+
+
+def test_bad_input_is_a_clear_400_and_nothing_is_stored(app_client, reimbursement):
+    response = post(
+        app_client,
+        "/api/v1/occurrences",
+        {"occurrence_type_id": reimbursement.pk, "beneficiary_identifier": "11111111111"},
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "refused"
+    assert "CPF" in body["errors"]["beneficiary_identifier"][0]
+    listing = app_client.get("/api/v1/occurrences").json()
+    assert listing["items"] == []
+
+
+def test_a_session_attendant_works_the_occurrence_to_its_closing(
+    attendant_client, occurrence, reimbursement
+):
+    base = f"/api/v1/occurrences/{occurrence.protocol}"
+    started = post(attendant_client, f"{base}/start-attendance", {"version": 1})
+    assert started.status_code == 200, started.content
+    assert started.json()["state"]["code"] == 3
+    tab = reimbursement.tabs.get()
+    entry = post(
+        attendant_client,
+        f"{base}/tabs/{tab.pk}/entries",
+        {"data": {"numero": "1", "data": "2024-06-01", "valor": "80.5", "tipo": "Exame"}},
+    )
+    assert entry.status_code == 201, entry.content
+    assert entry.json()["data"]["valor"] == "80.50"
+    closed = post(
+        attendant_client,
+        f"{base}/close",
+        {
+            "version": 3,
+            "status_id": status_named(reimbursement, "Aprovado").pk,
+            "outcome_text": "Seu reembolso foi aprovado.",
+        },
+    )
+    assert closed.status_code == 200, closed.content
+    assert closed.json()["outcome"]["resolved"] is True
+    events = attendant_client.get(f"{base}/events").json()
+    assert [e["report_code"] for e in events] == ["01", "02", "", "03"]
+
+
+def test_a_stale_version_is_a_409_with_the_current_version(attendant_client, occurrence):
+    base = f"/api/v1/occurrences/{occurrence.protocol}"
+    post(attendant_client, f"{base}/start-attendance", {"version": 1})
+    response = post(attendant_client, f"{base}/release", {"version": 1})
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert response.json()["current_version"] == 2
+
+
+def test_listing_filters_and_pages_with_a_fixed_number_of_queries(
+    app_client, app_a, attendant_a, reimbursement, django_assert_num_queries
+):
+    for _ in range(7):
+        new_occurrence(user=attendant_a, application=app_a, occurrence_type=reimbursement)
+    app_client.get("/api/v1/occurrences?limit=1")  # the token's last use is noted once
+    with django_assert_num_queries(2):  # the token, the page
+        app_client.get("/api/v1/occurrences?limit=7&state=1")
+    with django_assert_num_queries(2):
+        first = app_client.get("/api/v1/occurrences?limit=3&state=1").json()
+    assert len(first["items"]) == 3
+    protocols = [o["protocol"] for o in first["items"]]
+    assert protocols == sorted(protocols, reverse=True)
+    second = app_client.get(f"/api/v1/occurrences?limit=3&state=1&cursor={first['next_cursor']}")
+    third = app_client.get(
+        f"/api/v1/occurrences?limit=3&state=1&cursor={second.json()['next_cursor']}"
+    ).json()
+    assert len(third["items"]) == 1 and third["next_cursor"] is None
+    seen = protocols + [o["protocol"] for o in second.json()["items"] + third["items"]]
+    assert len(set(seen)) == 7
+    assert app_client.get("/api/v1/occurrences?state=4").json()["items"] == []
+
+
+def test_a_token_without_the_scope_is_refused(app_a, occurrence):
+    reader = bearer(app_a, scopes=[Scope.CATALOG_READ])
+    response = reader.get(f"/api/v1/occurrences/{occurrence.protocol}")
+    assert response.status_code == 403
+    assert response.json()["code"] == "insufficient_scope"
+
+
+def test_a_revoked_token_is_refused(app_a, occurrence):
+    token, plain = api_token_create(application=app_a, name="x", scopes=ALL_SCOPES)
+    api_token_revoke(token=token)
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {plain}").get("/api/v1/occurrences")
+    assert response.status_code == 401
+
+
+def test_a_token_cannot_act_as_an_attendant(app_client, occurrence):
+    response = post(
+        app_client, f"/api/v1/occurrences/{occurrence.protocol}/start-attendance", {"version": 1}
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "person_required"
+
+
+def test_attachments_are_checked_stored_and_downloaded(attendant_client, occurrence):
+    base = f"/api/v1/occurrences/{occurrence.protocol}/attachments"
+    post(
+        attendant_client,
+        f"/api/v1/occurrences/{occurrence.protocol}/start-attendance",
+        {"version": 1},
+    )
+    bad = attendant_client.post(base, {"file": SimpleUploadedFile("x.exe", b"MZ")})
+    assert bad.status_code == 400
+    good = attendant_client.post(
+        base, {"file": SimpleUploadedFile("recibo.pdf", b"%PDF-1.4 conteudo")}
+    )
+    assert good.status_code == 201, good.content
+    token = good.json()["token"]
+    download = attendant_client.get(f"{base}/{token}")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 conteudo"
+    assert "attachment" in download["Content-Disposition"]
+
+
+def test_the_beneficiary_sees_only_external_descriptions_and_visible_history(
+    app_client, attendant_client, occurrence
+):
+    post(attendant_client, f"/api/v1/occurrences/{occurrence.protocol}/notes", {"text": "interna"})
+    listing = app_client.get(f"/api/v1/beneficiaries/{CPF}/occurrences").json()
+    assert [o["protocol"] for o in listing] == [occurrence.protocol]
+    assert listing[0]["status"] == "Recebemos sua solicitação"
+    detail = app_client.get(f"/api/v1/beneficiaries/{CPF}/occurrences/{occurrence.protocol}")
+    assert [h["status"] for h in detail.json()["history"]] == ["Recebemos sua solicitação"]
+    assert "interna" not in detail.content.decode()
+    other = app_client.get(f"/api/v1/beneficiaries/11144477735/occurrences/{occurrence.protocol}")
+    assert other.status_code == 404
+
+
+def test_the_catalog_lists_the_types_an_application_may_use(app_client, app_b, catalog_b):
+    types = app_client.get("/api/v1/catalog/occurrence-types").json()
+    names = [t["name"] for t in types]
+    assert REIMBURSEMENT in names and "Vazamento de água" not in names
+    reimbursement = next(t for t in types if t["name"] == REIMBURSEMENT)
+    assert reimbursement["statuses"][0]["internal_description"] == "Protocolado"
+    assert reimbursement["protocol_type"] == "Padrão ANS"
+
+
+# --- Every endpoint from the wrong tenant and the wrong role ---------------------------
+
+ENDPOINTS = [
+    ("get", "/api/v1/occurrences/{p}", None),
+    ("get", "/api/v1/occurrences/{p}/events", None),
+    ("get", "/api/v1/occurrences/{p}/attachments", None),
+    ("get", "/api/v1/occurrences/{p}/attachments/" + "0" * 32, None),
+    ("post", "/api/v1/occurrences/{p}/start-attendance", {"version": 1}),
+    ("post", "/api/v1/occurrences/{p}/status", {"version": 1, "status_id": 1}),
+    ("post", "/api/v1/occurrences/{p}/release", {"version": 1}),
+    ("post", "/api/v1/occurrences/{p}/route", {"version": 1, "unit_id": 1}),
+    ("post", "/api/v1/occurrences/{p}/notes", {"text": "x"}),
+    ("post", "/api/v1/occurrences/{p}/tabs/1/entries", {"data": {}}),
+    ("post", "/api/v1/occurrences/{p}/children", {"occurrence_type_id": 1}),
+    (
+        "post",
+        "/api/v1/occurrences/{p}/close",
+        {"version": 1, "status_id": 1, "outcome_text": "x"},
+    ),
+    ("post", "/api/v1/occurrences/{p}/reopen", {"version": 1}),
+    ("get", "/api/v1/beneficiaries/" + CPF + "/occurrences/{p}", None),
+]
+
+
+def _call(client, method, path, body, occurrence):
+    path = path.format(p=occurrence.protocol)
+    if method == "get":
+        return client.get(path)
+    return post(client, path, body)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+def test_another_operators_attendant_gets_404_and_nothing_leaks(
+    client, attendant_b, occurrence, method, path, body
+):
+    client.force_login(attendant_b)
+    response = _call(client, method, path, body, occurrence)
+    assert response.status_code == 404, (path, response.content)
+    assert occurrence.protocol not in response.content.decode()
+    occurrence.refresh_from_db()
+    assert occurrence.version == 1
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+def test_another_operators_token_gets_404(app_b, occurrence, method, path, body):
+    response = _call(bearer(app_b), method, path, body, occurrence)
+    assert response.status_code in (403, 404), (path, response.content)
+    if response.status_code == 403:  # the person-only operations refuse a token first
+        assert response.json()["code"] == "person_required"
+    occurrence.refresh_from_db()
+    assert occurrence.version == 1
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+def test_a_configurator_of_the_same_operator_gets_404(
+    client, operator_a, occurrence, method, path, body
+):
+    configurator = MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user
+    client.force_login(configurator)
+    response = _call(client, method, path, body, occurrence)
+    assert response.status_code == 404, (path, response.content)
+
+
+def test_the_list_and_creation_from_the_wrong_tenant(client, attendant_b, app_a, occurrence):
+    client.force_login(attendant_b)
+    assert client.get("/api/v1/occurrences").json()["items"] == []
+    created = post(
+        client,
+        "/api/v1/occurrences",
+        {"occurrence_type_id": occurrence.occurrence_type_id, "application_id": app_a.pk},
+    )
+    assert created.status_code == 400
+    assert "application_id" in created.json()["errors"]
+
+
+def test_an_attendant_cannot_reopen_but_a_supervisor_can(
+    client, attendant_a, supervisor_a, occurrence, reimbursement
+):
+    from atende.occurrences.services import actor_for_user, occurrence_close
+
+    reimbursement.tabs.update(required=False)
+    occurrence_close(
+        actor=actor_for_user(user=supervisor_a, operator=occurrence.operator_id),
+        occurrence=occurrence,
+        status=status_named(reimbursement, "Reprovado"),
+        outcome_text="Fora do prazo.",
+        expected_version=1,
+    )
+    client.force_login(attendant_a)
+    path = f"/api/v1/occurrences/{occurrence.protocol}/reopen"
+    assert post(client, path, {"version": 2}).status_code == 403
+    client.force_login(supervisor_a)
+    reopened = post(client, path, {"version": 2})
+    assert reopened.status_code == 200
+    assert reopened.json()["state"]["code"] == 2

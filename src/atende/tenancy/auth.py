@@ -1,0 +1,45 @@
+"""Who calls the API: an application's bearer token (integrators and apps) or a signed-in
+person's session (Atende's own pages)."""
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
+
+from atende.tenancy.models import ApiToken
+from atende.tenancy.services import api_token_authenticate
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer atd_…`` — a token of one application, with scopes."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return api_token_authenticate(token)
+
+
+class SessionAuth(NinjaSessionAuth):
+    """The session cookie of Atende's pages (CSRF-checked for writes)."""
+
+
+class ApiError(HttpError):
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(status_code, message)
+        self.code = code
+
+
+def request_token(request: HttpRequest) -> ApiToken | None:
+    return request.auth if isinstance(request.auth, ApiToken) else None
+
+
+def require_scope(request: HttpRequest, scope: str) -> None:
+    token = request_token(request)
+    if token is not None and scope not in token.scopes:
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            _("This token lacks the scope this operation needs: %(scope)s.") % {"scope": scope},
+        )
+
+
+API_AUTH = [TokenAuth(), SessionAuth()]
