@@ -44,9 +44,13 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return _error(
-        request, "invalid_input", "Os dados enviados são inválidos.", 422, errors=exc.errors
-    )
+    # The same shape as a domain refusal: field → messages; the field is where it was
+    # found ("body.version", "query.limit", "path.protocol").
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        where = ".".join(str(part) for part in error.get("loc", ())) or "request"
+        errors.setdefault(where, []).append(str(error.get("msg", "")))
+    return _error(request, "invalid_input", "Os dados enviados são inválidos.", 422, errors=errors)
 
 
 @api.exception_handler(HttpError)

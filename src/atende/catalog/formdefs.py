@@ -103,6 +103,9 @@ def entry_clean(fields: list[dict], data: object) -> dict:
             if field["required"]:
                 errors[field["key"]] = [_("Required.")]
             continue
+        if "\x00" in str(value):
+            errors[field["key"]] = [_("Remove the invisible NUL characters.")]
+            continue
         try:
             cleaned[field["key"]] = _CLEANERS[field["type"]](value, field)
         except ValidationError as exc:

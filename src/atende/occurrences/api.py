@@ -11,14 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema
 from ninja import Status as Reply
-from ninja.files import UploadedFile
-from pydantic import Field
+from pydantic import AwareDatetime, BeforeValidator, Field
 
 from atende.accounts.models import User
 from atende.catalog.models import AttendanceTab, OccurrenceType, OutcomeReason, Status, Subject
-from atende.occurrences.models import Attachment, Event, Nature, Occurrence, State
+from atende.occurrences.models import Attachment, Channel, Event, Nature, Occurrence, State
 from atende.occurrences.schemas import (
     PROTOCOL_PATTERN,
     ApplicationRef,
@@ -292,6 +291,18 @@ def read(request: HttpRequest, protocol: ProtocolPath) -> OccurrenceOut:
     return occurrence_out(_occurrence(request, protocol, Scope.OCCURRENCES_READ))
 
 
+def _iso_only(value: object) -> object:
+    # Pydantic would read a bare number as a Unix time; the API takes ISO 8601 only.
+    if (isinstance(value, str) and not value[:1].isdigit()) or not isinstance(value, str):
+        raise ValueError("give an ISO 8601 date-time with its offset")
+    if "T" not in value:
+        raise ValueError("give an ISO 8601 date-time with its offset")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+
+
 class ListQuery(Schema):
     occurrence_type: list[Id] | None = None
     subject: list[Id] | None = None
@@ -299,30 +310,14 @@ class ListQuery(Schema):
     state: list[State] | None = None
     unit: list[Id] | None = None
     attendant: list[Id] | None = None
-    channel: list[str] | None = None
-    registered_from: str | None = Field(None, description="ISO date-time, inclusive.")
-    registered_to: str | None = Field(None, description="ISO date-time, inclusive.")
+    channel: list[Channel] | None = None
+    registered_from: IsoDateTime | None = Field(None, description="Inclusive.")
+    registered_to: IsoDateTime | None = Field(None, description="Inclusive.")
     sla_breached: bool | None = None
     beneficiary: Annotated[str, Field(max_length=20, pattern=r"^\d*$")] | None = None
     cursor: Id | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     oldest_first: bool = False
-
-
-def _when(value: str | None, field: str) -> object:
-    from django.utils.dateparse import parse_datetime
-
-    if value is None:
-        return None
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise ValidationError(
-            {field: [_("Give a date-time with its offset, e.g. 2024-06-03T00:00:00-03:00.")]}
-        )
-    return parsed
 
 
 @router.get(
@@ -340,8 +335,8 @@ def list_occurrences(request: HttpRequest, query: Query[ListQuery]) -> Occurrenc
         unit=query.unit,
         attendant=query.attendant,
         channel=query.channel,
-        registered_from=_when(query.registered_from, "registered_from"),
-        registered_to=_when(query.registered_to, "registered_to"),
+        registered_from=query.registered_from,
+        registered_to=query.registered_to,
         sla_breached=query.sla_breached,
         beneficiary=query.beneficiary or None,
     )
@@ -467,11 +462,28 @@ def add_note(request: HttpRequest, protocol: ProtocolPath, payload: NoteIn) -> R
     "/occurrences/{protocol}/attachments",
     response={201: AttachmentOut, **WRITE_ERRORS},
     summary="Attach a file (size and type limits apply)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                }
+            },
+        }
+    },
 )
-def add_attachment(
-    request: HttpRequest, protocol: ProtocolPath, file: File[UploadedFile]
-) -> Reply[AttachmentOut]:
+def add_attachment(request: HttpRequest, protocol: ProtocolPath) -> Reply[AttachmentOut]:
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    # Read by hand (the body is declared below): Django drops an empty file part, and
+    # "no file" must be the same clear 400 as "an empty file".
+    file = request.FILES.get("file")
+    if file is None:
+        raise ValidationError({"file": [_("Send a file with content.")]})
     attachment = occurrence_add_attachment(
         actor=_actor(request, occurrence), occurrence=occurrence, upload=file
     )
