@@ -2,6 +2,8 @@
 attendant of operator B — so everything is also tried from the wrong tenant."""
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from atende.catalog.presets import install_health_catalog, install_sanitation_catalog
 from atende.tenancy.models import Role
@@ -11,6 +13,15 @@ from atende.testing.factories import (
     OperatorFactory,
     UnitFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _portuguese_outside_requests():
+    # Services speak the active language; tests calling them directly read what users
+    # read, whatever ran before in the same thread.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Occurrences are addressed by protocol among those the caller sees; anything else
 a stale one answers 409.
 """
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
 from ninja import Status as Reply
-from pydantic import AwareDatetime, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 from atende.accounts.models import User
 from atende.catalog.models import AttendanceTab, OccurrenceType, OutcomeReason, Status, Subject
@@ -300,7 +301,14 @@ def _iso_only(value: object) -> object:
     return value
 
 
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date-time out of range") from None
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
 
 
 class ListQuery(Schema):

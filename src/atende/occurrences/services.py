@@ -322,10 +322,12 @@ def _change(
 ) -> Event:
     """Lock, check against the fresh row, update it and append the event."""
     with transaction.atomic():
-        current = (
-            Occurrence.objects.select_for_update()
-            .select_related("status", "occurrence_type", "attendant")
-            .get(pk=occurrence.pk)
+        # Lock the bare row first: PostgreSQL's recheck of a locked row that someone else
+        # just changed does not combine well with outer joins. The read after the lock
+        # sees the latest committed version.
+        Occurrence.objects.select_for_update().filter(pk=occurrence.pk).values_list("pk").get()
+        current = Occurrence.objects.select_related("status", "occurrence_type", "attendant").get(
+            pk=occurrence.pk
         )
         if not actor.sees(current):
             raise Occurrence.DoesNotExist

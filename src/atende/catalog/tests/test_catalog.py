@@ -42,7 +42,7 @@ def _type(operator, protocol_type, statuses, name="Tipo"):
 @pytest.mark.parametrize(
     ("statuses", "message"),
     [
-        ([{"internal_description": "A", "closing": "resolved"}], "default"),
+        ([{"internal_description": "A", "closing": "resolved"}], "padrão"),
         (
             [
                 {"internal_description": "A", "is_default": True},
@@ -51,13 +51,13 @@ def _type(operator, protocol_type, statuses, name="Tipo"):
             ],
             "A, B",
         ),
-        ([{"internal_description": "A", "is_default": True}], "closing"),
+        ([{"internal_description": "A", "is_default": True}], "encerramento"),
         (
             [
                 {"internal_description": "A", "is_default": True, "is_active": False},
                 {"internal_description": "C", "closing": "closed"},
             ],
-            "active",
+            "ativo",
         ),
         (
             [
@@ -79,11 +79,11 @@ def test_a_broken_workflow_is_refused_with_what_to_fix_and_nothing_stays(
 def test_a_status_change_that_breaks_the_type_is_refused(operator_a, ans):
     occurrence_type = _type(operator_a, ans, FLOW)
     closing = occurrence_type.statuses.get(closing="resolved")
-    with pytest.raises(ValidationError, match="closing"):
+    with pytest.raises(ValidationError, match="encerramento"):
         status_update(status=closing, is_active=False)
     closing.refresh_from_db()
     assert closing.is_active
-    with pytest.raises(ValidationError, match="one status"):
+    with pytest.raises(ValidationError, match="Só um status"):
         status_create(occurrence_type=occurrence_type, internal_description="X", is_default=True)
     assert occurrence_type.statuses.count() == 2
 
@@ -188,16 +188,16 @@ def test_a_business_day_deadline_always_lands_on_a_business_day_after_the_start(
 
 
 def test_form_fields_are_checked_when_a_version_is_saved():
-    with pytest.raises(ValidationError, match="options"):
+    with pytest.raises(ValidationError, match="opções"):
         fields_clean([{"key": "tipo", "label": "Tipo", "type": "select", "options": []}])
-    with pytest.raises(ValidationError, match="repeated"):
+    with pytest.raises(ValidationError, match="repetida"):
         fields_clean(
             [
                 {"key": "a", "label": "A", "type": "text"},
                 {"key": "a", "label": "B", "type": "text"},
             ]
         )
-    with pytest.raises(ValidationError, match="type"):
+    with pytest.raises(ValidationError, match="tipo"):
         fields_clean([{"key": "a", "label": "A", "type": "colour"}])
 
 
