@@ -1,8 +1,14 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from atende.accounts.models import User
+from atende.catalog.models import OccurrenceType
 from atende.core.management.commands.demo_data import DEMO_PASSWORD
+from atende.occurrences.history import occurrence_replay
+from atende.occurrences.models import Occurrence
 from atende.tenancy.models import Application, Membership, Operator, Unit
 
 pytestmark = pytest.mark.django_db
@@ -31,4 +37,27 @@ def test_demo_data_loads_two_operators_with_every_role_and_is_idempotent(client)
         assert operator.units.count() >= 3
 
     assert client.login(username="atendente@saude.demo", password=DEMO_PASSWORD)
+
+
+def test_demo_data_brings_the_seed_catalog_and_occurrences_in_every_state():
+    call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    health = Operator.objects.get(ans_registration="417505")
+    names = set(OccurrenceType.objects.for_operator(health).values_list("name", flat=True))
+    assert names == {
+        "Ocorrencia - Reembolso",
+        "Atualização Cadastral",
+        "Solicitação de Autorização",
+        "Indicação de credenciamento",
+    }
+    occurrences = Occurrence.objects.for_operator(health)
+    assert occurrences.count() == 300
+    assert set(occurrences.values_list("state", flat=True)) == {1, 2, 3, 4}
+    oldest = occurrences.order_by("registered_at").first().registered_at
+    assert timezone.now() - oldest <= timedelta(days=90)
+    for occurrence in occurrences.filter(state=4)[:20]:
+        replayed = occurrence_replay(occurrence.events.order_by("seq"))
+        assert (replayed.state, replayed.closed_at) == (4, occurrence.closed_at)
+    water = Operator.objects.get(cnpj="45997418000153")
+    leak = OccurrenceType.objects.for_operator(water).get(name="Vazamento de água")
+    assert Occurrence.objects.filter(occurrence_type=leak).exists()
     assert User.objects.get(email="admin@atende.demo").is_staff

@@ -1,4 +1,5 @@
-"""``atende demo-data``: two demo operators with units and users of every role.
+"""``atende demo-data``: two demo operators with units, users of every role, the seeds'
+catalogs and a few hundred occurrences of the last 90 days.
 
 Idempotent: what exists is left as it is. The demo passwords are public (README.md); never
 run this against a production database.
@@ -9,6 +10,9 @@ from django.db import transaction
 
 from atende.accounts.models import User
 from atende.accounts.services import user_create
+from atende.catalog.models import OccurrenceType
+from atende.catalog.presets import install_health_catalog, install_sanitation_catalog
+from atende.occurrences.demo import demo_occurrences_create
 from atende.tenancy.models import Instance, Membership, Operator, Role, Unit
 from atende.tenancy.services import (
     application_create,
@@ -34,6 +38,8 @@ OPERATORS = [
             ("Saúde Demo — app (sandbox)", "br.com.atende.demo", Instance.SANDBOX),
         ],
         "units": ["Central de Atendimento", "Reembolso", "Autorizações", "Ouvidoria"],
+        "catalog": install_health_catalog,
+        "occurrences": 300,
         "users": [
             (
                 "atendente@saude.demo",
@@ -59,6 +65,8 @@ OPERATORS = [
         },
         "applications": [("Águas Demo — portal", "br.com.atende.agua", Instance.PRODUCTION)],
         "units": ["Atendimento", "Manutenção de Redes", "Comercial"],
+        "catalog": install_sanitation_catalog,
+        "occurrences": 80,
         "users": [
             ("atendente@agua.demo", "Paulo Atendente", Role.ATTENDANT, ["Atendimento"]),
             (
@@ -74,7 +82,7 @@ OPERATORS = [
 
 
 class Command(BaseCommand):
-    help = "Loads the demo operators, units and users (idempotent)."
+    help = "Loads the demo operators, users, catalogs and occurrences (idempotent)."
 
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
@@ -92,6 +100,11 @@ class Command(BaseCommand):
                         role=role,
                         units=[units[unit_name] for unit_name in unit_names],
                     )
+            if not OccurrenceType.objects.for_operator(operator).exists():
+                spec["catalog"](operator)
+            made = demo_occurrences_create(operator=operator, count=spec["occurrences"])
+            if made:
+                self.stdout.write(f"{operator.name}: {made} demo occurrences over 90 days.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for user in created:
             self.stdout.write(f"  {user.email:<28} {user.full_name}")

@@ -1,0 +1,157 @@
+"""Demo occurrences: a few hundred contacts over the last 90 days, in every state, made
+through the real services (so their events, protocols and SLA are exactly what use makes)."""
+
+import random
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from validate_docbr import CPF
+
+from atende.catalog.models import OccurrenceType, Status
+from atende.occurrences.models import Channel, Mode, Nature, Occurrence
+from atende.occurrences.services import (
+    Actor,
+    actor_for_user,
+    occurrence_add_note,
+    occurrence_change_status,
+    occurrence_close,
+    occurrence_create,
+    occurrence_fill_tab,
+    occurrence_release,
+    occurrence_start_attendance,
+)
+from atende.tenancy.models import Application, Instance, Membership, Operator, Role
+
+FIRST_NAMES = "Ana Bruno Carla Daniel Eduarda Felipe Gabriela Heitor Isabela João Larissa Marcos"
+LAST_NAMES = "Silva Santos Oliveira Souza Lima Pereira Costa Rodrigues Almeida Nascimento"
+CHANNELS = [Channel.APP, Channel.WEB, Channel.PHONE, Channel.WHATSAPP, Channel.PUBLIC_API]
+RECEIPT = {"numero": "1001", "data": "2024-06-01", "valor": "180.00", "tipo": "Consulta"}
+
+
+def demo_occurrences_create(*, operator: Operator, count: int, seed: int = 2026) -> int:
+    """Create ``count`` occurrences for ``operator`` unless it already has some."""
+    if Occurrence.objects.for_operator(operator).exists():
+        return 0
+    rng = random.Random(seed)
+    application = operator.applications.filter(instance=Instance.PRODUCTION, is_active=True).first()
+    types = list(OccurrenceType.objects.for_operator(operator).filter(is_active=True))
+    members = Membership.objects.filter(
+        operator=operator, role__in=[Role.ATTENDANT, Role.SUPERVISOR]
+    )
+    actors = [actor_for_user(user=m.user, operator=operator) for m in members]
+    supervisor = next(a for a in actors if a.is_supervisor)
+    units = list(operator.units.filter(is_active=True))
+    now = timezone.now()
+    for _ in range(count):
+        start = now - timedelta(minutes=rng.randint(10, 90 * 24 * 60))
+        _one(rng, application, rng.choice(types), actors, supervisor, units, start, now)
+    return count
+
+
+def _person(rng: random.Random) -> tuple[str, str]:
+    name = f"{rng.choice(FIRST_NAMES.split())} {rng.choice(LAST_NAMES.split())}"
+    return CPF().generate(), name
+
+
+def _one(
+    rng: random.Random,
+    application: Application,
+    occurrence_type: OccurrenceType,
+    actors: list[Actor],
+    supervisor: Actor,
+    units: list,
+    start: datetime,
+    now: datetime,
+) -> None:
+    cpf, name = _person(rng)
+    self_service = rng.random() < 0.4
+    clock = _Clock(rng, start, now)
+    occurrence = occurrence_create(
+        actor=Actor(operator_id=application.operator_id, role="system", application=application)
+        if self_service
+        else rng.choice(actors),
+        application=application,
+        occurrence_type=occurrence_type,
+        subject=rng.choice(list(occurrence_type.subjects.all())),
+        channel=rng.choice(CHANNELS[:2]) if self_service else rng.choice(CHANNELS[2:]),
+        nature=Nature.SELF_SERVICE if self_service else Nature.ATTENDANCE,
+        mode=Mode.ACTIVE,
+        requester_identifier=cpf,
+        requester_name=name,
+        beneficiary_identifier=cpf,
+        beneficiary_name=name,
+        contract_number=f"{rng.randint(1, 99999):07d}",
+        unit=rng.choice(units),
+        at=clock.now,
+    )
+    fate = rng.random()
+    if fate < 0.15 or not occurrence_type.allow_attendance:
+        return  # still Novo
+    attendant = rng.choice([a for a in actors if not a.is_supervisor] or actors)
+    if not attendant.sees(occurrence):
+        attendant = supervisor
+    occurrence_start_attendance(
+        actor=attendant, occurrence=occurrence, expected_version=1, at=clock.tick()
+    )
+    statuses = list(occurrence_type.statuses.filter(is_active=True))
+    middle = [
+        s for s in statuses if not s.is_closing and not s.is_default and s != occurrence.status
+    ]
+    if middle and rng.random() < 0.5:
+        _status(attendant, occurrence, rng.choice(middle), clock)
+    if rng.random() < 0.3:
+        occurrence_add_note(
+            actor=attendant,
+            occurrence=occurrence,
+            text="Contato com o beneficiário.",
+            at=clock.tick(),
+        )
+    if fate < 0.35:
+        return  # Em atendimento
+    if fate < 0.5:
+        occurrence_release(
+            actor=attendant,
+            occurrence=occurrence,
+            expected_version=occurrence.version,
+            at=clock.tick(),
+        )
+        return  # Aberto
+    for tab in occurrence_type.tabs.filter(required=True):
+        occurrence_fill_tab(
+            actor=attendant, occurrence=occurrence, tab=tab, data=RECEIPT, at=clock.tick()
+        )
+    closing = rng.choice([s for s in statuses if s.is_closing])
+    reason = rng.choice(list(occurrence.operator.outcome_reasons.all()))
+    occurrence_close(
+        actor=attendant,
+        occurrence=occurrence,
+        status=closing,
+        outcome_text="Solicitação atendida."
+        if closing.closing == "resolved"
+        else "Solicitação não procede.",
+        reason=reason,
+        expected_version=occurrence.version,
+        at=clock.tick(),
+    )
+
+
+def _status(actor: Actor, occurrence: Occurrence, status: Status, clock: "_Clock") -> None:
+    occurrence_change_status(
+        actor=actor,
+        occurrence=occurrence,
+        status=status,
+        expected_version=occurrence.version,
+        at=clock.tick(),
+    )
+
+
+class _Clock:
+    """Moves forward in random steps from the contact, never past now."""
+
+    def __init__(self, rng: random.Random, start: datetime, now: datetime) -> None:
+        self.rng, self.now, self.limit = rng, start, now
+
+    def tick(self) -> datetime:
+        step = timedelta(minutes=self.rng.randint(1, 6 * 60))
+        self.now = min(self.now + step, self.limit)
+        return self.now
