@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from atende.tenancy.models import Application, Membership, Operator, Unit
-from atende.tenancy.services import membership_check_units
+from atende.tenancy.models import ApiToken, Application, Membership, Operator, Unit
+from atende.tenancy.services import api_token_revoke, membership_check_units
 
 
 class MembershipForm(forms.ModelForm):
@@ -62,3 +65,27 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "operator"]
     search_fields = ["user__email", "user__full_name"]
     filter_horizontal = ["units"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created with ``atende api-token create`` (shown once); here they are
+    listed and revoked, never edited."""
+
+    list_display = ["name", "prefix", "application", "scopes", "last_used_at", "revoked_at"]
+    list_filter = ["application__operator"]
+    search_fields = ["name", "prefix"]
+    readonly_fields = [f.name for f in ApiToken._meta.fields if f.name != "key_hash"]
+    exclude = ["key_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            api_token_revoke(token=token)
