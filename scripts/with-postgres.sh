@@ -27,9 +27,13 @@ cleanup() {
 trap cleanup EXIT
 
 "${run_as[@]}" "$bindir/initdb" -D "$cluster/data" -U atende -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-# Durability settings off: the cluster lives for one test run only.
-"${run_as[@]}" "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w start -o \
-  "-p $port -k $cluster -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null
+# Durability settings off: the cluster lives for one test run only. Benchmarks set
+# ATENDE_PG_DURABLE=1 to measure with PostgreSQL's defaults (fsync on).
+options="-p $port -k $cluster -c listen_addresses=127.0.0.1 -c max_connections=200"
+if [ "${ATENDE_PG_DURABLE:-0}" != "1" ]; then
+  options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
+"${run_as[@]}" "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w start -o "$options" >/dev/null
 "$bindir/createdb" -h 127.0.0.1 -p "$port" -U atende atende
 
 echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"

@@ -2,7 +2,8 @@
 package plus the days off the operator adds (municipal holidays are added there, since the
 package knows only Brazil's states)."""
 
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ class WorkingCalendar:
         self.opens_at: time = _as_time(calendar.opens_at)
         self.closes_at: time = _as_time(calendar.closes_at)
         self.state = calendar.state or default_state
-        self._days_off = calendar.days_off.all() if calendar.pk else []
+        self._days_off = list(calendar.days_off.all()) if calendar.pk else []
 
     @cached_property
     def _extra(self) -> tuple[set[date], set[tuple[int, int]]]:
@@ -47,18 +48,26 @@ class WorkingCalendar:
         )
 
 
-def sla_due(*, policy: SlaPolicy, start: datetime, time_zone: str, state: str = "") -> datetime:
-    """When an occurrence created at ``start`` must be answered under ``policy``."""
+def sla_clock(
+    *, policy: SlaPolicy, time_zone: str, state: str = ""
+) -> Callable[[datetime], datetime]:
+    """A function from contact time to due time under ``policy``, with the calendar read
+    once (bulk generators call it for thousands of contacts)."""
     if policy.unit == SlaUnit.CALENDAR_HOURS:
-        return start + timedelta(hours=policy.amount)
+        delta = timedelta(hours=policy.amount)
+        return lambda start: start + delta
     if policy.unit == SlaUnit.CALENDAR_DAYS:
-        return start + timedelta(days=policy.amount)
+        delta = timedelta(days=policy.amount)
+        return lambda start: start + delta
     tz = ZoneInfo(time_zone)
     calendar = WorkingCalendar(policy.calendar or BusinessCalendar(), default_state=state)
-    local = start.astimezone(tz)
-    if policy.unit == SlaUnit.BUSINESS_DAYS:
-        return _add_business_days(calendar, local, policy.amount)
-    return _add_business_hours(calendar, local, policy.amount)
+    add = _add_business_days if policy.unit == SlaUnit.BUSINESS_DAYS else _add_business_hours
+    return lambda start: add(calendar, start.astimezone(tz), policy.amount).astimezone(UTC)
+
+
+def sla_due(*, policy: SlaPolicy, start: datetime, time_zone: str, state: str = "") -> datetime:
+    """When an occurrence created at ``start`` must be answered under ``policy``."""
+    return sla_clock(policy=policy, time_zone=time_zone, state=state)(start)
 
 
 def _add_business_days(calendar: WorkingCalendar, local: datetime, amount: int) -> datetime:

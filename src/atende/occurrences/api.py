@@ -185,10 +185,8 @@ def occurrence_out(o: Occurrence) -> OccurrenceOut:
 
 
 def _fresh(occurrence: Occurrence) -> OccurrenceOut:
-    """The occurrence as stored now, with everything the output needs in one query."""
-    return occurrence_out(
-        occurrence_by_protocol(Occurrence.objects.filter(pk=occurrence.pk), occurrence.protocol)
-    )
+    """The occurrence as the service left it (the services refresh the caller's object)."""
+    return occurrence_out(occurrence)
 
 
 def event_out(e: Event) -> EventOut:

@@ -463,9 +463,11 @@ VISIBLE_KINDS = {
 
 
 def _refresh(target: Occurrence, source: Occurrence) -> None:
+    """The caller's object becomes the stored occurrence. Related objects it had loaded
+    stay (every relation a change touches is set on ``source`` as an object)."""
     for f in Occurrence._meta.concrete_fields:
         setattr(target, f.attname, getattr(source, f.attname))
-    target._state.fields_cache = dict(source._state.fields_cache)
+    target._state.fields_cache = {**target._state.fields_cache, **source._state.fields_cache}
 
 
 # --- Checks ----------------------------------------------------------------------------
