@@ -51,18 +51,32 @@ class Channel(models.TextChoices):
 
 
 class Occurrence(models.Model):
-    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    # Foreign keys without an index of their own are covered by the composite indexes in
+    # Meta (operator, unit, attendant) or never filtered alone; each index is paid on every
+    # insert and update.
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="+")
     protocol = models.CharField(_("protocol"), max_length=30)
-    protocol_type = models.ForeignKey(ProtocolType, on_delete=models.PROTECT, related_name="+")
+    protocol_type = models.ForeignKey(
+        ProtocolType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
-    occurrence_type = models.ForeignKey(OccurrenceType, on_delete=models.PROTECT, related_name="+")
-    subject = models.ForeignKey(
-        Subject, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    occurrence_type = models.ForeignKey(
+        OccurrenceType, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    status = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="+")
+    subject = models.ForeignKey(
+        Subject,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    status = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="+", db_index=False)
     state = models.PositiveSmallIntegerField(choices=State.choices)
     mode = models.PositiveSmallIntegerField(choices=Mode.choices, default=Mode.ACTIVE)
     channel = models.CharField(max_length=12, choices=Channel.choices)
@@ -79,12 +93,22 @@ class Occurrence(models.Model):
     request_template_id = models.CharField(max_length=30, blank=True)
     request_template_description = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     attendant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, related_name="+")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
     attended = models.BooleanField(default=False)
     registered_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -94,7 +118,11 @@ class Occurrence(models.Model):
     outcome_text = models.TextField(blank=True)
     outcome_attachment_url = models.URLField(max_length=500, blank=True)
     outcome_reason = models.ForeignKey(
-        OutcomeReason, on_delete=models.PROTECT, null=True, related_name="+"
+        OutcomeReason,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     resolved = models.BooleanField(null=True)
     # Incremented by every change made by someone; a change made from a stale read of the
@@ -159,41 +187,78 @@ class ReportCode(models.TextChoices):
 
 
 class Event(models.Model):
-    """One change of an occurrence. Never updated or deleted (PostgreSQL refuses it)."""
+    """One change of an occurrence. Never updated or deleted (PostgreSQL refuses it).
 
-    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
-    occurrence = models.ForeignKey(Occurrence, on_delete=models.PROTECT, related_name="events")
+    Its references carry no index of their own: events are read by occurrence (the
+    unique ``seq``) or by operator and time, and every extra index would be paid on each
+    of the many inserts. Catalog rows are deactivated, never deleted.
+    """
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    occurrence = models.ForeignKey(
+        Occurrence, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     report_code = models.CharField(max_length=2, choices=ReportCode.choices, blank=True)
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     actor_name = models.CharField(max_length=200, blank=True)
     actor_application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, null=True, related_name="+"
+        Application,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
-    status_before = models.ForeignKey(Status, on_delete=models.PROTECT, null=True, related_name="+")
+    status_before = models.ForeignKey(
+        Status, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
     status_before_description = models.CharField(max_length=120, blank=True)
-    status_after = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="+")
+    status_after = models.ForeignKey(
+        Status, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     status_after_description = models.CharField(max_length=120)
     state_before = models.PositiveSmallIntegerField(choices=State.choices, null=True)
     state_after = models.PositiveSmallIntegerField(choices=State.choices)
     attendant_before = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     attendant_after = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
-    unit_before = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, related_name="+")
-    unit_after = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, related_name="+")
+    unit_before = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    unit_after = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
     shows_occurrence = models.BooleanField(default=True)
     visible_in_history = models.BooleanField(default=True)
     outcome_text = models.TextField(blank=True)
     outcome_attachment_url = models.URLField(max_length=500, blank=True)
     outcome_reason = models.ForeignKey(
-        OutcomeReason, on_delete=models.PROTECT, null=True, related_name="+"
+        OutcomeReason,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     outcome_reason_description = models.CharField(max_length=200, blank=True)
     resolved = models.BooleanField(null=True)

@@ -17,6 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--days", type=int, default=365, help="Spread over the last N days.")
         parser.add_argument(
+            "--skip-fk-checks",
+            action="store_true",
+            help="PostgreSQL superuser only: skip per-row foreign-key triggers while copying.",
+        )
+        parser.add_argument(
             "--operator",
             type=int,
             help="Fill this operator (it needs a catalog, units and attendants); "
@@ -34,7 +39,12 @@ class Command(BaseCommand):
             application = operator.applications.filter(is_active=True).order_by("-instance").first()
         else:
             operator, application = synth_target(seed=options["seed"])
-        synthesizer = Synthesizer(operator=operator, application=application, seed=options["seed"])
+        synthesizer = Synthesizer(
+            operator=operator,
+            application=application,
+            seed=options["seed"],
+            skip_checks=options["skip_fk_checks"],
+        )
         if not synthesizer.kinds or not synthesizer.people:
             raise CommandError("The operator needs active occurrence types and attendants.")
         started = time.perf_counter()
