@@ -311,3 +311,40 @@ def test_an_attendant_cannot_reopen_but_a_supervisor_can(
     reopened = post(client, path, {"version": 2})
     assert reopened.status_code == 200
     assert reopened.json()["state"]["code"] == 2
+
+
+def test_lists_from_the_wrong_tenant_are_empty(app_b, client, attendant_b, occurrence):
+    other = bearer(app_b)
+    assert other.get("/api/v1/occurrences").json()["items"] == []
+    assert other.get(f"/api/v1/beneficiaries/{CPF}/occurrences").json() == []
+    names = [t["name"] for t in other.get("/api/v1/catalog/occurrence-types").json()]
+    assert REIMBURSEMENT not in names
+    client.force_login(attendant_b)
+    assert client.get(f"/api/v1/beneficiaries/{CPF}/occurrences").json() == []
+    names = [t["name"] for t in client.get("/api/v1/catalog/occurrence-types").json()]
+    assert REIMBURSEMENT not in names
+
+
+def test_a_sandbox_token_does_not_see_production_occurrences(operator_a, occurrence):
+    from atende.tenancy.models import Instance
+    from atende.testing.factories import ApplicationFactory
+
+    sandbox = ApplicationFactory(
+        operator=operator_a, bundle=occurrence.application.bundle, instance=Instance.SANDBOX
+    )
+    response = bearer(sandbox).get(f"/api/v1/occurrences/{occurrence.protocol}")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "scope"),
+    [
+        ("/api/v1/catalog/occurrence-types", Scope.CATALOG_READ),
+        ("/api/v1/occurrences", Scope.OCCURRENCES_READ),
+        (f"/api/v1/beneficiaries/{CPF}/occurrences", Scope.BENEFICIARY_READ),
+    ],
+)
+def test_each_read_needs_its_scope(app_a, path, scope):
+    others = [s for s in ALL_SCOPES if s != scope]
+    assert bearer(app_a, scopes=others).get(path).status_code == 403
+    assert bearer(app_a, scopes=[scope]).get(path).status_code == 200

@@ -1,0 +1,73 @@
+"""The only way to change an occurrence: the panel, the API, the portal and the call center
+all call these functions.
+
+Each operation checks, then does (zulip ``actions``): inside one transaction it locks the
+occurrence row, refuses a change made from a stale read (``expected_version``), applies the
+configured workflow, updates the row and appends exactly one event. State is derived by
+``state_derive`` from status and assignment and never set by hand."""
+
+from atende.occurrences.services.actors import (
+    WORKING_ROLES,
+    Actor,
+    Conflict,
+    NotAllowed,
+    actor_for_application,
+    actor_for_user,
+)
+from atende.occurrences.services.core import (
+    NOTE_MAX,
+    OUTCOME_MAX,
+    VISIBLE_KINDS,
+    report_code_for,
+    state_derive,
+)
+from atende.occurrences.services.create import (
+    occurrence_create,
+    occurrence_create_child,
+)
+from atende.occurrences.services.lifecycle import (
+    occurrence_change_status,
+    occurrence_close,
+    occurrence_missing_tabs,
+    occurrence_release,
+    occurrence_reopen,
+    occurrence_route,
+    occurrence_start_attendance,
+)
+from atende.occurrences.services.records import (
+    attachment_check,
+    occurrence_add_attachment,
+    occurrence_add_note,
+    occurrence_fill_tab,
+)
+from atende.occurrences.services.sla import (
+    sla_breaches_mark,
+)
+
+__all__ = [
+    "NOTE_MAX",
+    "OUTCOME_MAX",
+    "VISIBLE_KINDS",
+    "WORKING_ROLES",
+    "Actor",
+    "Conflict",
+    "NotAllowed",
+    "actor_for_application",
+    "actor_for_user",
+    "attachment_check",
+    "occurrence_add_attachment",
+    "occurrence_add_note",
+    "occurrence_change_status",
+    "occurrence_close",
+    "occurrence_create",
+    "occurrence_create_child",
+    "occurrence_fill_tab",
+    "occurrence_missing_tabs",
+    "occurrence_release",
+    "occurrence_reopen",
+    "occurrence_route",
+    "occurrence_start_attendance",
+    "report_code_for",
+    "sla_breaches_mark",
+    "state_derive",
+]

@@ -1,0 +1,181 @@
+"""Registering contacts: the protocol is issued as the first act."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from atende.catalog.calendars import sla_due
+from atende.catalog.models import (
+    OccurrenceType,
+    Subject,
+)
+from atende.catalog.protocols import protocol_issue
+from atende.occurrences.models import (
+    Channel,
+    EventKind,
+    Mode,
+    Nature,
+    Occurrence,
+    State,
+)
+from atende.occurrences.services.actors import Actor
+from atende.occurrences.services.core import (
+    OUTCOME_MAX,
+    _change,
+    _default_status,
+    _event,
+    _identifier_clean,
+    _text_clean,
+)
+from atende.tenancy.models import Application, Unit
+
+
+def occurrence_create(
+    *,
+    actor: Actor,
+    application: Application,
+    occurrence_type: OccurrenceType,
+    channel: str,
+    subject: Subject | None = None,
+    nature: int = Nature.ATTENDANCE,
+    mode: int = Mode.ACTIVE,
+    requester_identifier: str = "",
+    requester_name: str = "",
+    beneficiary_identifier: str = "",
+    beneficiary_name: str = "",
+    contract_number: str = "",
+    description: str = "",
+    parent: Occurrence | None = None,
+    unit: Unit | None = None,
+    manual_protocol: str = "",
+    at: datetime | None = None,
+) -> Occurrence:
+    """Register a contact: the protocol is issued, the default status set, SLA computed."""
+    operator_id = actor.operator_id
+    if application.operator_id != operator_id or not application.is_active:
+        raise ValidationError({"application": _("Choose an active application of the operator.")})
+    if occurrence_type.operator_id != operator_id or not occurrence_type.is_active:
+        raise ValidationError({"occurrence_type": _("Choose an active occurrence type.")})
+    if subject is not None and (
+        subject.occurrence_type_id != occurrence_type.pk or not subject.is_active
+    ):
+        raise ValidationError({"subject": _("Choose an active subject of this occurrence type.")})
+    if unit is not None and (unit.operator_id != operator_id or not unit.is_active):
+        raise ValidationError({"unit": _("Choose an active unit of the operator.")})
+    if parent is not None and not actor.sees(parent):
+        raise ValidationError({"parent": _("The parent protocol was not found.")})
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    if nature not in Nature.values or mode not in Mode.values:
+        raise ValidationError({"mode": _("Unknown mode or nature.")})
+    default = _default_status(occurrence_type)
+    at = at or timezone.now()
+    operator = occurrence_type.operator
+    sla_due_at = None
+    if occurrence_type.sla_policy_id is not None:
+        sla_due_at = sla_due(
+            policy=occurrence_type.sla_policy,
+            start=at,
+            time_zone=operator.time_zone,
+            state=operator.state,
+        )
+    occurrence = Occurrence(
+        operator_id=operator_id,
+        application=application,
+        protocol_type=occurrence_type.protocol_type,
+        parent=parent,
+        occurrence_type=occurrence_type,
+        subject=subject,
+        status=default,
+        state=State.NEW,
+        mode=mode,
+        channel=channel,
+        nature=nature,
+        requester_identifier=_identifier_clean(requester_identifier, "requester_identifier"),
+        requester_name=_text_clean(requester_name, "requester_name", 200),
+        beneficiary_identifier=_identifier_clean(beneficiary_identifier, "beneficiary_identifier"),
+        beneficiary_name=_text_clean(beneficiary_name, "beneficiary_name", 200),
+        contract_number=_text_clean(contract_number, "contract_number", 30),
+        description=_text_clean(description, "description", OUTCOME_MAX),
+        functionality_id=occurrence_type.functionality_id,
+        functionality_description=occurrence_type.functionality_description,
+        request_template_id=occurrence_type.request_template_id,
+        request_template_description=occurrence_type.request_template_description,
+        created_by=actor.user,
+        unit=unit,
+        registered_at=at,
+        updated_at=at,
+        sla_due_at=sla_due_at,
+    )
+    # Everything slow happened above: the sequence row stays locked only for the inserts.
+    try:
+        with transaction.atomic():
+            occurrence.protocol = protocol_issue(
+                protocol_type=occurrence_type.protocol_type, at=at, manual_number=manual_protocol
+            )
+            occurrence.save(force_insert=True)
+            _event(
+                occurrence,
+                actor=actor,
+                kind=EventKind.CREATED,
+                at=at,
+                before=None,
+                status_changed=True,
+            )
+            if parent is not None:
+                _change(
+                    parent,
+                    actor=actor,
+                    kind=EventKind.CHILD_CREATED,
+                    expected_version=None,
+                    at=at,
+                    check=None,
+                    payload={"child": occurrence.protocol},
+                    allow_closed=True,
+                )
+    except IntegrityError:
+        if manual_protocol:
+            raise ValidationError({"protocol": _("This protocol number already exists.")}) from None
+        raise
+    return occurrence
+
+
+def occurrence_create_child(
+    *,
+    actor: Actor,
+    parent: Occurrence,
+    occurrence_type: OccurrenceType,
+    subject: Subject | None = None,
+    unit: Unit | None = None,
+    description: str = "",
+    at: datetime | None = None,
+) -> Occurrence:
+    """A pendency raised from an occurrence: a new protocol whose origin is the parent,
+    carrying the parent's requester and beneficiary."""
+    if parent.is_closed:
+        raise ValidationError(
+            _("Protocol %(protocol)s is closed: a supervisor must reopen it first.")
+            % {"protocol": parent.protocol},
+            code="closed",
+        )
+    return occurrence_create(
+        actor=actor,
+        application=parent.application,
+        occurrence_type=occurrence_type,
+        subject=subject,
+        channel=parent.channel,
+        nature=parent.nature,
+        mode=Mode.ACTIVE,
+        requester_identifier=parent.requester_identifier,
+        requester_name=parent.requester_name,
+        beneficiary_identifier=parent.beneficiary_identifier,
+        beneficiary_name=parent.beneficiary_name,
+        contract_number=parent.contract_number,
+        description=description,
+        parent=parent,
+        unit=unit,
+        at=at,
+    )

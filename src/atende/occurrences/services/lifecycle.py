@@ -1,0 +1,280 @@
+"""Attendance, status, routing, closing and reopening."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from atende.catalog.models import (
+    AttendanceTab,
+    Closing,
+    OutcomeReason,
+    Status,
+)
+from atende.occurrences.models import (
+    Event,
+    EventKind,
+    Occurrence,
+)
+from atende.occurrences.services.actors import Actor, NotAllowed, actor_for_user
+from atende.occurrences.services.core import (
+    NOTE_MAX,
+    OUTCOME_MAX,
+    _change,
+    _default_status,
+    _panel_allows,
+    _person_works_it,
+    _status_of_type,
+    _text_clean,
+)
+from atende.tenancy.models import Unit
+
+
+def occurrence_start_attendance(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    expected_version: int | None,
+    assignee: object | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """Assign to me, or (supervisor) to someone; the default status moves to the type's
+    start-of-attendance status."""
+    assignee = assignee or actor.user
+    if assignee is None:
+        raise ValidationError({"assignee": _("Choose who attends the occurrence.")})
+
+    def check(current: Occurrence) -> None:
+        _panel_allows(actor, current)
+        if assignee != actor.user and not actor.is_supervisor:
+            raise NotAllowed(_("Only a supervisor assigns an occurrence to someone else."))
+        if current.attendant_id == assignee.pk:
+            raise ValidationError(
+                _("This occurrence is already being attended by %(name)s.")
+                % {"name": assignee.full_name or assignee.email},
+                code="already_assigned",
+            )
+        if current.attendant_id is not None and not actor.is_supervisor:
+            raise NotAllowed(
+                _("This occurrence is being attended by %(name)s.")
+                % {"name": current.attendant.full_name or current.attendant.email}
+            )
+        try:
+            actor_for_user(user=assignee, operator=current.operator_id)
+        except NotAllowed:
+            raise ValidationError(
+                {"assignee": _("Choose an attendant or supervisor of the operator.")}
+            ) from None
+
+    def status_for(current: Occurrence) -> Status | None:
+        if not current.status.is_default:
+            return None
+        return (
+            current.occurrence_type.statuses.filter(starts_attendance=True, is_active=True)
+            .exclude(pk=current.status_id)
+            .first()
+        )
+
+    def kind_for(current: Occurrence) -> str:
+        if current.attendant_id is None:
+            return EventKind.ATTENDANCE_STARTED
+        return EventKind.ASSIGNED
+
+    return _change(
+        occurrence,
+        actor=actor,
+        kind=kind_for,
+        expected_version=expected_version,
+        check=check,
+        at=at,
+        status=status_for,
+        attendant=assignee,
+    )
+
+
+def occurrence_change_status(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    status: Status,
+    expected_version: int | None,
+    at: datetime | None = None,
+) -> Event:
+    def check(current: Occurrence) -> None:
+        _panel_allows(actor, current)
+        _person_works_it(actor, current)
+        _status_of_type(current, status)
+        if status.is_closing:
+            raise ValidationError(
+                {"status": _("A closing status needs an outcome: close the occurrence instead.")},
+                code="needs_outcome",
+            )
+        if status.pk == current.status_id:
+            raise ValidationError(
+                {"status": _("The occurrence is already in this status.")}, code="same_status"
+            )
+
+    return _change(
+        occurrence,
+        actor=actor,
+        kind=EventKind.STATUS_CHANGED,
+        expected_version=expected_version,
+        check=check,
+        at=at,
+        status=status,
+    )
+
+
+def occurrence_release(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    expected_version: int | None,
+    at: datetime | None = None,
+) -> Event:
+    """Give the occurrence back to its unit's queue."""
+
+    def check(current: Occurrence) -> None:
+        if current.attendant_id is None:
+            raise ValidationError(_("This occurrence is already in the queue."), code="in_queue")
+        _person_works_it(actor, current)
+
+    return _change(
+        occurrence,
+        actor=actor,
+        kind=EventKind.RELEASED,
+        expected_version=expected_version,
+        check=check,
+        at=at,
+        attendant=None,
+    )
+
+
+def occurrence_route(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    unit: Unit,
+    expected_version: int | None,
+    at: datetime | None = None,
+) -> Event:
+    """Send the occurrence to another unit's queue (trâmite); it leaves its attendant."""
+
+    def check(current: Occurrence) -> None:
+        if unit.operator_id != current.operator_id or not unit.is_active:
+            raise ValidationError({"unit": _("Choose an active unit of the operator.")})
+        if unit.pk == current.unit_id:
+            raise ValidationError({"unit": _("The occurrence is already in this unit.")})
+        if current.attendant_id is not None:
+            _person_works_it(actor, current)
+
+    return _change(
+        occurrence,
+        actor=actor,
+        kind=EventKind.ROUTED,
+        expected_version=expected_version,
+        check=check,
+        at=at,
+        attendant=None,
+        unit=unit,
+        payload={"unit": unit.name},
+    )
+
+
+def occurrence_close(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    status: Status,
+    outcome_text: str,
+    expected_version: int | None,
+    reason: OutcomeReason | None = None,
+    resolved: bool | None = None,
+    attachment_url: str = "",
+    at: datetime | None = None,
+) -> Event:
+    """Close with an outcome; every required tab must be filled first."""
+    text = _text_clean(outcome_text, "outcome_text", OUTCOME_MAX, required=True)
+    url = _text_clean(attachment_url, "attachment_url", 500)
+    if url and not url.startswith(("https://", "http://")):
+        raise ValidationError({"attachment_url": _("Give a web address (https://…).")})
+    if reason is not None and (reason.operator_id != actor.operator_id or not reason.is_active):
+        raise ValidationError({"reason": _("Choose an active outcome reason.")})
+
+    def check(current: Occurrence) -> None:
+        _panel_allows(actor, current)
+        _person_works_it(actor, current)
+        _status_of_type(current, status)
+        if not status.is_closing:
+            raise ValidationError({"status": _("Choose a closing status.")}, code="not_closing")
+        missing = occurrence_missing_tabs(current)
+        if missing:
+            raise ValidationError(
+                _("Fill the required tabs before closing: %(tabs)s.")
+                % {"tabs": ", ".join(missing)},
+                code="tabs_missing",
+            )
+
+    return _change(
+        occurrence,
+        actor=actor,
+        kind=EventKind.CLOSED,
+        expected_version=expected_version,
+        check=check,
+        at=at,
+        status=status,
+        outcome={
+            "text": text,
+            "attachment_url": url,
+            "reason": reason,
+            "resolved": (status.closing == Closing.RESOLVED) if resolved is None else resolved,
+        },
+    )
+
+
+def occurrence_missing_tabs(occurrence: Occurrence) -> list[str]:
+    required = AttendanceTab.objects.filter(
+        occurrence_type_id=occurrence.occurrence_type_id, required=True, is_active=True
+    )
+    filled = set(occurrence.tab_entries.values_list("tab_id", flat=True))
+    return [tab.name for tab in required if tab.pk not in filled]
+
+
+def occurrence_reopen(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    expected_version: int | None,
+    status: Status | None = None,
+    reason: str = "",
+    at: datetime | None = None,
+) -> Event:
+    """A supervisor reactivates a closed occurrence: back to Aberto in the same protocol."""
+    reason = _text_clean(reason, "reason", NOTE_MAX)
+    occurrence_type = occurrence.occurrence_type
+    if status is None:
+        status = occurrence_type.statuses.filter(
+            starts_attendance=True, is_active=True
+        ).first() or _default_status(occurrence_type)
+
+    def check(current: Occurrence) -> None:
+        if not actor.is_supervisor:
+            raise NotAllowed(_("Only a supervisor reopens an occurrence."))
+        if not current.is_closed:
+            raise ValidationError(_("Only a closed occurrence can be reopened."), code="not_closed")
+        _status_of_type(current, status)
+        if status.is_closing:
+            raise ValidationError({"status": _("Reopen into a status that does not close.")})
+
+    return _change(
+        occurrence,
+        actor=actor,
+        kind=EventKind.REOPENED,
+        expected_version=expected_version,
+        check=check,
+        at=at,
+        status=status,
+        attendant=None,
+        reopen=True,
+        payload={"reason": reason} if reason else None,
+    )

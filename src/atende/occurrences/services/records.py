@@ -1,0 +1,163 @@
+"""What is added to an occurrence without changing its state: notes, attachments, tab entries."""
+
+import secrets
+from datetime import datetime
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from atende.catalog.formdefs import FieldType, entry_clean
+from atende.catalog.models import (
+    AttendanceTab,
+)
+from atende.catalog.services import form_current_version
+from atende.occurrences.models import (
+    Attachment,
+    Event,
+    EventKind,
+    Occurrence,
+    TabEntry,
+)
+from atende.occurrences.services.actors import Actor
+from atende.occurrences.services.core import NOTE_MAX, _change, _person_works_it, _text_clean
+
+
+def occurrence_add_note(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    text: str,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Event:
+    text = _text_clean(text, "text", NOTE_MAX, required=True)
+    return _change(
+        occurrence,
+        actor=actor,
+        kind=EventKind.NOTE,
+        expected_version=expected_version,
+        check=None,
+        at=at,
+        payload={"text": text},
+    )
+
+
+def occurrence_add_attachment(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    upload: UploadedFile,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> Attachment:
+    name, content_type = attachment_check(upload)
+    at = at or timezone.now()
+    attachment = Attachment(
+        operator_id=occurrence.operator_id,
+        occurrence=occurrence,
+        token=secrets.token_hex(16),
+        name=name,
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor.user,
+        uploaded_at=at,
+    )
+
+    def check(current: Occurrence) -> None:
+        # Stored under the lock, after the checks of _change, in the same transaction.
+        attachment.file.save(attachment.token, upload, save=False)
+        attachment.save()
+
+    try:
+        _change(
+            occurrence,
+            actor=actor,
+            kind=EventKind.ATTACHMENT,
+            expected_version=expected_version,
+            check=check,
+            at=at,
+            payload={"attachment": attachment.token, "name": name},
+        )
+    except BaseException:
+        # The row was rolled back; the file must not stay behind without it.
+        if attachment.file.name:
+            attachment.file.storage.delete(attachment.file.name)
+        raise
+    return attachment
+
+
+def attachment_check(upload: UploadedFile) -> tuple[str, str]:
+    name = PurePath((upload.name or "").replace("\\", "/")).name.strip()[:200]
+    suffix = PurePath(name).suffix.lower()
+    allowed = settings.ATTACHMENT_TYPES
+    if suffix not in allowed:
+        raise ValidationError(
+            {
+                "file": _("Files of this type are not accepted. Send one of: %(types)s.")
+                % {"types": ", ".join(sorted(allowed))}
+            }
+        )
+    if upload.size == 0 or upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            {
+                "file": _("The file must have content and at most %(mb)d MB.")
+                % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}
+            }
+        )
+    return name, allowed[suffix]
+
+
+def occurrence_fill_tab(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    tab: AttendanceTab,
+    data: dict,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> TabEntry:
+    """Validate an entry against the tab's current form version and store it with it."""
+    if tab.occurrence_type_id != occurrence.occurrence_type_id or not tab.is_active:
+        raise ValidationError({"tab": _("Choose an active tab of this occurrence type.")})
+    version = form_current_version(tab.form)
+    cleaned = entry_clean(version.fields, data)
+    files = [
+        f["key"] for f in version.fields if f["type"] == FieldType.FILE and f["key"] in cleaned
+    ]
+    at = at or timezone.now()
+    entry = TabEntry(
+        operator_id=occurrence.operator_id,
+        occurrence=occurrence,
+        tab=tab,
+        form_version=version,
+        data=cleaned,
+        created_by=actor.user,
+        created_at=at,
+    )
+
+    def check(current: Occurrence) -> None:
+        _person_works_it(actor, current)
+        tokens = set(current.attachments.values_list("pk", flat=True))
+        missing = {
+            key: [_("Attach the file to this occurrence first.")]
+            for key in files
+            if cleaned[key] not in tokens
+        }
+        if missing:
+            raise ValidationError(missing)
+        entry.save()
+
+    _change(
+        occurrence,
+        actor=actor,
+        kind=EventKind.TAB_ENTRY,
+        expected_version=expected_version,
+        check=check,
+        at=at,
+        payload={"tab": tab.pk, "form_version": version.number},
+    )
+    return entry
