@@ -33,6 +33,7 @@ options="-p $port -k $cluster -c listen_addresses=127.0.0.1 -c max_connections=2
 if [ "${ATENDE_PG_DURABLE:-0}" != "1" ]; then
   options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 fi
+options="$options ${ATENDE_PG_OPTIONS:-}"
 "${run_as[@]}" "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w start -o "$options" >/dev/null
 "$bindir/createdb" -h 127.0.0.1 -p "$port" -U atende atende
 
