@@ -184,11 +184,6 @@ def occurrence_out(o: Occurrence) -> OccurrenceOut:
     )
 
 
-def _fresh(occurrence: Occurrence) -> OccurrenceOut:
-    """The occurrence as the service left it (the services refresh the caller's object)."""
-    return occurrence_out(occurrence)
-
-
 def event_out(e: Event) -> EventOut:
     return EventOut(
         seq=e.seq,
@@ -278,7 +273,7 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
         unit=_pick(Unit.objects.for_operator(operator_id), payload.unit_id, "unit_id"),
         manual_protocol=payload.protocol,
     )
-    return Reply(201, _fresh(occurrence))
+    return Reply(201, occurrence_out(occurrence))
 
 
 @router.get(
@@ -393,7 +388,7 @@ def start_attendance(
         expected_version=payload.version,
         assignee=assignee,
     )
-    return _fresh(occurrence)
+    return occurrence_out(occurrence)
 
 
 @router.post(
@@ -414,7 +409,7 @@ def change_status(
         status=status,
         expected_version=payload.version,
     )
-    return _fresh(occurrence)
+    return occurrence_out(occurrence)
 
 
 @router.post(
@@ -428,7 +423,7 @@ def release(request: HttpRequest, protocol: ProtocolPath, payload: VersionIn) ->
     occurrence_release(
         actor=_actor(request, occurrence), occurrence=occurrence, expected_version=payload.version
     )
-    return _fresh(occurrence)
+    return occurrence_out(occurrence)
 
 
 @router.post(
@@ -445,7 +440,7 @@ def route(request: HttpRequest, protocol: ProtocolPath, payload: RouteIn) -> Occ
         unit=unit,
         expected_version=payload.version,
     )
-    return _fresh(occurrence)
+    return occurrence_out(occurrence)
 
 
 @router.post(
@@ -590,7 +585,7 @@ def create_child(
         unit=_pick(Unit.objects.for_operator(operator_id), payload.unit_id, "unit_id"),
         description=payload.description,
     )
-    return Reply(201, _fresh(child))
+    return Reply(201, occurrence_out(child))
 
 
 @router.post(
@@ -613,7 +608,7 @@ def close(request: HttpRequest, protocol: ProtocolPath, payload: CloseIn) -> Occ
         attachment_url=payload.attachment_url,
         expected_version=payload.version,
     )
-    return _fresh(occurrence)
+    return occurrence_out(occurrence)
 
 
 @router.post(
@@ -634,7 +629,7 @@ def reopen(request: HttpRequest, protocol: ProtocolPath, payload: ReopenIn) -> O
         status=status,
         reason=payload.reason,
     )
-    return _fresh(occurrence)
+    return occurrence_out(occurrence)
 
 
 # --- The beneficiary's view ------------------------------------------------------------
