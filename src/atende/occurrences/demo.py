@@ -11,6 +11,7 @@ from atende.catalog.models import OccurrenceType, Status
 from atende.occurrences.models import Channel, Mode, Nature, Occurrence
 from atende.occurrences.services import (
     Actor,
+    actor_for_application,
     actor_for_user,
     occurrence_add_note,
     occurrence_change_status,
@@ -67,7 +68,7 @@ def _one(
     self_service = rng.random() < 0.4
     clock = _Clock(rng, start, now)
     occurrence = occurrence_create(
-        actor=Actor(operator_id=application.operator_id, role="system", application=application)
+        actor=actor_for_application(application=application)
         if self_service
         else rng.choice(actors),
         application=application,

@@ -254,8 +254,6 @@ def _person_works_it(actor: Actor, occurrence: Occurrence) -> None:
     """A person changes an occurrence only while attending it, or as a supervisor."""
     if actor.is_system or actor.is_supervisor:
         return
-    if not occurrence.occurrence_type.allow_attendance:
-        raise NotAllowed(_("Occurrences of this type are not attended in the panel."))
     if occurrence.attendant_id is None:
         raise NotAllowed(_("Start the attendance of this occurrence first."))
     if occurrence.attendant_id != actor.user.pk:
