@@ -6,7 +6,6 @@ so numbers are gapless and never repeated, and only creations that share a seque
 same operator, scheme and day or year) wait for each other.
 """
 
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,14 +36,21 @@ def protocol_issue(*, protocol_type: ProtocolType, at: datetime, manual_number: 
 def protocol_block(*, protocol_type: ProtocolType, at: datetime, count: int) -> list[str]:
     """``count`` consecutive protocols of the period of ``at``, reserved in one statement
     (the bulk generator's way; the numbers are as unique as those issued one by one)."""
-    key, period, maximum, render = _sequence_of(protocol_type, at)
+    head, width, first = protocol_reserve(protocol_type=protocol_type, at=at, count=count)
+    return [f"{head}{value:0{width}d}" for value in range(first, first + count)]
+
+
+def protocol_reserve(
+    *, protocol_type: ProtocolType, at: datetime, count: int
+) -> tuple[str, int, int]:
+    """Reserve ``count`` numbers of the period of ``at``: the protocols are ``head``
+    followed by ``first`` … ``first + count - 1`` zero-padded to ``width`` digits."""
+    key, period, maximum, head, width = _sequence_of(protocol_type, at)
     last = _next_value(protocol_type.operator_id, key, period, maximum, count)
-    return [render(value) for value in range(last - count + 1, last + 1)]
+    return head, width, last - count + 1
 
 
-def _sequence_of(
-    protocol_type: ProtocolType, at: datetime
-) -> tuple[str, str, int, Callable[[int], str]]:
+def _sequence_of(protocol_type: ProtocolType, at: datetime) -> tuple[str, str, int, str, int]:
     operator = protocol_type.operator
     local = at.astimezone(ZoneInfo(operator.time_zone))
     scheme = protocol_type.scheme
@@ -54,21 +60,20 @@ def _sequence_of(
                 _("The ANS standard needs the operator's ANS registration."), code="no_ans"
             )
         day = local.strftime("%Y%m%d")
-        head = f"{operator.ans_registration}{day}"
-        return "ans", day, ANS_SEQUENCE_MAX, lambda value: f"{head}{value:06d}"
+        return "ans", day, ANS_SEQUENCE_MAX, f"{operator.ans_registration}{day}", 6
     year = local.strftime("%Y")
     if scheme == ProtocolScheme.GSAN:
         digit = protocol_type.origin_digit
-        return f"gsan{digit}", year, GSAN_SEQUENCE_MAX, lambda value: f"{year}{digit}{value:09d}"
+        return f"gsan{digit}", year, GSAN_SEQUENCE_MAX, f"{year}{digit}", 9
     if scheme == ProtocolScheme.PREFIX_YEARLY:
         prefix = protocol_type.prefix.upper()
-        return (
-            f"prefix:{prefix}",
-            year,
-            PREFIX_SEQUENCE_MAX,
-            lambda value: f"{prefix}{year}{value:06d}",
-        )
+        return f"prefix:{prefix}", year, PREFIX_SEQUENCE_MAX, f"{prefix}{year}", 6
     raise ValidationError(_("Manual protocols are typed, not issued."), code="manual")
+
+
+def protocol_period_format(protocol_type: ProtocolType) -> str:
+    """How the sequence's period is written (PostgreSQL ``to_char`` pattern)."""
+    return "YYYYMMDD" if protocol_type.scheme == ProtocolScheme.ANS else "YYYY"
 
 
 def protocol_manual_clean(number: str) -> str:

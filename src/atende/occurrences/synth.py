@@ -21,6 +21,7 @@ from validate_docbr import CPF
 from atende.catalog.calendars import sla_clock
 from atende.catalog.models import Closing, OccurrenceType, Status
 from atende.catalog.protocols import protocol_block
+from atende.occurrences import synth_pg
 from atende.occurrences.models import (
     Channel,
     Event,
@@ -121,6 +122,9 @@ class Synthesizer:
         self.pg = connection.vendor == "postgresql"
         self.tz = ZoneInfo(operator.time_zone)
         self.cpfs = [CPF().generate() for _ in range(500)]
+        self.first_names = FIRST.split()
+        self.last_names = LAST.split()
+        self.channels = CHANNELS
 
     # --- the story of one occurrence ---------------------------------------------------
 
@@ -281,20 +285,27 @@ class Synthesizer:
         )
 
     def run(self, count: int, *, days: int = 365) -> int:
+        in_sql = synth_pg.supported(self)
         made = 0
         while made < count:
-            chunk = min(CHUNK, count - made)
+            chunk = min(synth_pg.CHUNK if in_sql else CHUNK, count - made)
             with transaction.atomic():
-                self._chunk(chunk, days)
+                self._skip_checks()
+                if in_sql:
+                    synth_pg.generate(self, chunk, days)
+                else:
+                    self._chunk(chunk, days)
             made += chunk
         return made
 
-    def _chunk(self, count: int, days: int) -> None:
+    def _skip_checks(self) -> None:
         if self.pg and self.skip_checks:
             # The rows are built consistent (the test replays them); per-row foreign-key
             # triggers would cost more than everything else. Needs a superuser.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL session_replication_role = replica")
+
+    def _chunk(self, count: int, days: int) -> None:
         ids = _reserve_ids(count)
         span = int(timedelta(days=days).total_seconds())
         starts = sorted(

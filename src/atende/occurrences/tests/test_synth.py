@@ -2,14 +2,21 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
+from atende.occurrences import synth_pg
 from atende.occurrences.history import occurrence_replay
 from atende.occurrences.models import Event, Occurrence
+from atende.occurrences.synth import Synthesizer, synth_target
 
 pytestmark = pytest.mark.django_db
 
 
 def test_synthetic_occurrences_agree_with_their_events_and_have_unique_protocols():
+    operator, application = synth_target(seed=7)
+    synthesizer = Synthesizer(operator=operator, application=application, seed=7)
+    # On PostgreSQL the set-based generator runs; on SQLite the Python one.
+    assert synth_pg.supported(synthesizer) == (connection.vendor == "postgresql")
     out = io.StringIO()
     call_command("synth", "--occurrences", "400", "--seed", "7", stdout=out)
     assert "400 occurrences" in out.getvalue()
@@ -28,6 +35,12 @@ def test_synthetic_occurrences_agree_with_their_events_and_have_unique_protocols
         assert replayed.updated_at == occurrence.updated_at
         assert replayed.last_seq == occurrence.last_seq == occurrence.version
         assert events[occurrence.pk][0].report_code == "01"
+        assert [e.seq for e in events[occurrence.pk]] == list(range(1, occurrence.last_seq + 1))
+        closing = [e for e in events[occurrence.pk] if e.report_code == "03"]
+        if occurrence.state == 4:
+            assert closing[-1].outcome_text == occurrence.outcome_text
+            assert closing[-1].outcome_reason_id == occurrence.outcome_reason_id
+            assert closing[-1].resolved == occurrence.resolved
 
 
 def test_synthetic_protocols_continue_the_real_sequence(catalog_a, app_a, attendant_a):
