@@ -229,6 +229,7 @@ def status_create(*, occurrence_type: OccurrenceType, **values: object) -> Statu
         values["order"] = 0 if last is None else last + 1
     status = _status_build(occurrence_type, values)
     status.save()
+    _one_default(status)
     occurrence_type_check(occurrence_type)
     return status
 
@@ -242,8 +243,17 @@ def status_update(*, status: Status, **changes: object) -> Status:
     for field, value in changes.items():
         setattr(status, field, value)
     _save(status)
+    _one_default(status)
     occurrence_type_check(status.occurrence_type)
     return status
+
+
+def _one_default(status: Status) -> None:
+    """Marking a status as default takes the mark from the type's previous default."""
+    if status.is_default:
+        status.occurrence_type.statuses.exclude(pk=status.pk).filter(is_default=True).update(
+            is_default=False
+        )
 
 
 def subject_create(*, occurrence_type: OccurrenceType, name: str) -> Subject:

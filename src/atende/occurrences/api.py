@@ -37,6 +37,7 @@ from atende.occurrences.schemas import (
     OccurrenceOut,
     OccurrencePage,
     OutcomeOut,
+    ReopenAsNewIn,
     ReopenIn,
     RouteIn,
     StartAttendanceIn,
@@ -70,6 +71,7 @@ from atende.occurrences.services import (
     occurrence_fill_tab,
     occurrence_release,
     occurrence_reopen,
+    occurrence_reopen_as_new,
     occurrence_route,
     occurrence_start_attendance,
 )
@@ -630,6 +632,25 @@ def reopen(request: HttpRequest, protocol: ProtocolPath, payload: ReopenIn) -> O
         reason=payload.reason,
     )
     return occurrence_out(occurrence)
+
+
+@router.post(
+    "/occurrences/{protocol}/reopen-as-new",
+    response={201: OccurrenceOut, **WRITE_ERRORS},
+    summary="Reopen GSAN style: a new occurrence whose origin is this closed one (supervisor)",
+)
+def reopen_as_new(
+    request: HttpRequest, protocol: ProtocolPath, payload: ReopenAsNewIn
+) -> Reply[OccurrenceOut]:
+    _person_only(request)
+    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    created = occurrence_reopen_as_new(
+        actor=_actor(request, occurrence),
+        occurrence=occurrence,
+        expected_version=payload.version,
+        reason=payload.reason,
+    )
+    return Reply(201, occurrence_out(created))
 
 
 # --- The beneficiary's view ------------------------------------------------------------

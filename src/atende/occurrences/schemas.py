@@ -191,6 +191,10 @@ class ReopenIn(VersionIn):
     reason: Text(5000) = ""
 
 
+class ReopenAsNewIn(VersionIn):
+    reason: Text(10_000) = Field("", description="Becomes the new occurrence's description.")
+
+
 class AttachmentOut(Schema):
     token: str
     name: str

@@ -85,9 +85,14 @@ def test_a_status_change_that_breaks_the_type_is_refused(operator_a, ans):
         status_update(status=closing, is_active=False)
     closing.refresh_from_db()
     assert closing.is_active
-    with pytest.raises(ValidationError, match="Só um status"):
-        status_create(occurrence_type=occurrence_type, internal_description="X", is_default=True)
-    assert occurrence_type.statuses.count() == 2
+    default = occurrence_type.statuses.get(is_default=True)
+    with pytest.raises(ValidationError, match="ativo"):
+        status_update(status=default, is_active=False)
+    # A new default takes the mark from the old one, in the same change.
+    new_default = status_create(
+        occurrence_type=occurrence_type, internal_description="X", is_default=True
+    )
+    assert list(occurrence_type.statuses.filter(is_default=True)) == [new_default]
 
 
 def test_ans_protocols_are_registration_date_and_a_daily_sequence(ans):

@@ -24,6 +24,7 @@ from atende.occurrences.services.core import (
 from atende.occurrences.services.create import (
     occurrence_create,
     occurrence_create_child,
+    occurrence_reopen_as_new,
 )
 from atende.occurrences.services.lifecycle import (
     occurrence_change_status,
@@ -65,6 +66,7 @@ __all__ = [
     "occurrence_missing_tabs",
     "occurrence_release",
     "occurrence_reopen",
+    "occurrence_reopen_as_new",
     "occurrence_route",
     "occurrence_start_attendance",
     "report_code_for",

@@ -1,5 +1,6 @@
 """Registering contacts: the protocol is issued as the first act."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from atende.occurrences.models import (
     Occurrence,
     State,
 )
-from atende.occurrences.services.actors import Actor
+from atende.occurrences.services.actors import Actor, NotAllowed
 from atende.occurrences.services.core import (
     OUTCOME_MAX,
     _change,
@@ -49,6 +50,8 @@ def occurrence_create(
     contract_number: str = "",
     description: str = "",
     parent: Occurrence | None = None,
+    parent_check: Callable[[Occurrence], None] | None = None,
+    parent_version: int | None = None,
     unit: Unit | None = None,
     manual_protocol: str = "",
     at: datetime | None = None,
@@ -126,13 +129,15 @@ def occurrence_create(
                 status_changed=True,
             )
             if parent is not None:
+                # The parent is checked under its lock, in the same transaction: a refusal
+                # there undoes the creation and its protocol number.
                 _change(
                     parent,
                     actor=actor,
                     kind=EventKind.CHILD_CREATED,
-                    expected_version=None,
+                    expected_version=parent_version,
                     at=at,
-                    check=None,
+                    check=parent_check,
                     payload={"child": occurrence.protocol},
                     allow_closed=True,
                 )
@@ -155,12 +160,71 @@ def occurrence_create_child(
 ) -> Occurrence:
     """A pendency raised from an occurrence: a new protocol whose origin is the parent,
     carrying the parent's requester and beneficiary."""
-    if parent.is_closed:
-        raise ValidationError(
-            _("Protocol %(protocol)s is closed: a supervisor must reopen it first.")
-            % {"protocol": parent.protocol},
-            code="closed",
-        )
+
+    def open_parent(current: Occurrence) -> None:
+        if current.is_closed:
+            raise ValidationError(
+                _("Protocol %(protocol)s is closed: a supervisor must reopen it first.")
+                % {"protocol": current.protocol},
+                code="closed",
+            )
+
+    return _follow_up(
+        actor=actor,
+        parent=parent,
+        occurrence_type=occurrence_type,
+        subject=subject,
+        unit=unit,
+        description=description,
+        parent_check=open_parent,
+        parent_version=None,
+        at=at,
+    )
+
+
+def occurrence_reopen_as_new(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    expected_version: int | None,
+    reason: str = "",
+    at: datetime | None = None,
+) -> Occurrence:
+    """Reactivation GSAN style: a new occurrence (new protocol, state Novo) whose origin
+    protocol is the closed one, which stays closed."""
+
+    def closed_and_supervised(current: Occurrence) -> None:
+        if not actor.is_supervisor:
+            raise NotAllowed(_("Only a supervisor reopens an occurrence."))
+        if not current.is_closed:
+            raise ValidationError(_("Only a closed occurrence can be reopened."), code="not_closed")
+
+    return _follow_up(
+        actor=actor,
+        parent=occurrence,
+        occurrence_type=occurrence.occurrence_type,
+        subject=occurrence.subject,
+        unit=occurrence.unit,
+        description=_text_clean(reason, "reason", OUTCOME_MAX) or occurrence.description,
+        parent_check=closed_and_supervised,
+        parent_version=expected_version,
+        at=at,
+    )
+
+
+def _follow_up(
+    *,
+    actor: Actor,
+    parent: Occurrence,
+    occurrence_type: OccurrenceType,
+    subject: Subject | None,
+    unit: Unit | None,
+    description: str,
+    parent_check: Callable[[Occurrence], None],
+    parent_version: int | None,
+    at: datetime | None,
+) -> Occurrence:
+    """A new occurrence that continues ``parent``, for the same requester and beneficiary."""
     return occurrence_create(
         actor=actor,
         application=parent.application,
@@ -176,6 +240,8 @@ def occurrence_create_child(
         contract_number=parent.contract_number,
         description=description,
         parent=parent,
+        parent_check=parent_check,
+        parent_version=parent_version,
         unit=unit,
         at=at,
     )

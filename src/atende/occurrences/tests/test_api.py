@@ -236,6 +236,7 @@ ENDPOINTS = [
         {"version": 1, "status_id": 1, "outcome_text": "x"},
     ),
     ("post", "/api/v1/occurrences/{p}/reopen", {"version": 1}),
+    ("post", "/api/v1/occurrences/{p}/reopen-as-new", {"version": 1}),
     ("get", "/api/v1/beneficiaries/" + CPF + "/occurrences/{p}", None),
 ]
 
@@ -348,3 +349,62 @@ def test_each_read_needs_its_scope(app_a, path, scope):
     others = [s for s in ALL_SCOPES if s != scope]
     assert bearer(app_a, scopes=others).get(path).status_code == 403
     assert bearer(app_a, scopes=[scope]).get(path).status_code == 200
+
+
+def test_a_supervisor_reopens_gsan_style_as_a_new_occurrence(
+    client, supervisor_a, attendant_a, occurrence, reimbursement
+):
+    from atende.occurrences.services import actor_for_user, occurrence_close
+
+    reimbursement.tabs.update(required=False)
+    occurrence_close(
+        actor=actor_for_user(user=supervisor_a, operator=occurrence.operator_id),
+        occurrence=occurrence,
+        status=status_named(reimbursement, "Reprovado"),
+        outcome_text="Recibo ilegível.",
+        expected_version=1,
+    )
+    path = f"/api/v1/occurrences/{occurrence.protocol}/reopen-as-new"
+    client.force_login(attendant_a)
+    assert post(client, path, {"version": 2}).status_code == 403
+    client.force_login(supervisor_a)
+    assert post(client, path, {"version": 1}).status_code == 409
+    created = post(client, path, {"version": 2, "reason": "Enviou recibo legível."})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["parent_protocol"] == occurrence.protocol
+    assert body["protocol"] != occurrence.protocol
+    assert (body["state"]["code"], body["description"]) == (1, "Enviou recibo legível.")
+    assert body["beneficiary_identifier"] == CPF
+    occurrence.refresh_from_db()
+    assert occurrence.state == 4
+    assert occurrence.events.order_by("-seq").first().payload == {"child": body["protocol"]}
+
+
+def test_a_configurator_cannot_create_occurrences(client, operator_a, app_a, reimbursement):
+    configurator = MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user
+    client.force_login(configurator)
+    response = post(
+        client,
+        "/api/v1/occurrences",
+        {"occurrence_type_id": reimbursement.pk, "application_id": app_a.pk},
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+def test_an_occurrence_in_a_deactivated_status_stays_readable(
+    attendant_client, occurrence, reimbursement
+):
+    from atende.catalog.services import status_create, status_update
+
+    replacement = status_create(
+        occurrence_type=reimbursement, internal_description="Registrado", is_default=True
+    )
+    old_default = status_named(reimbursement, "Protocolado")
+    assert not old_default.is_default  # the new default took the mark
+    status_update(status=old_default, is_active=False)
+    assert replacement.is_default
+    response = attendant_client.get(f"/api/v1/occurrences/{occurrence.protocol}")
+    assert response.status_code == 200
+    assert response.json()["status"]["internal_description"] == "Protocolado"
