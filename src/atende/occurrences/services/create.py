@@ -1,19 +1,21 @@
 """Registering contacts: the protocol is issued as the first act."""
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atende.catalog.calendars import sla_due
 from atende.catalog.models import (
     OccurrenceType,
+    ProtocolScheme,
     Subject,
 )
-from atende.catalog.protocols import protocol_issue
+from atende.catalog.protocols import protocol_issue, protocol_manual_clean
 from atende.occurrences.models import (
     Channel,
     EventKind,
@@ -113,12 +115,14 @@ def occurrence_create(
         updated_at=at,
         sla_due_at=sla_due_at,
     )
-    # Everything slow happened above: the sequence row stays locked only for the inserts.
+    protocol_type = occurrence_type.protocol_type
     try:
         with transaction.atomic():
-            occurrence.protocol = protocol_issue(
-                protocol_type=occurrence_type.protocol_type, at=at, manual_number=manual_protocol
-            )
+            if protocol_type.scheme == ProtocolScheme.MANUAL:
+                occurrence.protocol = protocol_manual_clean(manual_protocol)
+            else:
+                # A unique placeholder until the number is issued, last, below.
+                occurrence.protocol = f"~{secrets.token_hex(8)}"
             occurrence.save(force_insert=True)
             _event(
                 occurrence,
@@ -128,6 +132,15 @@ def occurrence_create(
                 before=None,
                 status_changed=True,
             )
+            if protocol_type.scheme != ProtocolScheme.MANUAL:
+                # The sequence row stays locked from here to the commit: only this number
+                # and one plain UPDATE happen under the lock, whatever else creation does.
+                occurrence.protocol = protocol_issue(protocol_type=protocol_type, at=at)
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE occurrences_occurrence SET protocol = %s WHERE id = %s",
+                        [occurrence.protocol, occurrence.pk],
+                    )
             if parent is not None:
                 # The parent is checked under its lock, in the same transaction: a refusal
                 # there undoes the creation and its protocol number.
