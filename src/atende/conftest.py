@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import translation
 
 from atende.catalog.presets import install_health_catalog, install_sanitation_catalog
+from atende.catalog.snapshots import snapshots_clear
 from atende.tenancy.models import Role
 from atende.testing.factories import (
     ApplicationFactory,
@@ -13,6 +14,14 @@ from atende.testing.factories import (
     OperatorFactory,
     UnitFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalog_snapshots():
+    # Rolled-back tests reuse ids (SQLite); a snapshot must not outlive its test.
+    snapshots_clear()
+    yield
+    snapshots_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -3,10 +3,12 @@ the same transaction, so a broken workflow is never stored."""
 
 from collections.abc import Iterable
 from datetime import date, time
+from time import time_ns
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, Value
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext as _
 
 from atende.catalog.formdefs import fields_clean
@@ -43,7 +45,27 @@ STATUS_FIELDS = {
 def _save(obj: object) -> object:
     obj.full_clean()
     obj.save()
+    catalog_changed(_operator_id(obj))
     return obj
+
+
+def catalog_changed(operator_id: int) -> None:
+    """Every catalog write calls this in its transaction: snapshots of the old version are
+    no longer used once it commits (``catalog.snapshots``). The new version is also past
+    the clock, so a version rolled back is never issued again for other data."""
+    Operator.objects.filter(pk=operator_id).update(
+        catalog_version=Greatest(F("catalog_version") + 1, Value(time_ns()))
+    )
+
+
+def _operator_id(obj: object) -> int:
+    for path in ("operator_id", "occurrence_type", "calendar", "form"):
+        value = getattr(obj, path, None)
+        if isinstance(value, int):
+            return value
+        if value is not None:
+            return value.operator_id
+    raise TypeError(f"{type(obj).__name__} has no operator")
 
 
 def _same_operator(operator: Operator, *objects: object, field: str) -> None:
@@ -229,6 +251,7 @@ def status_create(*, occurrence_type: OccurrenceType, **values: object) -> Statu
         values["order"] = 0 if last is None else last + 1
     status = _status_build(occurrence_type, values)
     status.save()
+    catalog_changed(occurrence_type.operator_id)
     _one_default(status)
     occurrence_type_check(occurrence_type)
     return status

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 from atende.accounts.models import User
 from atende.catalog.models import AttendanceTab, OccurrenceType, OutcomeReason, Status, Subject
+from atende.catalog.snapshots import type_snapshot
 from atende.occurrences.models import Attachment, Channel, Event, Nature, Occurrence, State
 from atende.occurrences.schemas import (
     PROTOCOL_PATTERN,
@@ -231,7 +232,10 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
         if payload.application_id is None:
             raise ValidationError({"application_id": [_("Choose the application.")]})
         application = (
-            Application.objects.for_user(request.auth).filter(pk=payload.application_id).first()
+            Application.objects.for_user(request.auth)
+            .select_related("operator")
+            .filter(pk=payload.application_id)
+            .first()
         )
         if application is None:
             raise ValidationError(
@@ -243,14 +247,16 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
         if token
         else actor_for_user(user=request.auth, operator=application.operator_id)
     )
-    operator_id = application.operator_id
-    occurrence_type = _pick(
-        OccurrenceType.objects.for_operator(operator_id).select_related(
-            "operator", "sla_policy__calendar", "protocol_type__operator"
-        ),
-        payload.occurrence_type_id,
-        "occurrence_type_id",
-    )
+    snapshot = type_snapshot(operator=application.operator, type_id=payload.occurrence_type_id)
+    if snapshot is None:
+        raise ValidationError({"occurrence_type_id": [_("Choose an active occurrence type.")]})
+    subject = None
+    if payload.subject_id is not None:
+        subject = snapshot.subjects.get(payload.subject_id)
+        if subject is None:
+            raise ValidationError(
+                {"subject_id": [_("Choose an active subject of this occurrence type.")]}
+            )
     parent = None
     if payload.parent_protocol:
         try:
@@ -260,8 +266,8 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
     occurrence = occurrence_create(
         actor=actor,
         application=application,
-        occurrence_type=occurrence_type,
-        subject=_pick(Subject.objects.for_operator(operator_id), payload.subject_id, "subject_id"),
+        occurrence_type=snapshot.occurrence_type,
+        subject=subject,
         channel=payload.channel,
         nature=nature,
         mode=payload.mode,
@@ -272,7 +278,7 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
         contract_number=payload.contract_number,
         description=payload.description,
         parent=parent,
-        unit=_pick(Unit.objects.for_operator(operator_id), payload.unit_id, "unit_id"),
+        unit=_pick(Unit.objects.for_operator(application.operator_id), payload.unit_id, "unit_id"),
         manual_protocol=payload.protocol,
     )
     return Reply(201, occurrence_out(occurrence))

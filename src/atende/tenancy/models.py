@@ -85,6 +85,9 @@ class Operator(models.Model):
     municipality = models.CharField(_("municipality"), max_length=120, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every change of the operator's catalog, in the change's transaction; the
+    # processes' catalog snapshots are keyed by it.
+    catalog_version = models.PositiveBigIntegerField(default=1, editable=False)
 
     tenant_path = "pk"  # an operator is its own tenant
 
@@ -111,6 +114,17 @@ class Operator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # catalog_version is written only by catalog_changed(): an instance read before a
+        # catalog change (an admin form, say) must not put an older version back.
+        if not self._state.adding and "update_fields" not in kwargs:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "catalog_version"
+            ]
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         self.cnpj = normalize_cnpj(self.cnpj)

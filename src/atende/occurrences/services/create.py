@@ -9,13 +9,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atende.catalog.calendars import sla_due
 from atende.catalog.models import (
     OccurrenceType,
     ProtocolScheme,
     Subject,
 )
 from atende.catalog.protocols import protocol_issue, protocol_manual_clean
+from atende.catalog.snapshots import type_snapshot
 from atende.occurrences.models import (
     Channel,
     EventKind,
@@ -28,7 +28,6 @@ from atende.occurrences.services.actors import Actor, NotAllowed
 from atende.occurrences.services.core import (
     OUTCOME_MAX,
     _change,
-    _default_status,
     _event,
     _identifier_clean,
     _text_clean,
@@ -76,21 +75,20 @@ def occurrence_create(
         raise ValidationError({"channel": _("Unknown channel.")})
     if nature not in Nature.values or mode not in Mode.values:
         raise ValidationError({"mode": _("Unknown mode or nature.")})
-    default = _default_status(occurrence_type)
-    at = at or timezone.now()
-    operator = occurrence_type.operator
-    sla_due_at = None
-    if occurrence_type.sla_policy_id is not None:
-        sla_due_at = sla_due(
-            policy=occurrence_type.sla_policy,
-            start=at,
-            time_zone=operator.time_zone,
-            state=operator.state,
+    snapshot = type_snapshot(operator=application.operator, type_id=occurrence_type.pk)
+    if snapshot is None:
+        raise ValidationError({"occurrence_type": _("Choose an active occurrence type.")})
+    if snapshot.default_status is None:
+        raise ValidationError(
+            {"occurrence_type": _("This occurrence type has no active default status.")}
         )
+    default = snapshot.default_status
+    at = at or timezone.now()
+    sla_due_at = snapshot.due(at) if snapshot.due is not None else None
     occurrence = Occurrence(
         operator_id=operator_id,
         application=application,
-        protocol_type=occurrence_type.protocol_type,
+        protocol_type=snapshot.occurrence_type.protocol_type,
         parent=parent,
         occurrence_type=occurrence_type,
         subject=subject,
@@ -115,7 +113,8 @@ def occurrence_create(
         updated_at=at,
         sla_due_at=sla_due_at,
     )
-    protocol_type = occurrence_type.protocol_type
+    # From the snapshot: made from the operator read in this request.
+    protocol_type = snapshot.occurrence_type.protocol_type
     try:
         with transaction.atomic():
             if protocol_type.scheme == ProtocolScheme.MANUAL:

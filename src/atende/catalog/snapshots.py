@@ -1,0 +1,85 @@
+"""Per-process snapshots of an occurrence type: what creating an occurrence needs from the
+catalog (the type with its protocol type and SLA policy, its default status, its active
+subjects, its SLA clock with the calendar's days off), read once instead of on every
+creation.
+
+A snapshot is keyed by the operator's ``catalog_version`` — bumped in the transaction of
+every catalog change — and by the operator fields a protocol or a deadline is made from
+(ANS registration, time zone, state). The operator passed in must be read in the current
+request, so a change is seen by the next request after it commits. Data read after a
+concurrent change may be stored under the older version; it is newer, never staler.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from atende.catalog.calendars import sla_clock
+from atende.catalog.models import OccurrenceType, Status, Subject
+from atende.tenancy.models import Operator
+
+CAPACITY = 1024
+
+
+@dataclass(frozen=True)
+class TypeSnapshot:
+    occurrence_type: OccurrenceType
+    default_status: Status | None
+    subjects: dict[int, Subject]
+    due: Callable[[datetime], datetime] | None
+
+
+_cache: OrderedDict[tuple, TypeSnapshot | None] = OrderedDict()
+_lock = threading.Lock()
+
+
+def type_snapshot(*, operator: Operator, type_id: int) -> TypeSnapshot | None:
+    """The active type ``type_id`` of ``operator``, or None."""
+    key = (
+        operator.pk,
+        type_id,
+        operator.catalog_version,
+        operator.ans_registration,
+        operator.time_zone,
+        operator.state,
+    )
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    snapshot = _load(operator, type_id)
+    with _lock:
+        _cache[key] = snapshot
+        while len(_cache) > CAPACITY:
+            _cache.popitem(last=False)
+    return snapshot
+
+
+def snapshots_clear() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _load(operator: Operator, type_id: int) -> TypeSnapshot | None:
+    occurrence_type = (
+        OccurrenceType.objects.for_operator(operator)
+        .filter(pk=type_id, is_active=True)
+        .select_related("protocol_type", "sla_policy__calendar")
+        .first()
+    )
+    if occurrence_type is None:
+        return None
+    # The protocol and the deadline are made from this operator's fields, the ones keyed.
+    occurrence_type.operator = operator
+    occurrence_type.protocol_type.operator = operator
+    policy = occurrence_type.sla_policy
+    return TypeSnapshot(
+        occurrence_type=occurrence_type,
+        default_status=occurrence_type.statuses.filter(is_default=True, is_active=True).first(),
+        subjects={s.pk: s for s in occurrence_type.subjects.filter(is_active=True)},
+        due=sla_clock(policy=policy, time_zone=operator.time_zone, state=operator.state)
+        if policy is not None
+        else None,
+    )
