@@ -408,3 +408,34 @@ def test_an_occurrence_in_a_deactivated_status_stays_readable(
     response = attendant_client.get(f"/api/v1/occurrences/{occurrence.protocol}")
     assert response.status_code == 200
     assert response.json()["status"]["internal_description"] == "Protocolado"
+
+
+def test_a_full_ans_day_is_a_409_and_leaves_no_occurrence_behind(app_client, reimbursement):
+    from django.utils import timezone
+
+    from atende.catalog.models import ProtocolSequence
+    from atende.occurrences.models import Occurrence
+
+    day = timezone.localtime(timezone.now(), timezone=None).strftime("%Y%m%d")
+    ProtocolSequence.objects.create(
+        operator_id=reimbursement.operator_id, key="ans", period=day, last_value=999_999
+    )
+    response = post(app_client, "/api/v1/occurrences", {"occurrence_type_id": reimbursement.pk})
+    assert response.status_code == 409
+    assert response.json()["code"] == "protocol_exhausted"
+    assert not Occurrence.objects.exists()
+    assert ProtocolSequence.objects.get(period=day).last_value == 999_999
+
+
+def test_the_list_filters_by_sla_breach(app_client, occurrence):
+    from django.utils import timezone
+
+    from atende.occurrences.models import Occurrence
+    from atende.occurrences.services import sla_breaches_mark
+
+    Occurrence.objects.filter(pk=occurrence.pk).update(sla_due_at=timezone.now())
+    sla_breaches_mark()
+    breached = app_client.get("/api/v1/occurrences?sla_breached=true").json()["items"]
+    assert [o["protocol"] for o in breached] == [occurrence.protocol]
+    assert breached[0]["sla_breached"] is True
+    assert app_client.get("/api/v1/occurrences?sla_breached=false").json()["items"] == []
