@@ -57,12 +57,13 @@ from atende.occurrences.selectors import (
     occurrence_history,
     occurrence_list,
     occurrences_of_application,
-    occurrences_visible_to_user,
+    occurrences_visible_to,
 )
 from atende.occurrences.services import (
     Actor,
+    actor_among,
     actor_for_application,
-    actor_for_user,
+    actors_for_user,
     occurrence_add_attachment,
     occurrence_add_note,
     occurrence_change_status,
@@ -89,11 +90,18 @@ WRITE_ERRORS = {400: ErrorOut, 409: ErrorOut, **READ_ERRORS}
 # --- Who is calling --------------------------------------------------------------------
 
 
+def _people(request: HttpRequest) -> list[Actor]:
+    """The signed-in person as an actor per operator, read once per request."""
+    if not hasattr(request, "atende_actors"):
+        request.atende_actors = actors_for_user(user=request.auth)
+    return request.atende_actors
+
+
 def _visible(request: HttpRequest) -> QuerySet[Occurrence]:
     token = request_token(request)
     if token is not None:
         return occurrences_of_application(application=token.application)
-    return occurrences_visible_to_user(user=request.auth)
+    return occurrences_visible_to(actors=_people(request))
 
 
 def _occurrence(request: HttpRequest, protocol: str, scope: str) -> Occurrence:
@@ -101,11 +109,11 @@ def _occurrence(request: HttpRequest, protocol: str, scope: str) -> Occurrence:
     return occurrence_by_protocol(_visible(request), protocol)
 
 
-def _actor(request: HttpRequest, occurrence: Occurrence) -> Actor:
+def _actor(request: HttpRequest, operator_id: int) -> Actor:
     token = request_token(request)
     if token is not None:
         return actor_for_application(application=token.application)
-    return actor_for_user(user=request.auth, operator=occurrence.operator_id)
+    return actor_among(_people(request), operator_id=operator_id)
 
 
 def _person_only(request: HttpRequest) -> None:
@@ -242,11 +250,7 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
                 {"application_id": [_("Not found among this operator's records.")]}
             )
         nature = payload.nature or Nature.ATTENDANCE
-    actor = (
-        actor_for_application(application=application)
-        if token
-        else actor_for_user(user=request.auth, operator=application.operator_id)
-    )
+    actor = _actor(request, application.operator_id)
     snapshot = type_snapshot(operator=application.operator, type_id=payload.occurrence_type_id)
     if snapshot is None:
         raise ValidationError({"occurrence_type_id": [_("Choose an active occurrence type.")]})
@@ -295,9 +299,7 @@ def read(request: HttpRequest, protocol: ProtocolPath) -> OccurrenceOut:
 
 def _iso_only(value: object) -> object:
     # Pydantic would read a bare number as a Unix time; the API takes ISO 8601 only.
-    if (isinstance(value, str) and not value[:1].isdigit()) or not isinstance(value, str):
-        raise ValueError("give an ISO 8601 date-time with its offset")
-    if "T" not in value:
+    if not isinstance(value, str) or not value[:1].isdigit() or "T" not in value:
         raise ValueError("give an ISO 8601 date-time with its offset")
     return value
 
@@ -391,7 +393,7 @@ def start_attendance(
     if payload.assignee_id is not None:
         assignee = _pick(User.objects.filter(is_active=True), payload.assignee_id, "assignee_id")
     occurrence_start_attendance(
-        actor=_actor(request, occurrence),
+        actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
         expected_version=payload.version,
         assignee=assignee,
@@ -412,7 +414,7 @@ def change_status(
         Status.objects.for_operator(occurrence.operator_id), payload.status_id, "status_id"
     )
     occurrence_change_status(
-        actor=_actor(request, occurrence),
+        actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
         status=status,
         expected_version=payload.version,
@@ -429,7 +431,9 @@ def release(request: HttpRequest, protocol: ProtocolPath, payload: VersionIn) ->
     _person_only(request)
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
     occurrence_release(
-        actor=_actor(request, occurrence), occurrence=occurrence, expected_version=payload.version
+        actor=_actor(request, occurrence.operator_id),
+        occurrence=occurrence,
+        expected_version=payload.version,
     )
     return occurrence_out(occurrence)
 
@@ -443,7 +447,7 @@ def route(request: HttpRequest, protocol: ProtocolPath, payload: RouteIn) -> Occ
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
     unit = _pick(Unit.objects.for_operator(occurrence.operator_id), payload.unit_id, "unit_id")
     occurrence_route(
-        actor=_actor(request, occurrence),
+        actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
         unit=unit,
         expected_version=payload.version,
@@ -459,7 +463,7 @@ def route(request: HttpRequest, protocol: ProtocolPath, payload: RouteIn) -> Occ
 def add_note(request: HttpRequest, protocol: ProtocolPath, payload: NoteIn) -> Reply[EventOut]:
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
     event = occurrence_add_note(
-        actor=_actor(request, occurrence),
+        actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
         text=payload.text,
         expected_version=payload.version,
@@ -494,7 +498,7 @@ def add_attachment(request: HttpRequest, protocol: ProtocolPath) -> Reply[Attach
     if file is None:
         raise ValidationError({"file": [_("Send a file with content.")]})
     attachment = occurrence_add_attachment(
-        actor=_actor(request, occurrence), occurrence=occurrence, upload=file
+        actor=_actor(request, occurrence.operator_id), occurrence=occurrence, upload=file
     )
     return Reply(201, AttachmentOut.from_orm(attachment))
 
@@ -551,7 +555,7 @@ def fill_tab(
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
     tab = _pick(AttendanceTab.objects.for_operator(occurrence.operator_id), tab_id, "tab_id")
     entry = occurrence_fill_tab(
-        actor=_actor(request, occurrence),
+        actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
         tab=tab,
         data=payload.data,
@@ -580,12 +584,10 @@ def create_child(
     parent = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
     operator_id = parent.operator_id
     child = occurrence_create_child(
-        actor=_actor(request, parent),
+        actor=_actor(request, parent.operator_id),
         parent=parent,
         occurrence_type=_pick(
-            OccurrenceType.objects.for_operator(operator_id).select_related(
-                "operator", "sla_policy__calendar", "protocol_type__operator"
-            ),
+            OccurrenceType.objects.for_operator(operator_id),
             payload.occurrence_type_id,
             "occurrence_type_id",
         ),
@@ -605,7 +607,7 @@ def close(request: HttpRequest, protocol: ProtocolPath, payload: CloseIn) -> Occ
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
     operator_id = occurrence.operator_id
     occurrence_close(
-        actor=_actor(request, occurrence),
+        actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
         status=_pick(Status.objects.for_operator(operator_id), payload.status_id, "status_id"),
         outcome_text=payload.outcome_text,
@@ -631,7 +633,7 @@ def reopen(request: HttpRequest, protocol: ProtocolPath, payload: ReopenIn) -> O
         Status.objects.for_operator(occurrence.operator_id), payload.status_id, "status_id"
     )
     occurrence_reopen(
-        actor=_actor(request, occurrence),
+        actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
         expected_version=payload.version,
         status=status,
@@ -651,7 +653,7 @@ def reopen_as_new(
     _person_only(request)
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
     created = occurrence_reopen_as_new(
-        actor=_actor(request, occurrence),
+        actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
         expected_version=payload.version,
         reason=payload.reason,

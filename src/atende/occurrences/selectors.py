@@ -2,14 +2,15 @@
 when bound to units, those units' queues); an application's token sees that application's
 occurrences only, so sandbox and production never mix."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from atende.occurrences.models import Event, Mode, Occurrence, ReportCode
-from atende.occurrences.services import WORKING_ROLES
-from atende.tenancy.models import Application, Membership
+from atende.occurrences.services import Actor
+from atende.tenancy.models import Application
 
 # Joined in the query: what every row shows. The rest comes in one extra query each
 # (a fixed number whatever the page size): more joins cost PostgreSQL more planning time
@@ -22,19 +23,11 @@ def with_related(queryset: QuerySet[Occurrence]) -> QuerySet[Occurrence]:
     return queryset.select_related(*LIST_RELATED).prefetch_related(*LIST_PREFETCH)
 
 
-def occurrences_visible_to_user(*, user: object) -> QuerySet[Occurrence]:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Occurrence.objects.none()
-    memberships = Membership.objects.filter(
-        user=user, is_active=True, operator__is_active=True, role__in=WORKING_ROLES
-    ).prefetch_related("units")
+def occurrences_visible_to(*, actors: Iterable[Actor]) -> QuerySet[Occurrence]:
+    """What these people see (``actors_for_user``): each actor's rule, OR-ed."""
     scope = Q(pk__in=[])
-    for membership in memberships:
-        unit_ids = [unit.pk for unit in membership.units.all()]
-        mine = Q(operator_id=membership.operator_id)
-        if unit_ids:
-            mine &= Q(unit_id__in=unit_ids) | Q(unit__isnull=True)
-        scope |= mine
+    for actor in actors:
+        scope |= actor.visible()
     return Occurrence.objects.filter(scope)
 
 

@@ -11,8 +11,10 @@ from atende.occurrences.services.actors import (
     Actor,
     Conflict,
     NotAllowed,
+    actor_among,
     actor_for_application,
     actor_for_user,
+    actors_for_user,
 )
 from atende.occurrences.services.core import (
     NOTE_MAX,
@@ -53,8 +55,10 @@ __all__ = [
     "Actor",
     "Conflict",
     "NotAllowed",
+    "actor_among",
     "actor_for_application",
     "actor_for_user",
+    "actors_for_user",
     "attachment_check",
     "occurrence_add_attachment",
     "occurrence_add_note",

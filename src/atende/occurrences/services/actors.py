@@ -4,6 +4,7 @@ they meet."""
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from atende.occurrences.models import (
@@ -54,35 +55,54 @@ class Actor:
             return self.user.full_name or self.user.email
         return ""
 
+    # Members bound to units see their units' queues and the occurrences of no unit. The
+    # rule is written twice, for one row and for a query, side by side here.
+
     def sees(self, occurrence: Occurrence) -> bool:
         if occurrence.operator_id != self.operator_id:
             return False
-        # Members bound to units see their units' queues and the occurrences of no unit.
         return (
             not self.unit_ids or occurrence.unit_id is None or occurrence.unit_id in self.unit_ids
         )
+
+    def visible(self) -> Q:
+        scope = Q(operator_id=self.operator_id)
+        if self.unit_ids:
+            scope &= Q(unit_id__in=self.unit_ids) | Q(unit__isnull=True)
+        return scope
 
 
 WORKING_ROLES = {Role.ATTENDANT, Role.SUPERVISOR}
 
 
+def actors_for_user(*, user: object) -> list[Actor]:
+    """One actor per operator where the user works occurrences (one query, with units)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    memberships = Membership.objects.filter(
+        user=user, is_active=True, operator__is_active=True, role__in=WORKING_ROLES
+    ).prefetch_related("units")
+    return [
+        Actor(
+            operator_id=m.operator_id,
+            role=m.role,
+            user=user,
+            unit_ids=frozenset(u.pk for u in m.units.all()),
+        )
+        for m in memberships
+    ]
+
+
 def actor_for_user(*, user: object, operator: Operator | int) -> Actor:
     operator_id = operator if isinstance(operator, int) else operator.pk
-    membership = (
-        Membership.objects.filter(
-            user=user, operator_id=operator_id, is_active=True, operator__is_active=True
-        )
-        .prefetch_related("units")
-        .first()
-    )
-    if membership is None or membership.role not in WORKING_ROLES or not user.is_active:
-        raise NotAllowed(_("Only the operator's attendants and supervisors work occurrences."))
-    return Actor(
-        operator_id=operator_id,
-        role=membership.role,
-        user=user,
-        unit_ids=frozenset(u.pk for u in membership.units.all()),
-    )
+    return actor_among(actors_for_user(user=user), operator_id=operator_id)
+
+
+def actor_among(actors: list[Actor], *, operator_id: int) -> Actor:
+    for actor in actors:
+        if actor.operator_id == operator_id:
+            return actor
+    raise NotAllowed(_("Only the operator's attendants and supervisors work occurrences."))
 
 
 def actor_for_application(*, application: Application) -> Actor:
