@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from validate_docbr import CPF
 
+from atende.tenancy.validators import only_digits
+
 
 class FieldType(models.TextChoices):
     TEXT = "text", gettext_lazy("Text")
@@ -178,7 +180,7 @@ def _checkbox(value: object, field: dict) -> bool:
 
 
 def _cpf(value: object, field: dict) -> str:
-    digits = re.sub(r"\D", "", str(value))
+    digits = only_digits(str(value))
     if not CPF().validate(digits):
         raise ValidationError(_("Invalid CPF: check the 11 digits."))
     return digits

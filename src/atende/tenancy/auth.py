@@ -4,8 +4,7 @@ person's session (Atende's own pages)."""
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
-from ninja.security import HttpBearer
-from ninja.security import SessionAuth as NinjaSessionAuth
+from ninja.security import HttpBearer, SessionAuth
 
 from atende.tenancy.models import ApiToken
 from atende.tenancy.services import api_token_authenticate
@@ -16,10 +15,6 @@ class TokenAuth(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         return api_token_authenticate(token)
-
-
-class SessionAuth(NinjaSessionAuth):
-    """The session cookie of Atende's pages (CSRF-checked for writes)."""
 
 
 class ApiError(HttpError):

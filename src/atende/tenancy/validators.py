@@ -17,8 +17,13 @@ def validate_ans_registration(value: str) -> None:
         )
 
 
-def normalize_cnpj(value: str) -> str:
+def only_digits(value: str) -> str:
+    """A CPF, CNPJ or phone as typed (dots, dashes, slashes) reduced to its digits."""
     return re.sub(r"\D", "", value or "")
+
+
+def normalize_cnpj(value: str) -> str:
+    return only_digits(value)
 
 
 def validate_cnpj(value: str) -> None:

@@ -23,6 +23,7 @@ from atende.occurrences.models import (
     State,
 )
 from atende.occurrences.services.actors import Actor, Conflict, NotAllowed
+from atende.tenancy.validators import only_digits
 
 NOTE_MAX = 5000
 
@@ -52,7 +53,7 @@ def report_code_for(*, kind: str, status_changed: bool, state_before: int, state
 
 
 def _identifier_clean(value: str, field_name: str) -> str:
-    digits = "".join(ch for ch in (value or "") if ch.isdigit())
+    digits = only_digits(value)
     if not value or not value.strip():
         return ""
     if (len(digits) == 11 and CPF().validate(digits)) or (

@@ -61,11 +61,11 @@ def occurrence_create(
     operator_id = actor.operator_id
     if application.operator_id != operator_id or not application.is_active:
         raise ValidationError({"application": _("Choose an active application of the operator.")})
-    if occurrence_type.operator_id != operator_id or not occurrence_type.is_active:
+    # The catalog as committed now (the snapshot), not as the caller's objects say.
+    snapshot = type_snapshot(operator=application.operator, type_id=occurrence_type.pk)
+    if snapshot is None:
         raise ValidationError({"occurrence_type": _("Choose an active occurrence type.")})
-    if subject is not None and (
-        subject.occurrence_type_id != occurrence_type.pk or not subject.is_active
-    ):
+    if subject is not None and subject.pk not in snapshot.subjects:
         raise ValidationError({"subject": _("Choose an active subject of this occurrence type.")})
     if unit is not None and (unit.operator_id != operator_id or not unit.is_active):
         raise ValidationError({"unit": _("Choose an active unit of the operator.")})
@@ -75,9 +75,6 @@ def occurrence_create(
         raise ValidationError({"channel": _("Unknown channel.")})
     if nature not in Nature.values or mode not in Mode.values:
         raise ValidationError({"mode": _("Unknown mode or nature.")})
-    snapshot = type_snapshot(operator=application.operator, type_id=occurrence_type.pk)
-    if snapshot is None:
-        raise ValidationError({"occurrence_type": _("Choose an active occurrence type.")})
     if snapshot.default_status is None:
         raise ValidationError(
             {"occurrence_type": _("This occurrence type has no active default status.")}
