@@ -132,9 +132,7 @@ class Synthesizer:
         before = (occ.status, occ.state, occ.attendant_id, occ.unit_id)
         for name, value in after.items():
             setattr(occ, name, value)
-        occ.attended = (
-            occ.attended or occ.attendant_id is not None or occ.status.pk != occ.kind.default.pk
-        )
+        occ.attended = occ.attended or occ.attendant_id is not None or not occ.status.is_default
         occ.state = state_derive(
             status=occ.status, attendant_id=occ.attendant_id, attended=occ.attended
         )

@@ -135,11 +135,10 @@ def _change(
             current.attendant = attendant
         if unit is not _KEEP:
             current.unit = unit
-        default_id = _default_status(current.occurrence_type).pk if status is not None else None
         current.attended = (
             current.attended
             or current.attendant_id is not None
-            or (status is not None and status.pk != default_id)
+            or (status is not None and not status.is_default)
             or reopen
         )
         current.state = state_derive(
