@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "atende.tenancy",
     "atende.catalog",
     "atende.occurrences",
+    "atende.reports",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -7,6 +7,7 @@ Every record of Atende belongs to exactly one operator. Reads go through
 from typing import Self
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -84,6 +85,12 @@ class Operator(models.Model):
     state = models.CharField(_("state (UF)"), max_length=2, blank=True, choices=BRAZILIAN_STATES)
     municipality = models.CharField(_("municipality"), max_length=120, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    report_max_days = models.PositiveSmallIntegerField(
+        _("longest report period (days)"),
+        default=366,
+        validators=[MinValueValidator(1)],
+        help_text=_("The longest period an occurrence report may cover."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by every change of the operator's catalog, in the change's transaction; the
     # processes' catalog snapshots are keyed by it.
