@@ -13,6 +13,7 @@ from atende.catalog.api import router as catalog_router
 from atende.catalog.protocols import ProtocolExhausted
 from atende.occurrences.api import router as occurrences_router
 from atende.occurrences.services import Conflict
+from atende.reports.api import router as reports_router
 from atende.tenancy.api import router as tenancy_router
 
 api = NinjaAPI(
@@ -29,6 +30,7 @@ api = NinjaAPI(
 api.add_router("/", tenancy_router)
 api.add_router("/", catalog_router)
 api.add_router("/", occurrences_router)
+api.add_router("/", reports_router)
 
 
 def _error(

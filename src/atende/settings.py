@@ -170,6 +170,13 @@ STORAGES = {
         )
     },
 }
+# Occurrence reports: written to a private folder (never served directly: downloaded once
+# through a view that checks the operator), deleted when downloaded or expired.
+REPORTS_ROOT = env_path("ATENDE_REPORTS_ROOT", DATA_DIR / "reports")
+REPORT_EXPIRY_DAYS = env_int("ATENDE_REPORT_EXPIRY_DAYS", 7, minimum=1)
+# A worker writing a report renews its lease; a report whose lease ran out is taken again.
+REPORT_LEASE_SECONDS = env_int("ATENDE_REPORT_LEASE_SECONDS", 90, minimum=5)
+REPORT_MAX_ATTEMPTS = env_int("ATENDE_REPORT_MAX_ATTEMPTS", 3, minimum=1)
 # Attachments: what an occurrence accepts (files stay in the default storage, never in the
 # static or public paths; they are served only through a view that checks the tenant).
 ATTACHMENT_MAX_BYTES = env_int("ATENDE_ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024

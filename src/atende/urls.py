@@ -8,6 +8,7 @@ from atende.core import views as core_views
 urlpatterns = [
     path("", include("atende.core.urls")),
     path("conta/", include("atende.accounts.urls")),
+    path("relatorios/", include("atende.reports.urls")),
     path("idioma/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

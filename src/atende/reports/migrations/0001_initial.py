@@ -6,47 +6,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenancy', '0004_report_max_days'),
+        ("tenancy", "0004_report_max_days"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('params', models.JSONField()),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Generating'), ('ready', 'Ready'), ('downloaded', 'Downloaded'), ('failed', 'Failed'), ('expired', 'Expired')], default='queued', max_length=12)),
-                ('lines_written', models.PositiveBigIntegerField(default=0)),
-                ('lines_estimate', models.PositiveBigIntegerField(null=True)),
-                ('error', models.TextField(blank=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('lease_until', models.DateTimeField(null=True)),
-                ('enqueued_at', models.DateTimeField(null=True)),
-                ('file_name', models.CharField(blank=True, max_length=200)),
-                ('size', models.PositiveBigIntegerField(null=True)),
-                ('created_at', models.DateTimeField()),
-                ('started_at', models.DateTimeField(null=True)),
-                ('finished_at', models.DateTimeField(null=True)),
-                ('expires_at', models.DateTimeField(null=True)),
-                ('downloaded_at', models.DateTimeField(null=True)),
-                ('notify_after', models.DateTimeField(null=True)),
-                ('notified_at', models.DateTimeField(null=True)),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.application', verbose_name='instance')),
-                ('downloaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('operator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.operator')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("params", models.JSONField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Generating"),
+                            ("ready", "Ready"),
+                            ("downloaded", "Downloaded"),
+                            ("failed", "Failed"),
+                            ("expired", "Expired"),
+                        ],
+                        default="queued",
+                        max_length=12,
+                    ),
+                ),
+                ("lines_written", models.PositiveBigIntegerField(default=0)),
+                ("lines_estimate", models.PositiveBigIntegerField(null=True)),
+                ("error", models.TextField(blank=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("lease_until", models.DateTimeField(null=True)),
+                ("enqueued_at", models.DateTimeField(null=True)),
+                ("file_name", models.CharField(blank=True, max_length=200)),
+                ("size", models.PositiveBigIntegerField(null=True)),
+                ("created_at", models.DateTimeField()),
+                ("started_at", models.DateTimeField(null=True)),
+                ("finished_at", models.DateTimeField(null=True)),
+                ("expires_at", models.DateTimeField(null=True)),
+                ("downloaded_at", models.DateTimeField(null=True)),
+                ("notify_after", models.DateTimeField(null=True)),
+                ("notified_at", models.DateTimeField(null=True)),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.application",
+                        verbose_name="instance",
+                    ),
+                ),
+                (
+                    "downloaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.operator",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'report',
-                'verbose_name_plural': 'reports',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['operator', '-created_at'], name='report_operator_created'), models.Index(fields=['state'], name='report_state')],
+                "verbose_name": "report",
+                "verbose_name_plural": "reports",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["operator", "-created_at"], name="report_operator_created"
+                    ),
+                    models.Index(fields=["state"], name="report_state"),
+                ],
             },
         ),
     ]

@@ -46,9 +46,14 @@ def seed_time(text: str) -> datetime:
 def seed_world():
     operator = OperatorFactory(pk=69, name="Operadora do exemplo", ans_registration="417505")
     application = ApplicationFactory(
-        pk=113, operator=operator, bundle="br.com.mobilesaude.rannyzyzz", instance=Instance.PRODUCTION
+        pk=113,
+        operator=operator,
+        bundle="br.com.mobilesaude.rannyzyzz",
+        instance=Instance.PRODUCTION,
     )
-    ans = ProtocolType.objects.create(operator=operator, name="Padrão ANS", scheme=ProtocolScheme.ANS)
+    ans = ProtocolType.objects.create(
+        operator=operator, name="Padrão ANS", scheme=ProtocolScheme.ANS
+    )
     sla = SlaPolicy.objects.create(
         operator=operator, name="3 dias", unit=SlaUnit.CALENDAR_DAYS, amount=3
     )
@@ -61,7 +66,9 @@ def seed_world():
         functionality_id="9365",
         functionality_description="Solicitação de Reembolso",
     )
-    subject = Subject.objects.create(pk=390, occurrence_type=refund, name="Solicitação de Reembolso")
+    subject = Subject.objects.create(
+        pk=390, occurrence_type=refund, name="Solicitação de Reembolso"
+    )
     statuses = {}
     for pk, name, default, starts, closing in [
         (1501, "Protocolado", True, False, Closing.NONE),
@@ -87,7 +94,7 @@ def seed_world():
 
 
 def test_the_seeds_example_comes_out_field_by_field(seed_world):
-    operator, application, refund, subject, statuses, reason, attendant = seed_world
+    _operator, application, refund, subject, statuses, reason, attendant = seed_world
     created_at = seed_time("03/06/2024 11:10:55")
     # 701,645 numbers of that day were issued before this one.
     protocol_reserve(protocol_type=refund.protocol_type, at=created_at, count=701645)
