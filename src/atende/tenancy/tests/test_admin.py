@@ -24,6 +24,7 @@ def _operator_form(**overrides: str) -> dict:
         "state": "SP",
         "municipality": "",
         "is_active": "on",
+        "report_max_days": "366",
     }
     for prefix in ("applications", "units"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
