@@ -10,7 +10,9 @@ Only the date formatting and the quoting differ between PostgreSQL and SQLite; b
 dialects are below, side by side, and the same tests run on both databases.
 """
 
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TextIO
@@ -25,6 +27,7 @@ from atende.tenancy.models import Application
 FILE_TYPE = "Relatório ocorrência"
 HEADER, FOOTER = "00", "99"
 FETCH = 5000
+COPY_BLOCK = 1 << 20
 
 
 def report_write(
@@ -43,10 +46,9 @@ def report_write(
     frame = _frame(params, application)
     out.write(frame(HEADER))
     written, reported = 1, 0
-    for batch in report_lines(params, application=application, connection=connection):
-        out.write("\n".join(batch))
-        out.write("\n")
-        written += len(batch)
+    for chunk, lines in report_lines(params, application=application, connection=connection):
+        out.write(chunk)
+        written += lines
         if progress is not None and written - reported >= progress_every:
             progress(written)
             reported = written
@@ -59,29 +61,75 @@ def report_write(
 
 def report_lines(
     params: ReportParams, *, application: Application, connection: object = None
-) -> Iterator[list[str]]:
-    """The 01/02/03 lines in file order, in batches, from a server-side cursor."""
+) -> Iterator[tuple[str, int]]:
+    """The 01/02/03 lines in file order: chunks of whole lines and how many lines each."""
     connection = connection or default_connection
     sql, values = report_query(params, application=application, vendor=connection.vendor)
     connection.ensure_connection()
-    if connection.vendor == "sqlite":
-        connection.connection.create_function(
-            "atende_report_dt", 2, _sqlite_local_time, deterministic=True
-        )
-    # A server-side cursor streams only inside a transaction on PostgreSQL (outside one it
-    # is WITH HOLD and materialised first); the query is one snapshot either way.
-    autocommit = connection.get_autocommit()
-    if autocommit:
-        connection.set_autocommit(False)
-    try:
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, values)
-            while rows := cursor.fetchmany(FETCH):
-                yield [row[0] for row in rows]
-    finally:
-        if autocommit:
-            connection.rollback()
-            connection.set_autocommit(True)
+    if connection.vendor == "postgresql":
+        yield from _copied_lines(connection, sql, values)
+        return
+    connection.connection.create_function(
+        "atende_report_dt", 2, _sqlite_local_time, deterministic=True
+    )
+    # SQLite steps through the result as it is read; one statement, one snapshot.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        while rows := cursor.fetchmany(FETCH):
+            yield "".join(f"{row[0]}\n" for row in rows), len(rows)
+
+
+# COPY's text format escapes these in a value; the lines are the values, so undoing the
+# escapes gives the lines back byte for byte.
+_COPY_ESCAPES = {
+    b"\\": b"\\",
+    b"b": b"\b",
+    b"f": b"\f",
+    b"n": b"\n",
+    b"r": b"\r",
+    b"t": b"\t",
+    b"v": b"\v",
+}
+_COPY_ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
+
+
+def _copy_unescape(data: bytes) -> bytes:
+    if b"\\" not in data:
+        return data
+    return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), data)
+
+
+def _whole_lines(rest: bytes, blocks: list) -> tuple[bytes, tuple[str, int] | None]:
+    data = rest + b"".join(blocks)
+    end = data.rfind(b"\n") + 1
+    if not end:
+        return data, None
+    whole = data[:end]
+    return data[end:], (_copy_unescape(whole).decode(), whole.count(b"\n"))
+
+
+def _copied_lines(connection: object, sql: str, values: dict) -> Iterator[tuple[str, int]]:
+    """PostgreSQL streams the result with COPY: no cursor round trips, and the planner
+    may use parallel workers (a cursor forbids them). One statement, one snapshot."""
+    rest, pending, size = b"", [], 0
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", values) as copy,
+    ):
+        # libpq hands COPY over a row at a time: gather rows, handle them in big blocks.
+        for block in copy:
+            pending.append(block)
+            size += len(block)
+            if size >= COPY_BLOCK:
+                rest, lines = _whole_lines(rest, pending)
+                pending, size = [], 0
+                if lines:
+                    yield lines
+        rest, lines = _whole_lines(rest, pending)
+        if lines:
+            yield lines
+    if rest:
+        raise ValueError("COPY ended inside a line")
 
 
 def _frame(params: ReportParams, application: Application) -> Callable[[str], str]:
@@ -128,17 +176,29 @@ class _Dialect:
     def opt_text(self, expr: str) -> str:
         return f"COALESCE(CAST({expr} AS TEXT), '')"
 
-    def quote(self, expr: str) -> str:
+    def concat(self, exprs: list[str]) -> str:
+        # PostgreSQL builds one string in one call; a chain of || copies it at each step.
         if self.vendor == "postgresql":
-            needs = f"{expr} ~ '[;\"\\r\\n]'"
-        else:
-            needs = (
-                f"(instr({expr}, ';') OR instr({expr}, '\"')"
-                f" OR instr({expr}, char(10)) OR instr({expr}, char(13)))"
-            )
+            return f"concat({', '.join(exprs)})"
+        return " || ".join(exprs)
+
+    def join(self, fields: list[str]) -> str:
+        # concat_ws would skip a NULL: every field here is COALESCEd or NOT NULL.
+        if self.vendor == "postgresql":
+            return f"concat_ws(';', {', '.join(fields)})"
+        return " || ';' || ".join(fields)
+
+    def needs_quoting(self, expr: str) -> str:
+        if self.vendor == "postgresql":
+            return f"({expr}) ~ '[;\"\\r\\n]'"
         return (
-            f"CASE WHEN {needs} THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
+            f"(instr({expr}, ';') OR instr({expr}, '\"')"
+            f" OR instr({expr}, char(10)) OR instr({expr}, char(13)))"
         )
+
+    def quote(self, expr: str) -> str:
+        quoted = f"'\"' || replace({expr}, '\"', '\"\"') || '\"'"
+        return f"CASE WHEN {self.needs_quoting(expr)} THEN {quoted} ELSE {expr} END"
 
     def time(self, expr: str) -> str:
         if self.vendor == "postgresql":
@@ -157,8 +217,20 @@ class _Dialect:
         return f"CASE WHEN {expr} IS NULL THEN '' WHEN {expr} THEN '1' ELSE '0' END"
 
 
-def _line(*fields: str) -> str:
-    return " || ';' || ".join(fields)
+@dataclass(frozen=True)
+class _Text:
+    """A free-text field (never NULL): quoted when it holds ; " CR or LF."""
+
+    expr: str
+
+
+def _line(d: _Dialect, *fields: str | _Text) -> str:
+    # One test over all the line's texts; the quoting expressions run only for the rare
+    # line that needs them.
+    texts = d.concat([f.expr for f in fields if isinstance(f, _Text)])
+    plain = d.join([f.expr if isinstance(f, _Text) else f for f in fields])
+    quoted = d.join([d.quote(f.expr) if isinstance(f, _Text) else f for f in fields])
+    return f"CASE WHEN {d.needs_quoting(texts)} THEN {quoted} ELSE {plain} END"
 
 
 def report_query(
@@ -180,42 +252,43 @@ def report_query(
     closed = int(State.CLOSED)
     change_head = [
         "e.report_code",
-        d.quote("o.protocol"),
+        _Text("o.protocol"),
         d.opt_text("e.actor_id"),
-        d.quote("e.actor_name"),
+        _Text("e.actor_name"),
         d.opt_text("e.status_before_id"),
-        d.quote("e.status_before_description"),
+        _Text("e.status_before_description"),
         d.text("e.status_after_id"),
-        d.quote("e.status_after_description"),
+        _Text("e.status_after_description"),
         d.opt_text("e.state_before"),
         d.text("e.state_after"),
     ]
     created = _line(
+        d,
         "e.report_code",
-        d.quote("o.protocol"),
-        d.quote("pt.name"),
-        d.quote("COALESCE(parent.protocol, '')"),
+        _Text("o.protocol"),
+        _Text("pt.name"),
+        _Text("COALESCE(parent.protocol, '')"),
         d.text("o.occurrence_type_id"),
-        d.quote("ot.name"),
+        _Text("ot.name"),
         d.opt_text("e.actor_id"),
-        d.quote("e.actor_name"),
+        _Text("e.actor_name"),
         d.opt_text("o.subject_id"),
-        d.quote("COALESCE(su.name, '')"),
+        _Text("COALESCE(su.name, '')"),
         d.text("e.status_after_id"),
-        d.quote("e.status_after_description"),
-        d.quote("o.requester_identifier"),
-        d.quote("o.requester_name"),
-        d.quote("o.beneficiary_identifier"),
-        d.quote("o.beneficiary_name"),
-        d.quote("o.contract_number"),
-        d.quote("o.functionality_id"),
-        d.quote("o.functionality_description"),
+        _Text("e.status_after_description"),
+        _Text("o.requester_identifier"),
+        _Text("o.requester_name"),
+        _Text("o.beneficiary_identifier"),
+        _Text("o.beneficiary_name"),
+        _Text("o.contract_number"),
+        _Text("o.functionality_id"),
+        _Text("o.functionality_description"),
         d.time("o.registered_at"),
         d.time("e.last_at"),
         d.opt_time("o.sla_due_at"),
         f"CASE WHEN e.last_state = {closed} THEN {d.time('e.last_at')} ELSE '' END",
-        d.quote("o.request_template_id"),
-        d.quote("o.request_template_description"),
+        _Text("o.request_template_id"),
+        _Text("o.request_template_description"),
         "%(bundle)s",
         "%(instance)s",
         d.text("o.mode"),
@@ -224,6 +297,7 @@ def report_query(
         d.text("o.nature"),
     )
     changed = _line(
+        d,
         *change_head,
         d.time("e.at"),
         d.opt_time("e.next_at"),
@@ -231,13 +305,14 @@ def report_query(
         d.flag("e.visible_in_history"),
     )
     closing = _line(
+        d,
         *change_head,
         d.time("e.at"),
         d.time("e.at"),
-        d.quote("e.outcome_text"),
-        d.quote("e.outcome_attachment_url"),
+        _Text("e.outcome_text"),
+        _Text("e.outcome_attachment_url"),
         d.opt_text("e.outcome_reason_id"),
-        d.quote("e.outcome_reason_description"),
+        _Text("e.outcome_reason_description"),
         d.opt_flag("e.resolved"),
         d.flag("e.shows_occurrence"),
         d.flag("e.visible_in_history"),

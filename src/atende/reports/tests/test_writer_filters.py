@@ -291,3 +291,11 @@ def test_fields_with_separators_quotes_or_line_breaks_are_quoted(world):
     assert ';"Maria ""Mãe""; Souza";' in line
     assert ';"linha 1\nlinha 2";' in line
     assert ";Padrão ANS;" in line  # nothing else is quoted
+
+
+def test_backslashes_and_tabs_pass_through_unchanged(world):
+    occurrence = world.create("R", "12/03/2025 12:00:00")
+    Occurrence.objects.filter(pk=occurrence.pk).update(requester_name="C:\\pasta\tnova\\")
+    out = io.StringIO(newline="")
+    report_write(world.params(), out)
+    assert ";C:\\pasta\tnova\\;" in out.getvalue()
