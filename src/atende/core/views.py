@@ -5,6 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from atende.core.selectors import health_get
+from atende.tenancy.models import Role
 from atende.tenancy.selectors import memberships_for_user
 
 
@@ -30,5 +31,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    memberships = memberships_for_user(user=request.user)
-    return render(request, "core/home.html", {"memberships": memberships})
+    memberships = list(memberships_for_user(user=request.user))
+    supervises = any(m.role == Role.SUPERVISOR for m in memberships)
+    return render(request, "core/home.html", {"memberships": memberships, "supervises": supervises})

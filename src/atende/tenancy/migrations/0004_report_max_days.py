@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenancy', '0003_catalog_version'),
+        ("tenancy", "0003_catalog_version"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='operator',
-            name='report_max_days',
-            field=models.PositiveSmallIntegerField(default=366, help_text='The longest period an occurrence report may cover.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='longest report period (days)'),
+            model_name="operator",
+            name="report_max_days",
+            field=models.PositiveSmallIntegerField(
+                default=366,
+                help_text="The longest period an occurrence report may cover.",
+                validators=[django.core.validators.MinValueValidator(1)],
+                verbose_name="longest report period (days)",
+            ),
         ),
     ]
