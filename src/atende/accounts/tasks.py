@@ -2,16 +2,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
 from django.tasks import task
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from atende.accounts.models import User
 from atende.accounts.services import login_failures_prune
+from atende.core.mail import mail_from_templates
 from atende.core.scheduler import periodic
 
 
@@ -29,13 +27,7 @@ def password_reset_send(*, user_id: int) -> None:
         },
     )
     context = {"user": user, "link": settings.SITE_URL + path}
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string("accounts/password_reset_subject.txt", context).strip()
-        body = render_to_string("accounts/password_reset_email.txt", context)
-        html = render_to_string("accounts/password_reset_email.html", context)
-    message = EmailMultiAlternatives(subject, body, to=[user.email])
-    message.attach_alternative(html, "text/html")
-    message.send()
+    mail_from_templates(name="accounts/password_reset", context=context, to=[user.email]).send()
 
 
 @periodic(every=timedelta(minutes=15), name="accounts.prune_login_failures")

@@ -20,11 +20,11 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from atende.core.mail import mail_from_templates
 from atende.occurrences.models import Event
 from atende.reports.models import Report, ReportState
 from atende.reports.params import ReportParams
@@ -317,13 +317,9 @@ def _ready_mail(report: Report) -> EmailMultiAlternatives:
         "link": settings.SITE_URL + reverse("reports:list"),
         "days": settings.REPORT_EXPIRY_DAYS,
     }
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = render_to_string("reports/ready_subject.txt", context).strip()
-        body = render_to_string("reports/ready_email.txt", context)
-        html = render_to_string("reports/ready_email.html", context)
-    message = EmailMultiAlternatives(subject, body, to=[report.requested_by.email])
-    message.attach_alternative(html, "text/html")
-    return message
+    return mail_from_templates(
+        name="reports/ready", context=context, to=[report.requested_by.email]
+    )
 
 
 def reports_sweep(*, older_than: timedelta = timedelta(days=1)) -> int:
