@@ -28,8 +28,9 @@ from atende.core.mail import mail_from_templates
 from atende.occurrences.models import Event
 from atende.reports.models import Report, ReportState
 from atende.reports.params import ReportParams
+from atende.reports.selectors import operators_reporting
 from atende.reports.writer import report_write
-from atende.tenancy.models import Membership, Operator, Role
+from atende.tenancy.models import Operator
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,7 @@ def reports_folder(operator_id: int) -> Path:
 
 def report_supervisor_check(*, user: object, operator: Operator | int) -> None:
     operator_id = operator if isinstance(operator, int) else operator.pk
-    allowed = Membership.objects.filter(
-        user=user, operator_id=operator_id, role=Role.SUPERVISOR, is_active=True
-    ).exists()
-    if not allowed:
+    if not operators_reporting(user=user).filter(pk=operator_id).exists():
         raise ValidationError(_("Only the operator's supervisors request reports."), code="denied")
 
 

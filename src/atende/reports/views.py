@@ -22,8 +22,7 @@ LIST_SIZE = 50
 
 @login_required
 def report_list(request: HttpRequest) -> HttpResponse:
-    operators = list(operators_reporting(user=request.user))
-    if not operators:
+    if not operators_reporting(user=request.user).exists():
         raise Http404
     reports = list(reports_visible_to(user=request.user)[:LIST_SIZE])
     described = report_filters_describe(reports)
@@ -75,8 +74,10 @@ def report_download(request: HttpRequest, report_id: int) -> HttpResponse:
         raise Http404
     try:
         handle, name = report_consume(user=request.user, report=report)
-    except (ReportUnavailable, ValidationError) as error:
-        messages.error(request, str(error.message if hasattr(error, "message") else error))
+    except ReportUnavailable as error:
+        # The list only holds reports of operators this person supervises, so the
+        # service's own supervisor check cannot refuse here.
+        messages.error(request, str(error))
         return redirect("reports:list")
     return FileResponse(
         handle, as_attachment=True, filename=name, content_type="text/plain; charset=utf-8"
