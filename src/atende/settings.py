@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "atende.catalog",
     "atende.occurrences",
     "atende.reports",
+    "atende.notifications",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -222,6 +223,16 @@ else:
         "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
     }
 MAILERS = {"default": _MAILER}
+
+# --- Deliveries (notifications) --------------------------------------------------------
+# Networks that hooks, gateways and push endpoints may reach although they are private or
+# loopback (comma-separated CIDRs); by default only public addresses are reached.
+OUTBOUND_ALLOW_NETWORKS = env_list("ATENDE_OUTBOUND_ALLOW_NETWORKS", [])
+DELIVERY_LEASE_SECONDS = env_int("ATENDE_DELIVERY_LEASE_SECONDS", 60, minimum=5)
+DELIVERY_RETRY_HOURS = env_int("ATENDE_DELIVERY_RETRY_HOURS", 24, minimum=1)
+DELIVERY_BATCH = env_int("ATENDE_DELIVERY_BATCH", 20, minimum=1)
+# Where the portal shows an occurrence to its beneficiary ({protocol} is replaced).
+PORTAL_OCCURRENCE_URL = env_str("ATENDE_PORTAL_OCCURRENCE_URL", SITE_URL + "/portal/{protocol}/")
 
 # --- Logging ---------------------------------------------------------------------------
 LOGGING = {

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from validate_docbr import CPF
 
-from atende.tenancy.validators import only_digits
+from atende.tenancy.validators import only_digits, phone_parse
 
 
 class FieldType(models.TextChoices):
@@ -187,13 +186,10 @@ def _cpf(value: object, field: dict) -> str:
 
 
 def _phone(value: object, field: dict) -> str:
-    try:
-        number = phonenumbers.parse(str(value), "BR")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    number = phone_parse(str(value))
+    if number is None:
         raise ValidationError(_("Invalid phone number: include the area code (DDD)."))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number
 
 
 def _email(value: object, field: dict) -> str:

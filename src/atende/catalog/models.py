@@ -405,3 +405,57 @@ class OutcomeReason(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class ActionKind(models.TextChoices):
+    """Seed 001's action types, plus SMS (seed 004)."""
+
+    PUSH = "push", _("Push")
+    EMAIL = "email", _("E-mail")
+    HOOK = "hook", _("Hook")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SMS = "sms", _("SMS")
+
+
+class StatusAction(models.Model):
+    """What happens when an occurrence enters a status: one delivery per active action,
+    written in the transaction of the change (``notifications.services``).
+
+    The recipient depends on the kind: for e-mail, SMS and WhatsApp an address or number
+    typed here, or, left blank, the occurrence's contact; for a hook the URL; push goes to
+    the beneficiary's registered devices. Subject and body are configurator templates
+    (``notifications.templating``), checked when saved."""
+
+    status = models.ForeignKey(Status, on_delete=models.PROTECT, related_name="actions")
+    description = models.CharField(_("description"), max_length=120)
+    kind = models.CharField(_("action type"), max_length=10, choices=ActionKind.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    recipient = models.CharField(
+        _("recipient"),
+        max_length=500,
+        blank=True,
+        help_text=_("Blank: the occurrence's contact. For a hook, the URL that receives it."),
+    )
+    subject_template = models.CharField(_("subject"), max_length=300, blank=True)
+    body_template = models.TextField(_("message"), blank=True)
+    whatsapp_template = models.CharField(_("WhatsApp template name"), max_length=120, blank=True)
+    whatsapp_language = models.CharField(
+        _("WhatsApp template language"), max_length=10, default="pt_BR"
+    )
+    whatsapp_parameters = models.JSONField(
+        _("WhatsApp template parameters"), default=list, blank=True
+    )
+    hook_secret = models.CharField(_("signing secret"), max_length=100, blank=True)
+    hook_previous_secret = models.CharField(max_length=100, blank=True)
+    hook_previous_until = models.DateTimeField(null=True, blank=True)
+
+    tenant_path = "status__occurrence_type__operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("status action")
+        verbose_name_plural = _("status actions")
+        ordering = ["status", "id"]
+
+    def __str__(self) -> str:
+        return self.description

@@ -1,19 +1,24 @@
 """Writes of the catalog. A type's statuses are checked as a whole after every change, in
 the same transaction, so a broken workflow is never stored."""
 
+import base64
+import secrets
 from collections.abc import Iterable
-from datetime import date, time
+from datetime import date, time, timedelta
 from time import time_ns
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Max, Value
 from django.db.models.functions import Greatest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atende.catalog.formdefs import fields_clean
 from atende.catalog.models import (
     SLA_PRESETS,
+    ActionKind,
     AttendanceTab,
     BusinessCalendar,
     CalendarDayOff,
@@ -25,9 +30,13 @@ from atende.catalog.models import (
     ProtocolType,
     SlaPolicy,
     Status,
+    StatusAction,
     Subject,
 )
+from atende.notifications.outbound import OutboundRefused, url_check
+from atende.notifications.templating import PLACEHOLDERS, template_check
 from atende.tenancy.models import Operator
+from atende.tenancy.validators import phone_parse
 
 STATUS_FIELDS = {
     "internal_description",
@@ -330,3 +339,99 @@ def tab_create(
 
 def outcome_reason_create(*, operator: Operator, description: str) -> OutcomeReason:
     return _save(OutcomeReason(operator=operator, description=description.strip()))
+
+
+ACTION_FIELDS = {
+    "description",
+    "kind",
+    "is_active",
+    "recipient",
+    "subject_template",
+    "body_template",
+    "whatsapp_template",
+    "whatsapp_language",
+    "whatsapp_parameters",
+}
+
+
+@transaction.atomic
+def status_action_create(*, status: Status, **values: object) -> StatusAction:
+    unknown = set(values) - ACTION_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    action = StatusAction(status=status, **values)
+    if action.kind == ActionKind.HOOK:
+        action.hook_secret = hook_secret_new()
+    return _action_save(action)
+
+
+@transaction.atomic
+def status_action_update(*, action: StatusAction, **changes: object) -> StatusAction:
+    unknown = set(changes) - ACTION_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    for name, value in changes.items():
+        setattr(action, name, value)
+    if action.kind == ActionKind.HOOK and not action.hook_secret:
+        action.hook_secret = hook_secret_new()
+    return _action_save(action)
+
+
+@transaction.atomic
+def status_action_rotate_secret(*, action: StatusAction, grace: timedelta) -> StatusAction:
+    """A new signing secret; the previous one keeps signing too for ``grace``, so the
+    receiver can switch without refusing a hook."""
+    action.hook_previous_secret = action.hook_secret
+    action.hook_previous_until = timezone.now() + grace
+    action.hook_secret = hook_secret_new()
+    return _action_save(action)
+
+
+def hook_secret_new() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _action_save(action: StatusAction) -> StatusAction:
+    action.full_clean()
+    errors: dict[str, list] = {}
+    for name in ("subject_template", "body_template"):
+        try:
+            template_check(getattr(action, name))
+        except ValidationError as error:
+            errors[name] = error.messages
+    try:
+        _action_recipient_check(action)
+    except ValidationError as error:
+        errors["recipient"] = error.messages
+    if action.kind == ActionKind.WHATSAPP:
+        if not action.whatsapp_template:
+            errors["whatsapp_template"] = [_("Name the approved WhatsApp template.")]
+        unknown = [p for p in action.whatsapp_parameters if p not in PLACEHOLDERS]
+        if not isinstance(action.whatsapp_parameters, list) or unknown:
+            errors["whatsapp_parameters"] = [
+                _("Use only these values: %(names)s.") % {"names": ", ".join(PLACEHOLDERS)}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    action.save()
+    catalog_changed(action.status.occurrence_type.operator_id)
+    return action
+
+
+def _action_recipient_check(action: StatusAction) -> None:
+    recipient = action.recipient.strip()
+    action.recipient = recipient
+    if action.kind == ActionKind.HOOK:
+        if not recipient:
+            raise ValidationError(_("Enter the URL that receives the hook."))
+        try:
+            url_check(recipient)
+        except OutboundRefused as error:
+            raise ValidationError(str(error)) from error
+    elif action.kind == ActionKind.EMAIL and recipient:
+        validate_email(recipient)
+    elif action.kind in {ActionKind.SMS, ActionKind.WHATSAPP} and recipient:
+        number = phone_parse(recipient)
+        if number is None:
+            raise ValidationError(_("Invalid phone number: include the area code (DDD)."))
+        action.recipient = number

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from atende.catalog.calendars import sla_clock
-from atende.catalog.models import OccurrenceType, Status, Subject
+from atende.catalog.models import OccurrenceType, Status, StatusAction, Subject
 from atende.tenancy.models import Operator
 
 CAPACITY = 1024
@@ -29,6 +29,8 @@ class TypeSnapshot:
     default_status: Status | None
     subjects: dict[int, Subject]
     due: Callable[[datetime], datetime] | None
+    # The active actions of each status, so creating an occurrence reads none.
+    actions: dict[int, list[StatusAction]]
 
 
 _cache: OrderedDict[tuple, TypeSnapshot | None] = OrderedDict()
@@ -75,7 +77,13 @@ def _load(operator: Operator, type_id: int) -> TypeSnapshot | None:
     occurrence_type.operator = operator
     occurrence_type.protocol_type.operator = operator
     policy = occurrence_type.sla_policy
+    actions: dict[int, list[StatusAction]] = {}
+    for action in StatusAction.objects.filter(
+        status__occurrence_type=occurrence_type, is_active=True
+    ):
+        actions.setdefault(action.status_id, []).append(action)
     return TypeSnapshot(
+        actions=actions,
         occurrence_type=occurrence_type,
         default_status=occurrence_type.statuses.filter(is_default=True, is_active=True).first(),
         subjects={s.pk: s for s in occurrence_type.subjects.filter(is_active=True)},

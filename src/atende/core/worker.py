@@ -1,6 +1,7 @@
 """``atende worker``: the task worker of django-tasks-db plus Atende's scheduler loop.
 
-One loop per process: run due scheduled jobs, then claim and run one task, sleep when idle.
+One loop per process: run due scheduled jobs, claim and run one task, send a batch of due
+deliveries, sleep when idle.
 A heartbeat thread keeps the worker's row fresh even while a long task runs. SIGTERM or
 SIGINT finishes the task in hand and exits 0; a second signal exits at once.
 """
@@ -23,6 +24,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from atende.core import scheduler
 from atende.core.models import WorkerHeartbeat
+from atende.notifications.services import deliveries_drain
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,9 @@ class AtendeWorker(Worker):
                     scheduler.run_due_jobs()
                     next_tick = time.monotonic() + self.scheduler_interval
                 ran = self._run_one_task()
+                # Deliveries live in their own rows (no task each): every turn of the loop
+                # claims a batch of the due ones.
+                ran = deliveries_drain(worker=self.worker_id) > 0 or ran
                 if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                     break
                 if self.batch and not ran:

@@ -86,6 +86,9 @@ class Occurrence(models.Model):
     beneficiary_identifier = models.CharField(max_length=20, blank=True, db_index=True)
     beneficiary_name = models.CharField(max_length=200, blank=True)
     contract_number = models.CharField(max_length=30, blank=True)
+    # Where the status actions reach the beneficiary (e-mail; SMS and WhatsApp in E.164).
+    contact_email = models.EmailField(max_length=254, blank=True, db_default="")
+    contact_phone = models.CharField(max_length=20, blank=True, db_default="")
     description = models.TextField(blank=True)
     # Snapshots of the type's links at creation, so later edits do not rewrite history.
     functionality_id = models.CharField(max_length=30, blank=True)

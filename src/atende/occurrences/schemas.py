@@ -81,6 +81,8 @@ class OccurrenceOut(Schema):
     beneficiary_identifier: str
     beneficiary_name: str
     contract_number: str
+    contact_email: str
+    contact_phone: str
     description: str
     attendant: Named | None
     unit: Named | None
@@ -139,6 +141,10 @@ class OccurrenceCreateIn(Schema):
     beneficiary_identifier: Text(20) = ""
     beneficiary_name: Text(200) = ""
     contract_number: Text(30) = ""
+    contact_email: Text(254) = Field("", description="Where e-mail actions reach the beneficiary.")
+    contact_phone: Text(20) = Field(
+        "", description="For SMS and WhatsApp actions; Brazilian unless it starts with +."
+    )
     description: Text(10_000) = ""
     parent_protocol: Annotated[str, Field(pattern=PROTOCOL_PATTERN)] | None = None
     unit_id: Id | None = None

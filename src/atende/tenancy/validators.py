@@ -1,6 +1,7 @@
 import re
 import zoneinfo
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from validate_docbr import CNPJ
@@ -52,3 +53,15 @@ def validate_time_zone(value: str) -> None:
             params={"zone": value},
             code="time_zone",
         )
+
+
+def phone_parse(value: str) -> str | None:
+    """A phone number as typed, read as Brazilian unless it starts with +, in E.164; None
+    when it is not a valid number."""
+    try:
+        number = phonenumbers.parse(value, "BR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

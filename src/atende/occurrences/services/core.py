@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from atende.catalog.models import (
     OccurrenceType,
     Status,
 )
+from atende.notifications.services import actions_enqueue
 from atende.occurrences.models import (
     Event,
     EventKind,
@@ -23,7 +25,7 @@ from atende.occurrences.models import (
     State,
 )
 from atende.occurrences.services.actors import Actor, Conflict, NotAllowed
-from atende.tenancy.validators import only_digits
+from atende.tenancy.validators import only_digits, phone_parse
 
 NOTE_MAX = 5000
 
@@ -61,6 +63,30 @@ def _identifier_clean(value: str, field_name: str) -> str:
     ):
         return digits
     raise ValidationError({field_name: _("Invalid CPF or CNPJ: check the digits.")})
+
+
+def _email_clean(value: str, field_name: str) -> str:
+    address = (value or "").strip()
+    if not address:
+        return ""
+    try:
+        if len(address) > 254:
+            raise ValidationError("too long")
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError({field_name: _("Enter a valid e-mail address.")}) from None
+    return address
+
+
+def _phone_clean(value: str, field_name: str) -> str:
+    """A Brazilian or international number, stored in E.164 (+5581999990000)."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    number = phone_parse(text)
+    if number is None:
+        raise ValidationError({field_name: _("Invalid phone number: include the area code (DDD).")})
+    return number
 
 
 def _text_clean(value: str, field_name: str, limit: int, *, required: bool = False) -> str:
@@ -170,6 +196,8 @@ def _change(
             payload=payload,
         )
         current.save()
+        if status is not None and status.pk != before_status.pk:
+            actions_enqueue(occurrence=current, event=event)
     _refresh(occurrence, current)
     return event
 

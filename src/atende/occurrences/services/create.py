@@ -16,6 +16,7 @@ from atende.catalog.models import (
 )
 from atende.catalog.protocols import protocol_issue, protocol_manual_clean
 from atende.catalog.snapshots import type_snapshot
+from atende.notifications.services import actions_enqueue
 from atende.occurrences.models import (
     Channel,
     EventKind,
@@ -28,8 +29,10 @@ from atende.occurrences.services.actors import Actor, NotAllowed
 from atende.occurrences.services.core import (
     OUTCOME_MAX,
     _change,
+    _email_clean,
     _event,
     _identifier_clean,
+    _phone_clean,
     _text_clean,
 )
 from atende.tenancy.models import Application, Unit
@@ -49,6 +52,8 @@ def occurrence_create(
     beneficiary_identifier: str = "",
     beneficiary_name: str = "",
     contract_number: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
     description: str = "",
     parent: Occurrence | None = None,
     parent_check: Callable[[Occurrence], None] | None = None,
@@ -99,6 +104,8 @@ def occurrence_create(
         beneficiary_identifier=_identifier_clean(beneficiary_identifier, "beneficiary_identifier"),
         beneficiary_name=_text_clean(beneficiary_name, "beneficiary_name", 200),
         contract_number=_text_clean(contract_number, "contract_number", 30),
+        contact_email=_email_clean(contact_email, "contact_email"),
+        contact_phone=_phone_clean(contact_phone, "contact_phone"),
         description=_text_clean(description, "description", OUTCOME_MAX),
         functionality_id=occurrence_type.functionality_id,
         functionality_description=occurrence_type.functionality_description,
@@ -120,7 +127,7 @@ def occurrence_create(
                 # A unique placeholder until the number is issued, last, below.
                 occurrence.protocol = f"~{secrets.token_hex(8)}"
             occurrence.save(force_insert=True)
-            _event(
+            created = _event(
                 occurrence,
                 actor=actor,
                 kind=EventKind.CREATED,
@@ -137,6 +144,11 @@ def occurrence_create(
                         "UPDATE occurrences_occurrence SET protocol = %s WHERE id = %s",
                         [occurrence.protocol, occurrence.pk],
                     )
+            actions_enqueue(
+                occurrence=occurrence,
+                event=created,
+                actions=snapshot.actions.get(default.pk, []),
+            )
             if parent is not None:
                 # The parent is checked under its lock, in the same transaction: a refusal
                 # there undoes the creation and its protocol number.
@@ -247,6 +259,8 @@ def _follow_up(
         beneficiary_identifier=parent.beneficiary_identifier,
         beneficiary_name=parent.beneficiary_name,
         contract_number=parent.contract_number,
+        contact_email=parent.contact_email,
+        contact_phone=parent.contact_phone,
         description=description,
         parent=parent,
         parent_check=parent_check,

@@ -1,0 +1,87 @@
+"""Every HTTP request Atende makes to an address a configurator or a beneficiary typed
+(hooks, gateways, push endpoints) goes through ``outbound_post``.
+
+It resolves the host once, refuses private, loopback, link-local, shared, reserved and cloud
+metadata addresses unless the platform administrator allowed their network
+(``ATENDE_OUTBOUND_ALLOW_NETWORKS``), then connects to the address it checked — not to a
+second resolution a DNS rebinding could change — with TLS still verified against the host
+name. Redirects are never followed."""
+
+import ipaddress
+import socket
+from functools import cache
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class OutboundRefused(Exception):
+    """The address may not be reached; retrying cannot help."""
+
+
+def url_check(url: str) -> None:
+    """Refuse a URL that is not http(s) or whose host resolves to a forbidden address."""
+    _resolve(url)
+
+
+def outbound_post(
+    url: str,
+    *,
+    content: bytes,
+    headers: dict[str, str],
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+) -> httpx.Response:
+    parts, address = _resolve(url)
+    host = f"[{address}]" if address.version == 6 else str(address)
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    pinned = urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
+    headers = {**headers, "Host": parts.netloc.rsplit("@", 1)[-1]}
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return _client().post(
+        pinned, content=content, headers=headers, timeout=timeout, extensions=extensions
+    )
+
+
+@cache
+def _client() -> httpx.Client:
+    return httpx.Client(follow_redirects=False, trust_env=False)
+
+
+def _resolve(url: str) -> tuple:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise OutboundRefused(_("Use an http:// or https:// address."))
+    if parts.username or parts.password:
+        raise OutboundRefused(_("Do not put a user or password in the address."))
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as error:
+        raise OutboundRefused(
+            _("The host %(host)s was not found.") % {"host": parts.hostname}
+        ) from error
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    for address in addresses:
+        if not _allowed(address):
+            raise OutboundRefused(
+                _("The address %(host)s points to an internal network and may not be used.")
+                % {"host": parts.hostname}
+            )
+    return parts, addresses[0]
+
+
+def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if any(address in network for network in _allowed_networks()):
+        return True
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return _allowed(address.ipv4_mapped)
+    return address.is_global and not address.is_multicast
+
+
+def _allowed_networks() -> list:
+    return [ipaddress.ip_network(n, strict=False) for n in settings.OUTBOUND_ALLOW_NETWORKS]

@@ -1,0 +1,427 @@
+"""The delivery pipeline: deliveries are made in the transaction of their cause, then
+claimed, sent and retried by the workers.
+
+- ``actions_enqueue`` turns an event that entered a status into one delivery per active
+  action of that status (and per device, for push), content rendered there and then.
+- ``delivery_enqueue`` is the same door for every other message (report ready, password
+  reset, protocol sent by the call center).
+- ``deliveries_drain`` claims due deliveries — pending, or ``sending`` whose lease ran out
+  because a worker died — and sends them. On PostgreSQL many workers claim at once with
+  ``SKIP LOCKED``; each claim is a conditional UPDATE stamped with the worker's token, so a
+  delivery is in one worker's hands at a time.
+- A transient failure is retried with exponential backoff and jitter for
+  ``DELIVERY_RETRY_HOURS``; a permanent one fails at once. Failures stay listed until a
+  supervisor resends them (``delivery_resend``).
+"""
+
+import logging
+import random
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks_db.utils import exclusive_transaction
+
+from atende.catalog.models import ActionKind, StatusAction
+from atende.notifications.channels import ADAPTERS, DeliveryError, Permanent, Sent
+from atende.notifications.models import (
+    SENDER_CHANNEL,
+    AttemptOutcome,
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryState,
+    Purpose,
+    PushTarget,
+    Sender,
+)
+from atende.notifications.templating import template_render
+from atende.tenancy.validators import phone_parse
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=4)
+
+
+# --- Making deliveries -----------------------------------------------------------------
+
+
+def actions_enqueue(*, occurrence: object, event: object, actions: list | None = None) -> int:
+    """In the caller's transaction: one delivery per active action of the status the event
+    entered. ``actions`` may come from a catalog snapshot; otherwise they are read."""
+    if actions is None:
+        actions = list(StatusAction.objects.filter(status_id=event.status_after_id, is_active=True))
+    if not actions:
+        return 0
+    values = occurrence_values(occurrence)
+    deliveries = []
+    for action in actions:
+        deliveries.extend(_action_deliveries(action, occurrence, event, values))
+    Delivery.objects.bulk_create(deliveries)
+    return len(deliveries)
+
+
+def occurrence_values(occurrence: object) -> dict[str, str]:
+    """The only values a configurator's template sees."""
+    due = occurrence.sla_due_at
+    return {
+        "protocolo": occurrence.protocol,
+        "tipo": occurrence.occurrence_type.name,
+        "assunto": occurrence.subject.name if occurrence.subject_id else "",
+        "status": occurrence.status.external_description,
+        "beneficiario": occurrence.beneficiary_name,
+        "prazo_sla": timezone.localtime(due).strftime("%d/%m/%Y %H:%M") if due else "",
+        "link_portal": settings.PORTAL_OCCURRENCE_URL.format(protocol=occurrence.protocol),
+    }
+
+
+def _action_deliveries(action: StatusAction, occurrence: object, event: object, values: dict):
+    now = event.at
+    common = {
+        "operator_id": occurrence.operator_id,
+        "purpose": Purpose.ACTION,
+        "occurrence_id": occurrence.pk,
+        "event_id": event.pk,
+        "action_id": action.pk,
+        "protocol": occurrence.protocol,
+        "subject": template_render(action.subject_template, values)[:300],
+        "body": template_render(action.body_template, values),
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    key = f"action:{action.pk}:event:{event.pk}"
+    if action.kind == ActionKind.PUSH:
+        for target in PushTarget.objects.filter(
+            operator_id=occurrence.operator_id,
+            beneficiary_identifier=occurrence.beneficiary_identifier,
+            is_active=True,
+        ).exclude(beneficiary_identifier=""):
+            yield _delivery(
+                common,
+                channel=Channel.PUSH,
+                key=f"{key}:target:{target.pk}",
+                recipient=target.token or target.subscription.get("endpoint", ""),
+                sender=_sender(occurrence.operator_id, target.kind),
+                payload={"subscription": target.subscription} if target.subscription else {},
+            )
+        return
+    if action.kind == ActionKind.HOOK:
+        yield _delivery(
+            common,
+            channel=Channel.HOOK,
+            key=key,
+            recipient=action.recipient,
+            payload=hook_payload(occurrence, event),
+        )
+        return
+    if action.kind == ActionKind.EMAIL:
+        recipient = action.recipient or occurrence.contact_email
+        yield _delivery(
+            common,
+            channel=Channel.EMAIL,
+            key=key,
+            recipient=recipient,
+            missing=_("The occurrence has no contact e-mail.") if not recipient else "",
+        )
+        return
+    number = phone_parse(action.recipient or occurrence.contact_phone or "")
+    channel = Channel.WHATSAPP if action.kind == ActionKind.WHATSAPP else Channel.SMS
+    payload = {}
+    if channel == Channel.WHATSAPP:
+        payload = {
+            "name": action.whatsapp_template,
+            "language": action.whatsapp_language,
+            "parameters": [values.get(name, "") for name in action.whatsapp_parameters],
+        }
+    yield _delivery(
+        common,
+        channel=channel,
+        key=key,
+        recipient=number or action.recipient or occurrence.contact_phone,
+        sender=_sender_for_channel(occurrence.operator_id, channel),
+        payload=payload,
+        missing="" if number else _("The occurrence has no valid contact phone."),
+    )
+
+
+def _delivery(
+    common: dict,
+    *,
+    channel: str,
+    key: str,
+    recipient: str,
+    sender: Sender | None = None,
+    payload: dict | None = None,
+    missing: str = "",
+) -> Delivery:
+    """A delivery that cannot be sent (no address, no sender configured) is written failed,
+    so the failures screen shows it instead of nothing happening."""
+    needs_sender = channel in {Channel.SMS, Channel.WHATSAPP, Channel.PUSH}
+    if not missing and needs_sender and sender is None:
+        missing = _("No active sender is configured for %(channel)s.") % {
+            "channel": Channel(channel).label
+        }
+    delivery = Delivery(
+        **common,
+        channel=channel,
+        key=key,
+        recipient=recipient[:500],
+        sender=sender,
+        payload=payload or {},
+    )
+    if missing:
+        delivery.state = DeliveryState.FAILED
+        delivery.failed_at = common["created_at"]
+        delivery.last_error = missing
+    return delivery
+
+
+def _sender(operator_id: int, kind: str) -> Sender | None:
+    return Sender.objects.filter(operator_id=operator_id, kind=kind, is_active=True).first()
+
+
+def _sender_for_channel(operator_id: int, channel: str) -> Sender | None:
+    kinds = [kind for kind, sender_channel in SENDER_CHANNEL.items() if sender_channel == channel]
+    return (
+        Sender.objects.filter(operator_id=operator_id, kind__in=kinds, is_active=True)
+        .order_by("id")
+        .first()
+    )
+
+
+def hook_payload(occurrence: object, event: object) -> dict:
+    """The Standard Webhooks body: ``type``, ``timestamp`` and ``data``."""
+    before = event.status_before
+    return {
+        "type": "occurrence.created" if before is None else "occurrence.status_changed",
+        "timestamp": event.at.isoformat(),
+        "data": {
+            "protocol": occurrence.protocol,
+            "occurrence_type": {
+                "id": occurrence.occurrence_type_id,
+                "name": occurrence.occurrence_type.name,
+            },
+            "subject": occurrence.subject.name if occurrence.subject_id else None,
+            "state": occurrence.state,
+            "channel": occurrence.channel,
+            "beneficiary_identifier": occurrence.beneficiary_identifier,
+            "beneficiary_name": occurrence.beneficiary_name,
+            "registered_at": occurrence.registered_at.isoformat(),
+            "sla_due_at": occurrence.sla_due_at.isoformat() if occurrence.sla_due_at else None,
+            "previous_status": _status_out(before) if before is not None else None,
+            "status": _status_out(occurrence.status),
+            "event": {"seq": event.seq, "kind": event.kind, "at": event.at.isoformat()},
+        },
+    }
+
+
+def _status_out(status: object) -> dict:
+    return {
+        "id": status.pk,
+        "internal_description": status.internal_description,
+        "external_description": status.external_description,
+    }
+
+
+def delivery_enqueue(
+    *,
+    key: str,
+    purpose: str,
+    channel: str,
+    recipient: str,
+    subject: str = "",
+    body: str = "",
+    html: str = "",
+    operator_id: int | None = None,
+    occurrence: object = None,
+    sender: Sender | None = None,
+    payload: dict | None = None,
+) -> Delivery:
+    """One message for one cause, whatever its origin; a second call with the same ``key``
+    returns the delivery already made and sends nothing more."""
+    now = timezone.now()
+    delivery, _created = Delivery.objects.get_or_create(
+        key=key,
+        defaults={
+            "operator_id": operator_id,
+            "purpose": purpose,
+            "channel": channel,
+            "occurrence": occurrence,
+            "protocol": getattr(occurrence, "protocol", ""),
+            "recipient": recipient,
+            "subject": subject[:300],
+            "body": body,
+            "html": html,
+            "sender": sender,
+            "payload": payload or {},
+            "created_at": now,
+            "next_attempt_at": now,
+        },
+    )
+    return delivery
+
+
+# --- Sending -----------------------------------------------------------------------------
+
+
+def deliveries_drain(*, worker: str = "", limit: int | None = None) -> int:
+    """Claim due deliveries and send them; returns how many were claimed."""
+    claimed = _claim(limit or settings.DELIVERY_BATCH)
+    for delivery in claimed:
+        _send(delivery, worker=worker)
+    return len(claimed)
+
+
+def _claim(limit: int) -> list[Delivery]:
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    lease = timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    due = Q(state__in=[DeliveryState.PENDING, DeliveryState.SENDING], next_attempt_at__lte=now)
+    with exclusive_transaction(Delivery.objects.db):
+        candidates = Delivery.objects.filter(due).order_by("next_attempt_at")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return []
+        Delivery.objects.filter(due, pk__in=ids).update(
+            state=DeliveryState.SENDING,
+            lease_token=token,
+            next_attempt_at=now + lease,
+            attempts=F("attempts") + 1,
+        )
+    return list(
+        Delivery.objects.filter(pk__in=ids, lease_token=token).select_related("action", "sender")
+    )
+
+
+def _send(delivery: Delivery, *, worker: str) -> None:
+    if delivery.sender is not None and delivery.sender.min_interval_ms:
+        slot = _slot_take(delivery.sender)
+        if slot is not None:
+            # Another send holds this sender's slot: wait for the next one, not an attempt.
+            Delivery.objects.filter(pk=delivery.pk, lease_token=delivery.lease_token).update(
+                state=DeliveryState.PENDING,
+                next_attempt_at=slot,
+                lease_token="",
+                attempts=F("attempts") - 1,
+            )
+            return
+    started = timezone.now()
+    clock = time.monotonic()
+    error: DeliveryError | None = None
+    try:
+        if not delivery.recipient:
+            raise Permanent(_("The delivery has no recipient."))
+        sent = ADAPTERS[delivery.channel](delivery)
+    except DeliveryError as failure:
+        error, sent = failure, Sent(status_code=failure.status_code, response=failure.response)
+    except Exception as failure:
+        # A bug in an adapter must not stop the worker; the delivery is retried and the
+        # error kept on the attempt for whoever fixes it.
+        logger.exception(
+            "Delivery %s: unexpected error in the %s adapter", delivery.pk, delivery.channel
+        )
+        error = DeliveryError(f"{type(failure).__name__}: {failure}")
+        sent = Sent()
+    duration_ms = int((time.monotonic() - clock) * 1000)
+    _record(
+        delivery, worker=worker, started=started, duration_ms=duration_ms, sent=sent, error=error
+    )
+
+
+def _slot_take(sender: Sender) -> datetime | None:
+    """Take the sender's next send slot; None when taken, else when the next one opens."""
+    now = timezone.now()
+    interval = timedelta(milliseconds=sender.min_interval_ms)
+    taken = (
+        Sender.objects.filter(pk=sender.pk)
+        .filter(Q(next_slot_at__isnull=True) | Q(next_slot_at__lte=now))
+        .update(next_slot_at=now + interval)
+    )
+    if taken:
+        return None
+    return Sender.objects.values_list("next_slot_at", flat=True).get(pk=sender.pk)
+
+
+def _record(
+    delivery: Delivery,
+    *,
+    worker: str,
+    started: datetime,
+    duration_ms: int,
+    sent: Sent,
+    error: DeliveryError | None,
+) -> None:
+    now = timezone.now()
+    if error is None:
+        outcome = AttemptOutcome.DELIVERED
+        change = {"state": DeliveryState.DELIVERED, "delivered_at": now, "last_error": ""}
+    else:
+        retry_at = None if error.permanent else _retry_at(delivery, now)
+        if retry_at is None:
+            outcome = AttemptOutcome.FAILED
+            change = {"state": DeliveryState.FAILED, "failed_at": now, "last_error": str(error)}
+        else:
+            outcome = AttemptOutcome.RETRY
+            change = {
+                "state": DeliveryState.PENDING,
+                "next_attempt_at": retry_at,
+                "last_error": str(error),
+            }
+    with transaction.atomic():
+        # Only the holder of the lease moves the delivery on; a worker that lost it (it
+        # stalled past the lease) still logs what it did.
+        Delivery.objects.filter(pk=delivery.pk, lease_token=delivery.lease_token).update(
+            lease_token="", resend_requested_by=None, **change
+        )
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempts,
+            started_at=started,
+            duration_ms=duration_ms,
+            outcome=outcome,
+            status_code=sent.status_code,
+            response=sent.response,
+            error=str(error) if error is not None else "",
+            worker=worker[:100],
+            requested_by_id=delivery.resend_requested_by_id,
+        )
+
+
+def _retry_at(delivery: Delivery, now: datetime) -> datetime | None:
+    """Exponential backoff with equal jitter, within the retry window; None when the
+    window is over."""
+    deadline = delivery.created_at + timedelta(hours=settings.DELIVERY_RETRY_HOURS)
+    if now >= deadline:
+        return None
+    delay = min(BACKOFF_FIRST * 2 ** (max(delivery.attempts, 1) - 1), BACKOFF_CAP)
+    delay = delay / 2 + delay / 2 * random.random()
+    return min(now + delay, deadline)
+
+
+# --- Supervisors' actions ----------------------------------------------------------------
+
+
+def delivery_resend(*, delivery: Delivery, user: object) -> Delivery:
+    """A failed delivery gets one new attempt, now; the attempt records who asked. Past the
+    retry window a transient failure of that attempt fails it again."""
+    now = timezone.now()
+    resent = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.FAILED).update(
+        state=DeliveryState.PENDING,
+        next_attempt_at=now,
+        failed_at=None,
+        resend_requested_by=user,
+    )
+    if not resent:
+        raise ValidationError(_("Only a failed delivery can be sent again."), code="not_failed")
+    logger.info("Delivery %s resend requested by user %s", delivery.pk, user.pk)
+    delivery.refresh_from_db()
+    return delivery
