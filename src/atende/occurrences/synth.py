@@ -260,6 +260,8 @@ class Synthesizer:
             cpf,
             name,
             f"{self.rng.randint(1, 99999):07d}",
+            "",  # contact e-mail
+            "",  # contact phone
             "",
             t.functionality_id,
             t.functionality_description,

@@ -90,7 +90,8 @@ class _Modem:
         received = b""
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
-            received += self.port.read(256)
+            # Whatever has arrived, or one byte within the port's read timeout.
+            received += self.port.read(self.port.in_waiting or 1)
             if token in received:
                 return received
             if b"ERROR" in received:
