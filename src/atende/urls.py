@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("atende.core.urls")),
     path("conta/", include("atende.accounts.urls")),
     path("relatorios/", include("atende.reports.urls")),
+    path("entregas/", include("atende.notifications.urls")),
     path("idioma/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -133,13 +134,7 @@ def _action_deliveries(action: StatusAction, occurrence: object, event: object, 
         return
     number = phone_parse(action.recipient or occurrence.contact_phone or "")
     channel = Channel.WHATSAPP if action.kind == ActionKind.WHATSAPP else Channel.SMS
-    payload = {}
-    if channel == Channel.WHATSAPP:
-        payload = {
-            "name": action.whatsapp_template,
-            "language": action.whatsapp_language,
-            "parameters": [values.get(name, "") for name in action.whatsapp_parameters],
-        }
+    payload = _whatsapp_payload(action, values) if channel == Channel.WHATSAPP else {}
     yield _delivery(
         common,
         channel=channel,
@@ -149,6 +144,14 @@ def _action_deliveries(action: StatusAction, occurrence: object, event: object, 
         payload=payload,
         missing="" if number else _("The occurrence has no valid contact phone."),
     )
+
+
+def _whatsapp_payload(action: StatusAction, values: dict[str, str]) -> dict:
+    return {
+        "name": action.whatsapp_template,
+        "language": action.whatsapp_language,
+        "parameters": [values.get(name, "") for name in action.whatsapp_parameters],
+    }
 
 
 def _delivery(
@@ -241,6 +244,7 @@ def delivery_enqueue(
     html: str = "",
     operator_id: int | None = None,
     occurrence: object = None,
+    action: StatusAction | None = None,
     sender: Sender | None = None,
     payload: dict | None = None,
 ) -> Delivery:
@@ -254,6 +258,7 @@ def delivery_enqueue(
             "purpose": purpose,
             "channel": channel,
             "occurrence": occurrence,
+            "action": action,
             "protocol": getattr(occurrence, "protocol", ""),
             "recipient": recipient,
             "subject": subject[:300],
@@ -266,6 +271,66 @@ def delivery_enqueue(
         },
     )
     return delivery
+
+
+def action_test_send(*, action: StatusAction, recipient: str, user: object) -> Delivery:
+    """Send an action's message now with sample values, to the address typed (or the
+    action's own); it goes through the pipeline like any other and is listed as a test."""
+    operator_id = action.status.occurrence_type.operator_id
+    values = {
+        "protocolo": "00000000000000000000",
+        "tipo": action.status.occurrence_type.name,
+        "assunto": "",
+        "status": action.status.external_description,
+        "beneficiario": _("Test beneficiary"),
+        "prazo_sla": timezone.localtime().strftime("%d/%m/%Y %H:%M"),
+        "link_portal": settings.PORTAL_OCCURRENCE_URL.format(protocol="00000000000000000000"),
+    }
+    target = (recipient or "").strip() or action.recipient
+    channel, sender, payload = Channel(action.kind), None, {}
+    if action.kind == ActionKind.PUSH:
+        raise ValidationError(
+            _(
+                "Push is tested on a real device: change the status of an occurrence of a "
+                "beneficiary who has the app."
+            )
+        )
+    if action.kind == ActionKind.HOOK:
+        target = action.recipient
+        payload = {
+            "type": "occurrence.test",
+            "timestamp": timezone.now().isoformat(),
+            "data": {"protocol": values["protocolo"], "status": values["status"]},
+        }
+    elif action.kind == ActionKind.EMAIL:
+        try:
+            validate_email(target)
+        except ValidationError:
+            raise ValidationError(_("Enter a valid e-mail address.")) from None
+    else:
+        target = phone_parse(target or "")
+        if target is None:
+            raise ValidationError(_("Invalid phone number: include the area code (DDD)."))
+        sender = _sender_for_channel(operator_id, channel)
+        if sender is None:
+            raise ValidationError(
+                _("No active sender is configured for %(channel)s.") % {"channel": channel.label}
+            )
+        if channel == Channel.WHATSAPP:
+            payload = _whatsapp_payload(action, values)
+    logger.info("Action %s test send requested by user %s", action.pk, user.pk)
+    return delivery_enqueue(
+        key=f"test:{action.pk}:{uuid.uuid4().hex}",
+        purpose=Purpose.TEST,
+        channel=channel,
+        operator_id=operator_id,
+        recipient=target,
+        subject=template_render(action.subject_template, values),
+        body=template_render(action.body_template, values),
+        action=action,
+        sender=sender,
+        payload=payload,
+    )
 
 
 # --- Sending -----------------------------------------------------------------------------

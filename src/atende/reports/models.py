@@ -46,8 +46,6 @@ class Report(models.Model):
     downloaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    notify_after = models.DateTimeField(null=True)
-    notified_at = models.DateTimeField(null=True)
 
     tenant_path = "operator"
     objects = TenantManager()

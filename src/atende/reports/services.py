@@ -17,7 +17,6 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -25,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atende.core.mail import mail_from_templates
+from atende.notifications.models import Channel, Purpose
+from atende.notifications.services import delivery_enqueue
 from atende.occurrences.models import Event
 from atende.reports.models import Report, ReportState
 from atende.reports.params import ReportParams
@@ -150,18 +151,21 @@ def report_generate(*, report_id: int) -> bool:
             raise _LeaseLost
         part.replace(final)
         finished = timezone.now()
-        done = mine.update(
-            state=ReportState.READY,
-            file_name=final.name,
-            size=final.stat().st_size,
-            lines_written=lines,
-            finished_at=finished,
-            expires_at=finished + timedelta(days=settings.REPORT_EXPIRY_DAYS),
-            notify_after=finished,
-            lease_until=None,
-        )
-        if not done:
-            raise _LeaseLost
+        with transaction.atomic():
+            done = mine.update(
+                state=ReportState.READY,
+                file_name=final.name,
+                size=final.stat().st_size,
+                lines_written=lines,
+                finished_at=finished,
+                expires_at=finished + timedelta(days=settings.REPORT_EXPIRY_DAYS),
+                lease_until=None,
+            )
+            if not done:
+                raise _LeaseLost
+            # The notice is a delivery made with the state it announces: never one without
+            # the other, and at most one per report.
+            _ready_notice(Report.objects.select_related("requested_by").get(pk=report_id))
     except _LeaseLost:
         # Another attempt owns the report now; it writes its own file.
         part.unlink(missing_ok=True)
@@ -179,14 +183,7 @@ def report_generate(*, report_id: int) -> bool:
         return False
     finally:
         keeper.stop()
-    _notify_soon(report_id)
     return True
-
-
-def _notify_soon(report_id: int) -> None:
-    from atende.reports.tasks import report_notify_task
-
-    report_notify_task.enqueue(report_id=report_id)
 
 
 class _LeaseKeeper(threading.Thread):
@@ -271,15 +268,6 @@ def reports_drive(*, now: datetime | None = None) -> dict[str, int]:
     Report.objects.filter(pk__in=again).update(enqueued_at=now)
     for report_id in again:
         transaction.on_commit(lambda report_id=report_id: _enqueue(report_id))
-    unnotified = list(
-        Report.objects.filter(
-            state__in=[ReportState.READY, ReportState.DOWNLOADED],
-            notified_at__isnull=True,
-            notify_after__lt=now - timedelta(minutes=1),
-        ).values_list("pk", flat=True)[:100]
-    )
-    for report_id in unnotified:
-        transaction.on_commit(lambda report_id=report_id: _notify_soon(report_id))
     expired = 0
     for report in Report.objects.filter(state=ReportState.READY, expires_at__lte=now):
         if Report.objects.filter(pk=report.pk, state=ReportState.READY).update(
@@ -290,33 +278,29 @@ def reports_drive(*, now: datetime | None = None) -> dict[str, int]:
     return {"failed": exhausted, "requeued": len(again), "expired": expired}
 
 
-def report_notify(*, report_id: int) -> bool:
-    """E-mail the requester once (at least once if a worker dies mid-send): claim the
-    notice for a few minutes, send, then mark it sent."""
-    now = timezone.now()
-    claimed = Report.objects.filter(
-        pk=report_id, notified_at__isnull=True, notify_after__lte=now
-    ).update(notify_after=now + timedelta(minutes=5))
-    if not claimed:
-        return False
-    report = Report.objects.select_related("requested_by").get(pk=report_id)
-    if report.requested_by.is_active:
-        _ready_mail(report).send()
-    Report.objects.filter(pk=report_id).update(notified_at=timezone.now())
-    return True
-
-
-def _ready_mail(report: Report) -> EmailMultiAlternatives:
-    # Only the report's number and where to fetch it: the title may name someone, and the
-    # file never travels by e-mail.
+def _ready_notice(report: Report) -> None:
+    """E-mail the requester through the delivery pipeline. Only the report's number and
+    where to fetch it: the title may name someone, and the file never travels by e-mail."""
+    if not report.requested_by.is_active:
+        return
     context = {
         "report": report,
         "user": report.requested_by,
         "link": settings.SITE_URL + reverse("reports:list"),
         "days": settings.REPORT_EXPIRY_DAYS,
     }
-    return mail_from_templates(
+    message = mail_from_templates(
         name="reports/ready", context=context, to=[report.requested_by.email]
+    )
+    delivery_enqueue(
+        key=f"report:{report.pk}:ready",
+        purpose=Purpose.REPORT_READY,
+        channel=Channel.EMAIL,
+        operator_id=report.operator_id,
+        recipient=report.requested_by.email,
+        subject=message.subject,
+        body=message.body,
+        html=message.alternatives[0].content if message.alternatives else "",
     )
 
 

@@ -3,17 +3,12 @@ from datetime import timedelta
 from django.tasks import task
 
 from atende.core.scheduler import periodic
-from atende.reports.services import report_generate, report_notify, reports_drive, reports_sweep
+from atende.reports.services import report_generate, reports_drive, reports_sweep
 
 
 @task()
 def report_generate_task(*, report_id: int) -> None:
     report_generate(report_id=report_id)
-
-
-@task()
-def report_notify_task(*, report_id: int) -> None:
-    report_notify(report_id=report_id)
 
 
 @periodic(every=timedelta(seconds=15), name="reports.drive")

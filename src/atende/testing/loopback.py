@@ -89,13 +89,13 @@ class SmtpSink:
         sink = self
 
         class _Handler:
-            async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+            async def handle_RCPT(self, server, session, envelope, address, options):
                 if address in sink.refuse:
                     return "550 5.1.1 No such user"
                 envelope.rcpt_tos.append(address)
                 return "250 OK"
 
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            async def handle_DATA(self, server, session, envelope):
                 sink.envelopes.append(envelope)
                 sink.messages.append(message_from_bytes(envelope.content, policy=policy.default))
                 return "250 Message accepted"

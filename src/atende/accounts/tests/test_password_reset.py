@@ -3,9 +3,9 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django_tasks_db.models import DBTaskResult
 
-from atende.accounts.tasks import password_reset_send
+from atende.notifications.models import Delivery, Purpose
+from atende.notifications.services import deliveries_drain
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +21,12 @@ def test_asking_for_an_unknown_address_looks_the_same_and_sends_nothing(client, 
     assert "Confira seu e-mail" in main(unknown)
 
 
-def test_a_request_for_a_known_address_queues_one_task_after_commit(
-    client, attendant_a, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post("/conta/senha/", {"email": attendant_a.email.upper()})
-    assert DBTaskResult.objects.count() == 1
+def test_a_request_for_a_known_address_makes_one_delivery_without_the_token(client, attendant_a):
+    client.post("/conta/senha/", {"email": attendant_a.email.upper()})
+    delivery = Delivery.objects.get()
+    assert (delivery.purpose, delivery.recipient) == (Purpose.PASSWORD_RESET, attendant_a.email)
+    assert delivery.payload == {"user_id": attendant_a.pk}
+    assert delivery.body == "" and delivery.html == "", "the link is made at send time"
 
 
 def test_a_malformed_address_is_told(client):
@@ -35,7 +35,8 @@ def test_a_malformed_address_is_told(client):
 
 
 def test_the_e_mail_carries_a_working_link_in_portuguese(client, attendant_a):
-    password_reset_send.call(user_id=attendant_a.pk)
+    client.post("/conta/senha/", {"email": attendant_a.email})
+    assert deliveries_drain() == 1
     message = mail.outbox[0]
     assert message.to == [attendant_a.email]
     assert message.subject == "Atende: redefinição de senha"

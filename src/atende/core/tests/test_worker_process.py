@@ -1,31 +1,34 @@
-"""The real ``atende worker`` process: runs a task a web request enqueued, and stops
+"""The real ``atende worker`` process: sends what a web request asked for, and stops
 cleanly on SIGTERM."""
 
 import email
 import signal
 
 import pytest
-from django_tasks_db.models import DBTaskResult
 
 from atende.core.models import WorkerHeartbeat
+from atende.notifications.models import Delivery, DeliveryState
 from atende.testing.processes import atende, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_worker_runs_a_task_enqueued_by_a_request_and_stops_on_sigterm(
+def test_worker_sends_a_delivery_made_by_a_request_and_stops_on_sigterm(
     client, attendant_a, settings
 ):
     response = client.post("/conta/senha/", {"email": attendant_a.email})
     assert response.status_code == 200
-    task = DBTaskResult.objects.get()
-    assert task.status == "READY"
-    # The reset token is made by the worker; it never sits in the task table.
-    assert task.args_kwargs == {"args": [], "kwargs": {"user_id": attendant_a.pk}}
+    delivery = Delivery.objects.get()
+    assert delivery.state == DeliveryState.PENDING
+    # The reset token is made by the worker at send time; it never sits in a row.
+    assert delivery.payload == {"user_id": attendant_a.pk}
 
     worker = atende("worker", "--interval", "0.2")
     try:
-        wait_until(lambda: DBTaskResult.objects.get(pk=task.pk).status == "SUCCESSFUL", timeout=60)
+        wait_until(
+            lambda: Delivery.objects.get(pk=delivery.pk).state == DeliveryState.DELIVERED,
+            timeout=60,
+        )
         assert WorkerHeartbeat.objects.filter(stopped_at__isnull=True).count() == 1
         worker.send_signal(signal.SIGTERM)
         output, _ = worker.communicate(timeout=30)

@@ -3,18 +3,29 @@
 import smtplib
 
 from django.core.mail import EmailMultiAlternatives
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from atende.notifications.channels.base import Permanent, Sent, Transient
-from atende.notifications.models import Delivery
+from atende.notifications.models import Delivery, Purpose
+
+# Content that must not sit in a row (a password reset link) is made at send time by the
+# app that owns it: a function of the delivery returning subject, text and HTML.
+LATE_CONTENT = {Purpose.PASSWORD_RESET: "atende.accounts.services.password_reset_content"}
 
 
 def send(delivery: Delivery) -> Sent:
-    message = EmailMultiAlternatives(delivery.subject, delivery.body, to=[delivery.recipient])
+    subject, body, html = delivery.subject, delivery.body, delivery.html
+    if delivery.purpose in LATE_CONTENT:
+        try:
+            subject, body, html = import_string(LATE_CONTENT[delivery.purpose])(delivery)
+        except LookupError as error:
+            raise Permanent(str(error)) from error
+    message = EmailMultiAlternatives(subject, body, to=[delivery.recipient])
     # One Message-ID for every try: a mail system that got it already can drop the repeat.
     message.extra_headers["Message-ID"] = f"<{delivery.message_id}@atende>"
-    if delivery.html:
-        message.attach_alternative(delivery.html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as error:

@@ -3,6 +3,7 @@ API, an SMS gateway, a GSM modem on a pseudo-terminal, FCM HTTP v1 with its OAut
 service, and a Web Push endpoint that decrypts what it gets."""
 
 import base64
+import itertools
 import json
 import time
 
@@ -216,7 +217,7 @@ def test_the_modem_sends_one_message_per_interval_and_retries_an_error(
     assert sorted(text for _number, text, _at in modem.messages) == sorted(protocols)
     assert {number for number, _text, _at in modem.messages} == {"+5581998765432"}
     times = [at for _number, _text, at in modem.messages]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert min(gaps) >= 0.38, gaps
     failed = Delivery.objects.filter(attempts=2).get()
     assert "CMS ERROR" in failed.attempt_log.first().error

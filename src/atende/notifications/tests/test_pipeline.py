@@ -297,7 +297,9 @@ def test_an_e_mail_action_reaches_the_smtp_server(occurrence, attendant_a, reimb
         description="e-mail - em análise",
         kind=ActionKind.EMAIL,
         subject_template="Protocolo {{ protocolo }}: {{ status }}",
-        body_template="Olá, {{ beneficiario }}.\nSua solicitação está: {{ status }}.\n{{ link_portal }}",
+        body_template=(
+            "Olá, {{ beneficiario }}.\nSua solicitação está: {{ status }}.\n{{ link_portal }}"
+        ),
     )
     start(occurrence, attendant_a)
     deliveries_drain()

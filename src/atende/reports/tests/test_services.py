@@ -12,13 +12,14 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from atende.catalog.presets import REIMBURSEMENT
+from atende.notifications.models import Delivery, Purpose
+from atende.notifications.services import deliveries_drain
 from atende.reports.models import Report, ReportState
 from atende.reports.params import ReportParams
 from atende.reports.services import (
     ReportUnavailable,
     report_consume,
     report_generate,
-    report_notify,
     report_request,
     reports_drive,
     reports_folder,
@@ -77,8 +78,10 @@ def test_a_requested_report_is_generated_mailed_and_downloaded_once(
     assert report.state == ReportState.READY
     assert report.lines_written == 5 and report.lines_estimate >= 5
     assert report.expires_at - report.finished_at == timedelta(days=7)
-    assert report_notify(report_id=report.pk) is True
-    assert report_notify(report_id=report.pk) is False  # once
+    # The notice is a delivery, made with the ready state, sent by the pipeline.
+    notice = Delivery.objects.get(purpose=Purpose.REPORT_READY)
+    assert notice.key == f"report:{report.pk}:ready"
+    assert deliveries_drain() == 1
     (message,) = mail.outbox
     assert message.to == [supervisor_a.email]
     assert f"nº {report.pk}" in message.subject

@@ -1,0 +1,43 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from atende.notifications.models import Channel, DeliveryState
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+class DeliveryFilterForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Channel"), required=False, choices=[("", _("All")), *Channel.choices]
+    )
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("All")), *DeliveryState.choices]
+    )
+    protocol = forms.CharField(label=_("Protocol"), required=False, max_length=30)
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The end date must not be before the start date."))
+        return data
+
+
+class TestSendForm(forms.Form):
+    recipient = forms.CharField(
+        label=_("Send the test to"),
+        max_length=500,
+        required=False,
+        help_text=_("An e-mail address or phone number; blank uses the action's own recipient."),
+    )

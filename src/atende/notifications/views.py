@@ -1,0 +1,100 @@
+"""The "Central de entregas": every delivery of the supervisor's operators with its
+attempts, a resend for failed ones, and the test send of a configured action."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from atende.notifications.forms import DeliveryFilterForm, TestSendForm
+from atende.notifications.models import DeliveryState
+from atende.notifications.selectors import (
+    actions_testable_by,
+    deliveries_filter,
+    deliveries_visible_to,
+    operators_delivering,
+    operators_testing_actions,
+)
+from atende.notifications.services import action_test_send, delivery_resend
+
+PAGE_SIZE = 100
+
+
+@login_required
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    if not operators_delivering(user=request.user).exists():
+        raise Http404
+    visible = deliveries_visible_to(user=request.user)
+    form = DeliveryFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    deliveries = list(deliveries_filter(visible, **filters)[:PAGE_SIZE])
+    context = {
+        "form": form,
+        "deliveries": deliveries,
+        "failed_only": filters.get("state") == DeliveryState.FAILED,
+        "page_size": PAGE_SIZE,
+    }
+    template = "notifications/_deliveries.html" if request.htmx else "notifications/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def delivery_detail(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery = deliveries_visible_to(user=request.user).filter(pk=delivery_id).first()
+    if delivery is None:
+        raise Http404
+    attempts = delivery.attempt_log.select_related("requested_by")
+    return render(
+        request, "notifications/detail.html", {"delivery": delivery, "attempts": attempts}
+    )
+
+
+@login_required
+@require_POST
+def delivery_resend_view(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    delivery = deliveries_visible_to(user=request.user).filter(pk=delivery_id).first()
+    if delivery is None:
+        raise Http404
+    try:
+        delivery_resend(delivery=delivery, user=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("The message will be sent again in a moment."))
+    return redirect("notifications:detail", delivery_id=delivery.pk)
+
+
+@login_required
+def action_list(request: HttpRequest) -> HttpResponse:
+    if not operators_testing_actions(user=request.user).exists():
+        raise Http404
+    actions = actions_testable_by(user=request.user).order_by("status__occurrence_type", "id")
+    return render(
+        request, "notifications/actions.html", {"actions": actions, "form": TestSendForm()}
+    )
+
+
+@login_required
+@require_POST
+def action_test(request: HttpRequest, action_id: int) -> HttpResponse:
+    action = actions_testable_by(user=request.user).filter(pk=action_id).first()
+    if action is None:
+        raise Http404
+    form = TestSendForm(request.POST)
+    if form.is_valid():
+        try:
+            delivery = action_test_send(
+                action=action, recipient=form.cleaned_data["recipient"], user=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Test no. %(number)d queued; follow it in the deliveries.")
+                % {"number": delivery.pk},
+            )
+    return redirect("notifications:actions")
