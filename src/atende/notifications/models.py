@@ -136,15 +136,18 @@ class Delivery(models.Model):
         related_name="+",
         db_index=False,
     )
-    sender = models.ForeignKey(Sender, on_delete=models.PROTECT, null=True, related_name="+")
-    protocol = models.CharField(max_length=30, blank=True, db_index=True)
+    sender = models.ForeignKey(
+        Sender, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    protocol = models.CharField(max_length=30, blank=True)
     recipient = models.CharField(max_length=500)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     html = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
     key = models.CharField(max_length=200, unique=True)
-    message_id = models.CharField(max_length=40, unique=True, default=_message_id)
+    # 122 random bits: unique without an index to maintain on every insert.
+    message_id = models.CharField(max_length=40, default=_message_id)
     state = models.CharField(
         max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
@@ -156,7 +159,11 @@ class Delivery(models.Model):
     failed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     resend_requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
 
     tenant_path = "operator"
@@ -172,8 +179,15 @@ class Delivery(models.Model):
                 name="delivery_due",
                 condition=models.Q(state__in=["pending", "sending"]),
             ),
+            # Every index here is paid by the status change that writes the delivery: the
+            # Central's list, its protocol search and its failures view, nothing more.
             models.Index(fields=["operator", "-created_at"], name="delivery_recent"),
-            models.Index(fields=["operator", "state", "-created_at"], name="delivery_state"),
+            models.Index(fields=["operator", "protocol"], name="delivery_protocol"),
+            models.Index(
+                fields=["operator", "-created_at"],
+                name="delivery_failed",
+                condition=models.Q(state="failed"),
+            ),
         ]
 
     def __str__(self) -> str:

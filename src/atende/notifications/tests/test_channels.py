@@ -178,7 +178,7 @@ def test_an_invalid_phone_fails_at_once(app_a, reimbursement, attendant_a, analy
     started(app_a, reimbursement, attendant_a)
     delivery = Delivery.objects.get()
     assert delivery.state == DeliveryState.FAILED
-    assert "phone" in delivery.last_error or "telefone" in delivery.last_error
+    assert "telefone de contato" in delivery.last_error
 
 
 @pytest.fixture

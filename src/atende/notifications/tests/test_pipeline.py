@@ -151,7 +151,7 @@ def test_a_500_then_200_is_one_delivery_with_two_attempts(
     assert ids == {delivery.message_id}, "the receiver can drop a repeat by its id"
 
 
-@pytest.mark.parametrize(("status", "reason"), [(400, "refused"), (302, "redirect")])
+@pytest.mark.parametrize(("status", "reason"), [(400, "recusou"), (302, "redirecionamento")])
 def test_a_permanent_answer_fails_at_once(
     occurrence, attendant_a, hook_action, receiver, status, reason
 ):
@@ -236,7 +236,7 @@ def test_a_hook_to_an_internal_address_is_refused(reimbursement, settings, hook_
             status_action_create(
                 status=hook_action.status, description="x", kind=ActionKind.HOOK, recipient=url
             )
-        assert "internal network" in str(refused.value.message_dict["recipient"])
+        assert "rede interna" in str(refused.value.message_dict["recipient"])
 
 
 def test_a_hook_saved_while_allowed_is_refused_at_send_once_disallowed(
@@ -247,7 +247,7 @@ def test_a_hook_saved_while_allowed_is_refused_at_send_once_disallowed(
     deliveries_drain()
     delivery = Delivery.objects.get()
     assert delivery.state == DeliveryState.FAILED
-    assert "internal network" in delivery.last_error
+    assert "rede interna" in delivery.last_error
     assert receiver.requests == []
 
 
@@ -344,5 +344,5 @@ def test_an_occurrence_without_contact_makes_a_failed_delivery_to_see(
     start(occurrence, attendant_a)
     delivery = Delivery.objects.get()
     assert delivery.state == DeliveryState.FAILED
-    assert "e-mail" in delivery.last_error
+    assert "não tem e-mail de contato" in delivery.last_error
     assert json.dumps(delivery.payload) == "{}"

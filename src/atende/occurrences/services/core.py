@@ -15,6 +15,7 @@ from atende.catalog.models import (
     OccurrenceType,
     Status,
 )
+from atende.catalog.snapshots import type_snapshot
 from atende.notifications.services import actions_enqueue
 from atende.occurrences.models import (
     Event,
@@ -133,9 +134,9 @@ def _change(
         # just changed does not combine well with outer joins. The read after the lock
         # sees the latest committed version.
         Occurrence.objects.select_for_update().filter(pk=occurrence.pk).values_list("pk").get()
-        current = Occurrence.objects.select_related("status", "occurrence_type", "attendant").get(
-            pk=occurrence.pk
-        )
+        current = Occurrence.objects.select_related(
+            "status", "occurrence_type", "attendant", "operator"
+        ).get(pk=occurrence.pk)
         if not actor.sees(current):
             raise Occurrence.DoesNotExist
         if expected_version is not None and current.version != expected_version:
@@ -197,7 +198,10 @@ def _change(
         )
         current.save()
         if status is not None and status.pk != before_status.pk:
-            actions_enqueue(occurrence=current, event=event)
+            # The actions from the catalog snapshot of the operator just read: no query.
+            snapshot = type_snapshot(operator=current.operator, type_id=current.occurrence_type_id)
+            actions = snapshot.actions.get(status.pk, []) if snapshot is not None else None
+            actions_enqueue(occurrence=current, event=event, actions=actions)
     _refresh(occurrence, current)
     return event
 
