@@ -11,6 +11,7 @@ from ninja.security import SessionAuth
 
 from atende.catalog.api import router as catalog_router
 from atende.catalog.protocols import ProtocolExhausted
+from atende.notifications.api import router as notifications_router
 from atende.occurrences.api import router as occurrences_router
 from atende.occurrences.services import Conflict
 from atende.reports.api import router as reports_router
@@ -31,6 +32,7 @@ api.add_router("/", tenancy_router)
 api.add_router("/", catalog_router)
 api.add_router("/", occurrences_router)
 api.add_router("/", reports_router)
+api.add_router("/", notifications_router)
 
 
 def _error(

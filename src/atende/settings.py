@@ -5,8 +5,10 @@ A bare checkout runs on SQLite under ``var/`` with e-mail written to files; prod
 every variable.
 """
 
+import ipaddress
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from atende.env import (
@@ -228,6 +230,14 @@ MAILERS = {"default": _MAILER}
 # Networks that hooks, gateways and push endpoints may reach although they are private or
 # loopback (comma-separated CIDRs); by default only public addresses are reached.
 OUTBOUND_ALLOW_NETWORKS = env_list("ATENDE_OUTBOUND_ALLOW_NETWORKS", [])
+for _network in OUTBOUND_ALLOW_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"Invalid value in ATENDE_OUTBOUND_ALLOW_NETWORKS: {_network!r} (expected CIDRs "
+            "such as 127.0.0.0/8, separated by commas)."
+        ) from None
 DELIVERY_LEASE_SECONDS = env_int("ATENDE_DELIVERY_LEASE_SECONDS", 60, minimum=5)
 DELIVERY_RETRY_HOURS = env_int("ATENDE_DELIVERY_RETRY_HOURS", 24, minimum=1)
 DELIVERY_BATCH = env_int("ATENDE_DELIVERY_BATCH", 20, minimum=1)

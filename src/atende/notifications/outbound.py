@@ -23,9 +23,30 @@ class OutboundRefused(Exception):
     """The address may not be reached; retrying cannot help."""
 
 
-def url_check(url: str) -> None:
-    """Refuse a URL that is not http(s) or whose host resolves to a forbidden address."""
-    _resolve(url)
+def url_check(url: str, *, resolve: bool = True) -> None:
+    """Refuse a URL that is not http(s) or whose host resolves to a forbidden address.
+    Without ``resolve`` only what the URL itself says is checked (a literal address, a
+    local name); the send checks again after resolving."""
+    if resolve:
+        _resolve(url)
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise OutboundRefused(_("Use an http:// or https:// address."))
+    host = parts.hostname.rstrip(".").lower()
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if (
+        host == "localhost"
+        or host.endswith((".localhost", ".internal", ".local"))
+        or (literal is not None and not _allowed(literal))
+    ):
+        raise OutboundRefused(
+            _("The address %(host)s points to an internal network and may not be used.")
+            % {"host": parts.hostname}
+        )
 
 
 def outbound_post(

@@ -21,6 +21,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
+import jsonschema
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -29,6 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks_db.utils import exclusive_transaction
+from validate_docbr import CNPJ, CPF
 
 from atende.catalog.models import ActionKind, StatusAction
 from atende.notifications.channels import ADAPTERS, DeliveryError, Permanent, Sent
@@ -42,9 +44,11 @@ from atende.notifications.models import (
     Purpose,
     PushTarget,
     Sender,
+    SenderKind,
 )
+from atende.notifications.outbound import OutboundRefused, url_check
 from atende.notifications.templating import template_render
-from atende.tenancy.validators import phone_parse
+from atende.tenancy.validators import only_digits, phone_parse
 
 logger = logging.getLogger(__name__)
 
@@ -360,6 +364,156 @@ def action_test_send(*, action: StatusAction, recipient: str, user: object) -> D
         sender=sender,
         payload=payload,
     )
+
+
+# --- Senders -------------------------------------------------------------------------------
+
+_URL = {"type": "string", "pattern": "^https?://", "maxLength": 500}
+SENDER_SETTINGS_SCHEMAS = {
+    SenderKind.WHATSAPP_CLOUD: {
+        "type": "object",
+        "required": ["phone_number_id"],
+        "properties": {
+            "base_url": _URL,
+            "api_version": {"type": "string", "pattern": "^v[0-9]+\\.[0-9]+$"},
+            "phone_number_id": {"type": "string", "pattern": "^[0-9]{5,30}$"},
+        },
+        "additionalProperties": False,
+    },
+    SenderKind.SMS_HTTP: {
+        "type": "object",
+        "required": ["url"],
+        "properties": {"url": _URL},
+        "additionalProperties": False,
+    },
+    SenderKind.SMS_MODEM: {
+        "type": "object",
+        "required": ["port"],
+        "properties": {
+            "port": {"type": "string", "pattern": "^/dev/[A-Za-z0-9_./-]+$"},
+            "baudrate": {"type": "integer", "enum": [9600, 19200, 38400, 57600, 115200]},
+            "timeout": {"type": "number", "minimum": 1, "maximum": 120},
+        },
+        "additionalProperties": False,
+    },
+    SenderKind.FCM: {
+        "type": "object",
+        "required": ["project_id"],
+        "properties": {"project_id": {"type": "string", "minLength": 1}, "base_url": _URL},
+        "additionalProperties": False,
+    },
+    SenderKind.WEBPUSH: {
+        "type": "object",
+        "required": ["subject"],
+        "properties": {"subject": {"type": "string", "pattern": "^(mailto:|https://)"}},
+        "additionalProperties": False,
+    },
+}
+# Seed 004: a modem sends about one message every 7 s.
+MODEM_INTERVAL_MS = 7000
+
+
+def sender_check(sender: Sender) -> None:
+    """The provider's settings against their schema, and the addresses it will call."""
+    try:
+        jsonschema.validate(sender.settings, SENDER_SETTINGS_SCHEMAS[sender.kind])
+    except jsonschema.ValidationError as error:
+        path = ".".join(str(p) for p in error.absolute_path) or "settings"
+        raise ValidationError(
+            {"settings": _("%(path)s: %(error)s") % {"path": path, "error": error.message}}
+        ) from None
+    for key in ("url", "base_url"):
+        if key in sender.settings:
+            try:
+                url_check(sender.settings[key], resolve=False)
+            except OutboundRefused as error:
+                raise ValidationError({"settings": str(error)}) from None
+    if sender.kind == SenderKind.SMS_MODEM and not sender.min_interval_ms:
+        sender.min_interval_ms = MODEM_INTERVAL_MS
+
+
+# --- Devices for push --------------------------------------------------------------------
+
+SUBSCRIPTION_SCHEMA = {
+    "type": "object",
+    "required": ["endpoint", "keys"],
+    "properties": {
+        "endpoint": {"type": "string", "pattern": "^https://", "maxLength": 2000},
+        "expirationTime": {"type": ["number", "null"]},
+        "keys": {
+            "type": "object",
+            "required": ["p256dh", "auth"],
+            "properties": {
+                "p256dh": {"type": "string", "pattern": "^[A-Za-z0-9_-]{80,100}={0,2}$"},
+                "auth": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,30}={0,2}$"},
+            },
+        },
+    },
+}
+
+
+def push_target_register(
+    *,
+    operator_id: int,
+    beneficiary_identifier: str,
+    kind: str,
+    token: str = "",
+    subscription: dict | None = None,
+) -> PushTarget:
+    """An app's registration token (FCM) or a browser's subscription (Web Push) for a
+    beneficiary. Registering the same device again returns the row already there."""
+    identifier = only_digits(beneficiary_identifier)
+    if not (
+        (len(identifier) == 11 and CPF().validate(identifier))
+        or (len(identifier) == 14 and CNPJ().validate(identifier))
+    ):
+        raise ValidationError(
+            {"beneficiary_identifier": _("Invalid CPF or CNPJ: check the digits.")}
+        )
+    if kind == SenderKind.FCM:
+        token = (token or "").strip()
+        if not token or len(token) > 4096:
+            raise ValidationError({"token": _("Send the device's FCM registration token.")})
+        existing = PushTarget.objects.filter(operator_id=operator_id, kind=kind, token=token)
+        subscription = {}
+    elif kind == SenderKind.WEBPUSH:
+        try:
+            jsonschema.validate(subscription or {}, SUBSCRIPTION_SCHEMA)
+            # Push services resolve at send time, where the address is checked again.
+            url_check(subscription["endpoint"], resolve=False)
+        except jsonschema.ValidationError as error:
+            raise ValidationError(
+                {
+                    "subscription": _("Invalid browser subscription: %(error)s")
+                    % {"error": error.message}
+                }
+            ) from None
+        except OutboundRefused as error:
+            raise ValidationError({"subscription": str(error)}) from None
+        token = ""
+        existing = PushTarget.objects.filter(
+            operator_id=operator_id, kind=kind, subscription__endpoint=subscription["endpoint"]
+        )
+    else:
+        raise ValidationError({"kind": _("Choose fcm or webpush.")})
+    target = existing.first()
+    if target is not None:
+        PushTarget.objects.filter(pk=target.pk).update(
+            beneficiary_identifier=identifier, subscription=subscription, is_active=True
+        )
+        target.refresh_from_db()
+        return target
+    return PushTarget.objects.create(
+        operator_id=operator_id,
+        beneficiary_identifier=identifier,
+        kind=kind,
+        token=token,
+        subscription=subscription,
+    )
+
+
+def push_target_remove(*, target: PushTarget) -> None:
+    PushTarget.objects.filter(pk=target.pk).update(is_active=False)
 
 
 # --- Sending -----------------------------------------------------------------------------

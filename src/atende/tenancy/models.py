@@ -248,6 +248,7 @@ class Scope(models.TextChoices):
     OCCURRENCES_READ = "occurrences:read", _("Read occurrences and their history")
     OCCURRENCES_WRITE = "occurrences:write", _("Create and change occurrences")
     BENEFICIARY_READ = "beneficiary:read", _("Read a beneficiary's own occurrences")
+    PUSH_REGISTER = "push:register", _("Register a beneficiary's devices for push")
 
 
 class ApiToken(models.Model):
