@@ -393,6 +393,14 @@ def hook_secret_new() -> str:
 
 def _action_save(action: StatusAction) -> StatusAction:
     action.full_clean()
+    status_action_check(action)
+    action.save()
+    catalog_changed(action.status.occurrence_type.operator_id)
+    return action
+
+
+def status_action_check(action: StatusAction) -> None:
+    """Templates, recipient and WhatsApp settings, each error under its field."""
     errors: dict[str, list] = {}
     for name in ("subject_template", "body_template"):
         try:
@@ -413,9 +421,6 @@ def _action_save(action: StatusAction) -> StatusAction:
             ]
     if errors:
         raise ValidationError(errors)
-    action.save()
-    catalog_changed(action.status.occurrence_type.operator_id)
-    return action
 
 
 def _action_recipient_check(action: StatusAction) -> None:

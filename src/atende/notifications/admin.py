@@ -4,6 +4,13 @@ deliveries. The configurator's own screens come with the configurator."""
 from django import forms
 from django.contrib import admin
 
+from atende.catalog.models import StatusAction
+from atende.catalog.services import (
+    ACTION_FIELDS,
+    status_action_check,
+    status_action_create,
+    status_action_update,
+)
 from atende.notifications.models import Delivery, DeliveryAttempt, Sender
 from atende.notifications.services import sender_check
 
@@ -60,3 +67,47 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+class StatusActionForm(forms.ModelForm):
+    class Meta:
+        model = StatusAction
+        fields = [
+            "status",
+            "description",
+            "kind",
+            "is_active",
+            "recipient",
+            "subject_template",
+            "body_template",
+            "whatsapp_template",
+            "whatsapp_language",
+            "whatsapp_parameters",
+        ]
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if not self.errors:
+            try:
+                status_action_check(self.instance)
+            except forms.ValidationError as error:
+                self._update_errors(error)
+
+
+@admin.register(StatusAction)
+class StatusActionAdmin(admin.ModelAdmin):
+    """Until the configurator has its screens: saved through the catalog services, so the
+    hook secret is made and the catalog version moves."""
+
+    form = StatusActionForm
+    list_display = ["description", "status", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+    readonly_fields = ["hook_secret"]
+
+    def save_model(self, request: object, obj: StatusAction, form: object, change: bool) -> None:
+        values = {name: form.cleaned_data[name] for name in ACTION_FIELDS}
+        if change:
+            status_action_update(action=obj, **values)
+        else:
+            saved = status_action_create(status=form.cleaned_data["status"], **values)
+            obj.pk = saved.pk

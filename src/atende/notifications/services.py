@@ -19,6 +19,7 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import jsonschema
@@ -67,28 +68,37 @@ def actions_enqueue(*, occurrence: object, event: object, actions: list | None =
     if not actions:
         return 0
     values = occurrence_values(occurrence)
+    # Every hook of one change carries the same body: made once.
+    hook_body = functools.cache(lambda: hook_payload(occurrence, event))
     deliveries = []
     for action in actions:
-        deliveries.extend(_action_deliveries(action, occurrence, event, values))
+        deliveries.extend(_action_deliveries(action, occurrence, event, values, hook_body))
     _insert(deliveries)
     return len(deliveries)
 
 
 _INSERT_FIELDS = [f for f in Delivery._meta.concrete_fields if not f.primary_key]
+# Values the database adapter cannot take as they are (JSON, time zones on SQLite).
+_PREPARED = {
+    f.attname for f in _INSERT_FIELDS if f.get_internal_type() in {"JSONField", "DateTimeField"}
+}
 
 
-def _insert(deliveries: list[Delivery]) -> None:
-    """One multi-row INSERT, its SQL made once per row count: the status change pays for
-    the rows, not for building the statement (``bulk_create`` compiles it every time)."""
-    if not deliveries:
+def _insert(rows: list[dict]) -> None:
+    """One multi-row INSERT of plain column values, its SQL made once per row count: the
+    status change pays for the rows, not for model instances nor for compiling the
+    statement (``bulk_create`` does both every time). Columns a row leaves out take their
+    model default."""
+    if not rows:
         return
-    params = [
-        field.get_db_prep_save(getattr(delivery, field.attname), connection)
-        for delivery in deliveries
-        for field in _INSERT_FIELDS
-    ]
+    params = []
+    for row in rows:
+        for field in _INSERT_FIELDS:
+            name = field.attname
+            value = row[name] if name in row else field.get_default()
+            params.append(field.get_db_prep_save(value, connection) if name in _PREPARED else value)
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(len(deliveries)), params)
+        cursor.execute(_insert_sql(len(rows)), params)
 
 
 @functools.cache
@@ -116,7 +126,9 @@ def occurrence_values(occurrence: object) -> dict[str, str]:
     }
 
 
-def _action_deliveries(action: StatusAction, occurrence: object, event: object, values: dict):
+def _action_deliveries(
+    action: StatusAction, occurrence: object, event: object, values: dict, hook_body: Callable
+):
     now = event.at
     common = {
         "operator_id": occurrence.operator_id,
@@ -152,7 +164,7 @@ def _action_deliveries(action: StatusAction, occurrence: object, event: object, 
             channel=Channel.HOOK,
             key=key,
             recipient=action.recipient,
-            payload=hook_payload(occurrence, event),
+            payload=hook_body(),
         )
         return
     if action.kind == ActionKind.EMAIL:
@@ -196,27 +208,26 @@ def _delivery(
     sender: Sender | None = None,
     payload: dict | None = None,
     missing: str = "",
-) -> Delivery:
-    """A delivery that cannot be sent (no address, no sender configured) is written failed,
-    so the failures screen shows it instead of nothing happening."""
+) -> dict:
+    """A delivery's row, as column values for ``_insert``. One that cannot be sent (no
+    address, no sender configured) is written failed, so the failures screen shows it
+    instead of nothing happening."""
     needs_sender = channel in {Channel.SMS, Channel.WHATSAPP, Channel.PUSH}
     if not missing and needs_sender and sender is None:
         missing = _("No active sender is configured for %(channel)s.") % {
             "channel": Channel(channel).label
         }
-    delivery = Delivery(
+    row = {
         **common,
-        channel=channel,
-        key=key,
-        recipient=recipient[:500],
-        sender=sender,
-        payload=payload or {},
-    )
+        "channel": channel,
+        "key": key,
+        "recipient": recipient[:500],
+        "sender_id": sender.pk if sender is not None else None,
+        "payload": payload or {},
+    }
     if missing:
-        delivery.state = DeliveryState.FAILED
-        delivery.failed_at = common["created_at"]
-        delivery.last_error = missing
-    return delivery
+        row.update(state=DeliveryState.FAILED, failed_at=common["created_at"], last_error=missing)
+    return row
 
 
 def _sender(operator_id: int, kind: str) -> Sender | None:

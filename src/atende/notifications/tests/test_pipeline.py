@@ -346,3 +346,20 @@ def test_an_occurrence_without_contact_makes_a_failed_delivery_to_see(
     assert delivery.state == DeliveryState.FAILED
     assert "não tem e-mail de contato" in delivery.last_error
     assert json.dumps(delivery.payload) == "{}"
+
+
+def test_each_delivery_of_one_change_has_its_own_message_id(
+    occurrence, attendant_a, hook_action, receiver
+):
+    for n in range(2):
+        status_action_create(
+            status=hook_action.status,
+            description=f"hook {n}",
+            kind=ActionKind.HOOK,
+            recipient=receiver.url,
+        )
+    event = start(occurrence, attendant_a)
+    deliveries = list(Delivery.objects.filter(event=event))
+    assert len(deliveries) == 3
+    assert len({d.message_id for d in deliveries}) == 3
+    assert all(d.message_id.startswith("msg_") and d.created_at == event.at for d in deliveries)
