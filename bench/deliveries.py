@@ -21,13 +21,13 @@ os.environ.setdefault("ATENDE_OUTBOUND_ALLOW_NETWORKS", "127.0.0.0/8")
 
 
 def throughput(count: int, workers: int) -> None:
-    from django.utils import timezone
 
     from atende.catalog.models import ActionKind, StatusAction
     from atende.catalog.presets import REIMBURSEMENT
     from atende.catalog.services import status_action_create, status_action_update
-    from atende.notifications.models import Channel, Delivery, DeliveryAttempt, Purpose
+    from atende.notifications.models import Delivery, DeliveryAttempt
     from atende.occurrences.synth import synth_target
+    from atende.testing.deliveries import hook_deliveries
     from atende.testing.loopback import HttpReceiver
 
     operator, _ = synth_target(seed=1)
@@ -40,25 +40,7 @@ def throughput(count: int, workers: int) -> None:
     action = status_action_create(
         status=status, description="bench hook", kind=ActionKind.HOOK, recipient=receiver.url
     )
-    now = timezone.now()
-    stamp = time.time_ns()
-    made = Delivery.objects.bulk_create(
-        [
-            Delivery(
-                operator=operator,
-                purpose=Purpose.TEST,
-                channel=Channel.HOOK,
-                action=action,
-                recipient=action.recipient,
-                payload={"type": "bench", "data": {"n": n}},
-                key=f"bench:{stamp}:{n}",
-                created_at=now,
-                next_attempt_at=now,
-            )
-            for n in range(count)
-        ],
-        batch_size=2000,
-    )
+    made = hook_deliveries(action, count, prefix=f"bench:{time.time_ns()}")
     ids = [d.pk for d in made]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     processes = [

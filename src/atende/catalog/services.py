@@ -341,7 +341,8 @@ def outcome_reason_create(*, operator: Operator, description: str) -> OutcomeRea
     return _save(OutcomeReason(operator=operator, description=description.strip()))
 
 
-ACTION_FIELDS = {
+# What a configurator sets on an action, in the order a form shows it.
+ACTION_FIELDS = (
     "description",
     "kind",
     "is_active",
@@ -351,14 +352,18 @@ ACTION_FIELDS = {
     "whatsapp_template",
     "whatsapp_language",
     "whatsapp_parameters",
-}
+)
+
+
+def _action_fields_check(values: dict) -> None:
+    unknown = set(values) - set(ACTION_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
 
 
 @transaction.atomic
 def status_action_create(*, status: Status, **values: object) -> StatusAction:
-    unknown = set(values) - ACTION_FIELDS
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    _action_fields_check(values)
     action = StatusAction(status=status, **values)
     if action.kind == ActionKind.HOOK:
         action.hook_secret = hook_secret_new()
@@ -367,9 +372,7 @@ def status_action_create(*, status: Status, **values: object) -> StatusAction:
 
 @transaction.atomic
 def status_action_update(*, action: StatusAction, **changes: object) -> StatusAction:
-    unknown = set(changes) - ACTION_FIELDS
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    _action_fields_check(changes)
     for name, value in changes.items():
         setattr(action, name, value)
     if action.kind == ActionKind.HOOK and not action.hook_secret:

@@ -72,18 +72,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 class StatusActionForm(forms.ModelForm):
     class Meta:
         model = StatusAction
-        fields = [
-            "status",
-            "description",
-            "kind",
-            "is_active",
-            "recipient",
-            "subject_template",
-            "body_template",
-            "whatsapp_template",
-            "whatsapp_language",
-            "whatsapp_parameters",
-        ]
+        fields = ["status", *ACTION_FIELDS]
 
     def _post_clean(self) -> None:
         super()._post_clean()

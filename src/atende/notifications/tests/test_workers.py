@@ -6,11 +6,11 @@ import threading
 from collections import Counter
 
 import pytest
-from django.utils import timezone
 
 from atende.catalog.models import ActionKind
 from atende.catalog.services import status_action_create
-from atende.notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryState, Purpose
+from atende.notifications.models import Delivery, DeliveryAttempt, DeliveryState
+from atende.testing.deliveries import hook_deliveries
 from atende.testing.loopback import HttpReceiver
 from atende.testing.occurrences import status_named
 from atende.testing.processes import atende, wait_until
@@ -18,24 +18,6 @@ from atende.testing.processes import atende, wait_until
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WORKER_ENV = {"ATENDE_OUTBOUND_ALLOW_NETWORKS": "127.0.0.0/8", "ATENDE_DELIVERY_LEASE_SECONDS": "5"}
-
-
-def hooks(action, count: int) -> list[Delivery]:
-    now = timezone.now()
-    return Delivery.objects.bulk_create(
-        Delivery(
-            operator_id=action.status.occurrence_type.operator_id,
-            purpose=Purpose.ACTION,
-            channel=Channel.HOOK,
-            action=action,
-            recipient=action.recipient,
-            payload={"type": "test", "data": {"n": n}},
-            key=f"test:{n}",
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for n in range(count)
-    )
 
 
 def stop(*workers) -> None:
@@ -62,7 +44,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_the_receiver_sees_one_id(rei
         kind=ActionKind.HOOK,
         recipient=receiver.url + "/hook",
     )
-    [delivery] = hooks(action, 1)
+    [delivery] = hook_deliveries(action, 1)
     doomed = atende("worker", "--interval", "0.1", **WORKER_ENV)
     survivor = None
     try:
@@ -97,7 +79,7 @@ def test_two_workers_send_each_of_a_thousand_deliveries_once(reimbursement):
         kind=ActionKind.HOOK,
         recipient=receiver.url + "/hook",
     )
-    made = hooks(action, 1000)
+    made = hook_deliveries(action, 1000)
     workers = [atende("worker", "--interval", "0.1", **WORKER_ENV) for _ in range(2)]
     try:
         wait_until(
