@@ -8,6 +8,10 @@ from django.utils import translation
 from atende.catalog.presets import install_health_catalog, install_sanitation_catalog
 from atende.catalog.snapshots import snapshots_clear
 from atende.tenancy.models import Role
+
+# Registered once for the whole run: Playwright allows one sync instance per process, so
+# every browser test shares the session's browser.
+from atende.testing.browser import browser, page  # noqa: F401
 from atende.testing.factories import (
     ApplicationFactory,
     MembershipFactory,

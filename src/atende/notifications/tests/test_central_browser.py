@@ -6,13 +6,12 @@ from django.utils import timezone
 
 from atende.notifications.models import Channel, Delivery, DeliveryState, Purpose
 from atende.notifications.services import deliveries_drain
-from atende.testing.browser import browser, page  # noqa: F401 - fixtures
 from atende.testing.factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_supervisor_resends_a_failed_message(page, live_server, supervisor_a, operator_a, smtp):  # noqa: F811
+def test_a_supervisor_resends_a_failed_message(page, live_server, supervisor_a, operator_a, smtp):
     now = timezone.now()
     failed = Delivery.objects.create(
         operator=operator_a,
