@@ -10,6 +10,7 @@ urlpatterns = [
     path("conta/", include("atende.accounts.urls")),
     path("relatorios/", include("atende.reports.urls")),
     path("entregas/", include("atende.notifications.urls")),
+    path("painel/", include("atende.occurrences.urls")),
     path("idioma/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

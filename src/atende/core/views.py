@@ -33,4 +33,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def home(request: HttpRequest) -> HttpResponse:
     memberships = list(memberships_for_user(user=request.user))
     supervises = any(m.role == Role.SUPERVISOR for m in memberships)
-    return render(request, "core/home.html", {"memberships": memberships, "supervises": supervises})
+    works = any(m.role in {Role.ATTENDANT, Role.SUPERVISOR} for m in memberships)
+    context = {"memberships": memberships, "supervises": supervises, "works": works}
+    return render(request, "core/home.html", context)

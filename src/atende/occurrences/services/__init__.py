@@ -20,6 +20,8 @@ from atende.occurrences.services.core import (
     NOTE_MAX,
     OUTCOME_MAX,
     VISIBLE_KINDS,
+    occurrence_start_refusal,
+    occurrence_work_refusal,
     report_code_for,
     state_derive,
 )
@@ -73,6 +75,8 @@ __all__ = [
     "occurrence_reopen_as_new",
     "occurrence_route",
     "occurrence_start_attendance",
+    "occurrence_start_refusal",
+    "occurrence_work_refusal",
     "report_code_for",
     "sla_breaches_mark",
     "state_derive",

@@ -305,3 +305,36 @@ def _status_of_type(occurrence: Occurrence, status: Status) -> None:
 def _panel_allows(actor: Actor, occurrence: Occurrence) -> None:
     if not actor.is_system and not occurrence.occurrence_type.allow_attendance:
         raise NotAllowed(_("Occurrences of this type are not attended in the panel."))
+
+
+def occurrence_work_refusal(actor: Actor, occurrence: Occurrence) -> str:
+    """Why this actor may not change the occurrence now ("" when they may): the rules the
+    services enforce under the lock, read for a page that offers or explains an action."""
+    if occurrence.is_closed:
+        return _("Protocol %(protocol)s is closed: a supervisor must reopen it first.") % {
+            "protocol": occurrence.protocol
+        }
+    try:
+        _panel_allows(actor, occurrence)
+        _person_works_it(actor, occurrence)
+    except NotAllowed as refusal:
+        return str(refusal)
+    return ""
+
+
+def occurrence_start_refusal(actor: Actor, occurrence: Occurrence) -> str:
+    """Why this actor may not start attending the occurrence now ("" when they may)."""
+    if occurrence.is_closed:
+        return occurrence_work_refusal(actor, occurrence)
+    try:
+        _panel_allows(actor, occurrence)
+    except NotAllowed as refusal:
+        return str(refusal)
+    if occurrence.attendant_id is not None and actor.user is not None:
+        if occurrence.attendant_id == actor.user.pk:
+            return _("You are attending this occurrence.")
+        if not actor.is_supervisor:
+            return _("This occurrence is being attended by %(name)s.") % {
+                "name": occurrence.attendant.full_name or occurrence.attendant.email
+            }
+    return ""

@@ -1,0 +1,175 @@
+"""The attendant panel's pages: the queue (scoped, filtered, searched, counted), the
+occurrence page offering only what the person may do, and each action through the
+services, conflicts included."""
+
+import pytest
+from validate_docbr import CPF
+
+from atende.occurrences.models import Occurrence, State
+from atende.occurrences.services import (
+    actor_for_user,
+    occurrence_fill_tab,
+    occurrence_start_attendance,
+)
+from atende.testing.occurrences import new_occurrence, status_named
+
+pytestmark = pytest.mark.django_db
+
+CPF_MARIA = CPF().generate()
+
+
+@pytest.fixture
+def occurrence(app_a, catalog_a, attendant_a):
+    from atende.catalog.presets import REIMBURSEMENT
+
+    return new_occurrence(
+        user=attendant_a,
+        application=app_a,
+        occurrence_type=catalog_a[REIMBURSEMENT],
+        beneficiary_name="Maria da Silva",
+        beneficiary_identifier=CPF_MARIA,
+    )
+
+
+@pytest.fixture
+def other(app_b, catalog_b, attendant_b):
+    kind = next(iter(catalog_b.values()))
+    return new_occurrence(user=attendant_b, application=app_b, occurrence_type=kind)
+
+
+def test_the_queue_shows_only_the_operators_occurrences(client, attendant_a, occurrence, other):
+    client.force_login(attendant_a)
+    page = client.get("/painel/").content.decode()
+    assert f'data-protocol="{occurrence.protocol}"' in page
+    assert f'data-protocol="{other.protocol}"' not in page
+    assert 'data-state-count="1">Novo <strong>1</strong>' in page  # B's is not counted
+    assert client.get(f"/painel/{other.protocol}/").status_code == 404
+    assert client.post(f"/painel/{other.protocol}/iniciar/", {"version": 1}).status_code == 404
+
+
+def test_search_by_cpf_name_and_protocol(client, attendant_a, occurrence, app_a, catalog_a):
+    from atende.catalog.presets import REIMBURSEMENT
+
+    someone_else = new_occurrence(
+        user=attendant_a,
+        application=app_a,
+        occurrence_type=catalog_a[REIMBURSEMENT],
+        beneficiary_name="João Souza",
+    )
+    client.force_login(attendant_a)
+    for query in (
+        CPF_MARIA,
+        f"{CPF_MARIA[:3]}.{CPF_MARIA[3:6]}.{CPF_MARIA[6:9]}-{CPF_MARIA[9:]}",
+        "maria da",
+        occurrence.protocol,
+    ):
+        page = client.get("/painel/", {"q": query}).content.decode()
+        assert f'data-protocol="{occurrence.protocol}"' in page, query
+        assert f'data-protocol="{someone_else.protocol}"' not in page, query
+
+
+def test_keyset_pages_go_on_from_the_last_row(client, attendant_a, occurrence, app_a, catalog_a):
+    from atende.catalog.presets import REIMBURSEMENT
+    from atende.occurrences import views
+
+    newer = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+    )
+    client.force_login(attendant_a)
+    views.PAGE_SIZE, size = 1, views.PAGE_SIZE
+    try:
+        first = client.get("/painel/").content.decode()
+        assert f'data-protocol="{newer.protocol}"' in first
+        assert f"after={newer.pk}" in first
+        second = client.get("/painel/", {"after": newer.pk}).content.decode()
+        assert f'data-protocol="{occurrence.protocol}"' in second
+    finally:
+        views.PAGE_SIZE = size
+
+
+def test_an_attendant_starts_changes_and_closes_from_the_page(
+    client, attendant_a, occurrence, catalog_a
+):
+    client.force_login(attendant_a)
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    assert "Iniciar atendimento" in page
+    assert "Alterar status" not in page  # only after starting
+    client.post(f"/painel/{occurrence.protocol}/iniciar/", {"version": occurrence.version})
+    occurrence.refresh_from_db()
+    assert occurrence.state == State.IN_ATTENDANCE
+    waiting = status_named(occurrence.occurrence_type, "Aguardando documentos")
+    response = client.post(
+        f"/painel/{occurrence.protocol}/status/",
+        {"version": occurrence.version, "status": waiting.pk},
+        follow=True,
+    )
+    assert "Status alterado." in response.content.decode()
+    occurrence.refresh_from_db()
+    approved = status_named(occurrence.occurrence_type, "Aprovado")
+    refused = client.post(
+        f"/painel/{occurrence.protocol}/encerrar/",
+        {"version": occurrence.version, "status": approved.pk, "outcome_text": ""},
+    )
+    assert refused.status_code == 400
+    assert "Este campo é obrigatório." in refused.content.decode()
+    closing = {"version": occurrence.version, "status": approved.pk, "outcome_text": "Aprovado."}
+    response = client.post(f"/painel/{occurrence.protocol}/encerrar/", closing, follow=True)
+    # The receipts tab is required: the service refuses, and the page says which tab.
+    assert "Preencha as abas obrigatórias antes de encerrar: Recibos." in response.content.decode()
+    occurrence.refresh_from_db()
+    assert occurrence.state == State.IN_ATTENDANCE
+    occurrence_fill_tab(
+        actor=actor_for_user(user=attendant_a, operator=occurrence.operator_id),
+        occurrence=occurrence,
+        tab=occurrence.occurrence_type.tabs.get(name="Recibos"),
+        data={"numero": "123", "data": "2026-11-20", "valor": "150.00", "tipo": "Consulta"},
+    )
+    occurrence.refresh_from_db()
+    closing["version"] = occurrence.version
+    response = client.post(f"/painel/{occurrence.protocol}/encerrar/", closing, follow=True)
+    assert "Ocorrência encerrada." in response.content.decode()
+    occurrence.refresh_from_db()
+    assert (occurrence.state, occurrence.outcome_text) == (State.CLOSED, "Aprovado.")
+
+
+def test_a_stale_page_is_told_someone_acted_first(client, attendant_a, supervisor_a, occurrence):
+    version = occurrence.version
+    occurrence_start_attendance(
+        actor=actor_for_user(user=supervisor_a, operator=occurrence.operator_id),
+        occurrence=occurrence,
+        expected_version=version,
+    )
+    client.force_login(attendant_a)
+    watch = client.get(f"/painel/{occurrence.protocol}/versao/", {"v": version}).content.decode()
+    assert 'data-changed="true"' in watch
+    response = client.post(
+        f"/painel/{occurrence.protocol}/iniciar/", {"version": version}, follow=True
+    )
+    page = response.content.decode()
+    assert "foi alterado por outra pessoa" in page
+    assert "em atendimento por" in page  # the page as it is now: someone attends it
+    assert Occurrence.objects.get(pk=occurrence.pk).attendant_id == supervisor_a.pk
+
+
+def test_people_of_no_operator_have_no_panel(client, django_user_model):
+    user = django_user_model.objects.create_user("sem@exemplo.com", "x", full_name="Sem")
+    client.force_login(user)
+    assert client.get("/painel/").status_code == 404
+
+
+def test_the_sla_counts_down_and_marks_a_breach(client, attendant_a, occurrence):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.force_login(attendant_a)
+    Occurrence.objects.filter(pk=occurrence.pk).update(
+        sla_due_at=timezone.now() + timedelta(hours=3, minutes=5)
+    )
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    assert "faltam 3\xa0horas" in page
+    Occurrence.objects.filter(pk=occurrence.pk).update(
+        sla_due_at=timezone.now() - timedelta(days=2, hours=1)
+    )
+    page = client.get("/painel/", {"sla": "breached"}).content.decode()
+    assert 'class="badge danger"' in page and "estourado há 2\xa0dias" in page

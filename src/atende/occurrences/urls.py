@@ -1,0 +1,15 @@
+from django.urls import path
+
+from atende.occurrences import views
+
+app_name = "occurrences"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("<str:protocol>/", views.detail, name="detail"),
+    path("<str:protocol>/versao/", views.version, name="version"),
+    path("<str:protocol>/iniciar/", views.start, name="start"),
+    path("<str:protocol>/status/", views.change_status, name="status"),
+    path("<str:protocol>/liberar/", views.release, name="release"),
+    path("<str:protocol>/encerrar/", views.close, name="close"),
+]

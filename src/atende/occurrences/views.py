@@ -1,0 +1,257 @@
+"""The attendant panel: the queue (filters, search, keyset pages, counts by state, refreshing
+itself) and the occurrence page with the actions the person may take now, each through the
+occurrence services. A change someone else made first is told plainly, with the page as it
+is now."""
+
+import re
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from atende.occurrences.forms import CloseForm, QueueForm, StatusForm, VersionForm
+from atende.occurrences.models import Mode, Occurrence, State
+from atende.occurrences.selectors import (
+    occurrence_by_protocol,
+    occurrence_history,
+    occurrences_visible_to,
+    with_related,
+)
+from atende.occurrences.services import (
+    Actor,
+    Conflict,
+    NotAllowed,
+    actor_among,
+    actors_for_user,
+    occurrence_change_status,
+    occurrence_close,
+    occurrence_release,
+    occurrence_start_attendance,
+    occurrence_start_refusal,
+    occurrence_work_refusal,
+)
+from atende.tenancy.validators import only_digits
+
+PAGE_SIZE = 50
+OPEN_STATES = [State.NEW, State.OPEN, State.IN_ATTENDANCE]
+
+
+def _actors(request: HttpRequest) -> list[Actor]:
+    actors = actors_for_user(user=request.user)
+    if not actors:
+        raise Http404
+    return actors
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    actors = _actors(request)
+    visible = occurrences_visible_to(actors=actors).filter(mode=Mode.ACTIVE)
+    form = QueueForm(request.GET or None, operator_ids=[a.operator_id for a in actors])
+    filters = form.cleaned_data if form.is_valid() else {}
+    chosen = _queue_filter(visible, filters)
+    after = filters.get("after")
+    page = list(
+        with_related(chosen.filter(pk__lt=after) if after else chosen).order_by("-pk")[
+            : PAGE_SIZE + 1
+        ]
+    )
+    counts = dict(
+        _queue_filter(visible, {**filters, "state": None}, all_states=True)
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .values_list("state", "n")
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "form": form,
+        "occurrences": page[:PAGE_SIZE],
+        "next_after": page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None,
+        "query": query.urlencode(),
+        "counts": [(State(s).label, s, counts.get(s, 0)) for s in State.values],
+        "now": timezone.now(),
+    }
+    template = "occurrences/_queue.html" if request.htmx else "occurrences/queue.html"
+    return render(request, template, context)
+
+
+def _queue_filter(
+    visible: QuerySet[Occurrence], filters: dict, *, all_states: bool = False
+) -> QuerySet[Occurrence]:
+    chosen = visible
+    if not all_states:
+        state = filters.get("state")
+        chosen = chosen.filter(state=state) if state else chosen.filter(state__in=OPEN_STATES)
+    for name in ("occurrence_type", "status", "channel"):
+        if filters.get(name):
+            chosen = chosen.filter(**{name: filters[name]})
+    text = (filters.get("q") or "").strip()
+    if text:
+        digits = only_digits(text)
+        if re.fullmatch(r"[\d.\-/ ]+", text) and len(digits) in (11, 14):
+            chosen = chosen.filter(beneficiary_identifier=digits)  # a CPF or CNPJ
+        elif text.isdigit():
+            chosen = chosen.filter(protocol=text)
+        else:
+            chosen = chosen.filter(
+                Q(protocol=text.upper())
+                | Q(beneficiary_name__icontains=text)
+                | Q(requester_name__icontains=text)
+            )
+    sla = filters.get("sla")
+    if sla == "breached":
+        # Live: past due now, whether or not the breach job has marked it yet.
+        chosen = chosen.filter(sla_due_at__lt=timezone.now(), closed_at__isnull=True)
+    elif sla == "today":
+        today = timezone.localdate()
+        start = timezone.make_aware(datetime.combine(today, time.min))
+        chosen = chosen.filter(
+            sla_due_at__gte=start, sla_due_at__lt=start + timedelta(days=1), closed_at__isnull=True
+        )
+    return chosen
+
+
+def _occurrence(request: HttpRequest, protocol: str) -> tuple[Occurrence, Actor]:
+    actors = _actors(request)
+    try:
+        occurrence = occurrence_by_protocol(occurrences_visible_to(actors=actors), protocol)
+    except Occurrence.DoesNotExist:
+        raise Http404 from None
+    return occurrence, actor_among(actors, operator_id=occurrence.operator_id)
+
+
+@login_required
+def detail(request: HttpRequest, protocol: str) -> HttpResponse:
+    occurrence, actor = _occurrence(request, protocol)
+    return render(request, "occurrences/detail.html", _detail_context(occurrence, actor))
+
+
+def _detail_context(occurrence: Occurrence, actor: Actor, **forms: object) -> dict:
+    refusal = occurrence_work_refusal(actor, occurrence)
+    initial = {"version": occurrence.version}
+    return {
+        "occurrence": occurrence,
+        "history": occurrence_history(occurrence).select_related("actor", "status_after"),
+        "start_refusal": occurrence_start_refusal(actor, occurrence),
+        "work_refusal": refusal,
+        "mine": actor.user is not None and occurrence.attendant_id == actor.user.pk,
+        "status_form": forms.get("status_form")
+        or StatusForm(initial=initial, occurrence=occurrence),
+        "close_form": forms.get("close_form") or CloseForm(initial=initial, occurrence=occurrence),
+        "version_form": VersionForm(initial=initial),
+        "now": timezone.now(),
+    }
+
+
+@login_required
+def version(request: HttpRequest, protocol: str) -> HttpResponse:
+    """Polled by the open page: tells when someone else changed the occurrence."""
+    occurrence, _actor = _occurrence(request, protocol)
+    seen = request.GET.get("v", "")
+    changed = seen.isdigit() and int(seen) != occurrence.version
+    last = occurrence_history(occurrence).select_related("actor").last() if changed else None
+    return render(
+        request,
+        "occurrences/_version.html",
+        {"occurrence": occurrence, "changed": changed, "last": last},
+    )
+
+
+def _act(
+    request: HttpRequest,
+    protocol: str,
+    change: Callable[[Occurrence, Actor, dict], object],
+    *,
+    done: str,
+    form_class: type | None = None,
+) -> HttpResponse:
+    occurrence, actor = _occurrence(request, protocol)
+    form = (form_class or VersionForm)(
+        request.POST, **({"occurrence": occurrence} if form_class else {})
+    )
+    if not form.is_valid():
+        if form_class is None:
+            raise Http404
+        messages.error(request, _("Check the highlighted fields."))
+        key = "status_form" if form_class is StatusForm else "close_form"
+        context = _detail_context(occurrence, actor, **{key: form})
+        return render(request, "occurrences/detail.html", context, status=400)
+    try:
+        change(occurrence, actor, form.cleaned_data)
+    except Conflict as conflict:
+        messages.warning(request, str(conflict))
+    except (NotAllowed, ValidationError) as refusal:
+        messages.error(request, " ".join(getattr(refusal, "messages", [str(refusal)])))
+    else:
+        messages.success(request, done)
+    return redirect("occurrences:detail", protocol=occurrence.protocol)
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, protocol: str) -> HttpResponse:
+    return _act(
+        request,
+        protocol,
+        lambda o, a, data: occurrence_start_attendance(
+            actor=a, occurrence=o, expected_version=data["version"]
+        ),
+        done=_("You are now attending this occurrence."),
+    )
+
+
+@login_required
+@require_POST
+def change_status(request: HttpRequest, protocol: str) -> HttpResponse:
+    return _act(
+        request,
+        protocol,
+        lambda o, a, data: occurrence_change_status(
+            actor=a, occurrence=o, status=data["status"], expected_version=data["version"]
+        ),
+        done=_("Status changed."),
+        form_class=StatusForm,
+    )
+
+
+@login_required
+@require_POST
+def release(request: HttpRequest, protocol: str) -> HttpResponse:
+    return _act(
+        request,
+        protocol,
+        lambda o, a, data: occurrence_release(
+            actor=a, occurrence=o, expected_version=data["version"]
+        ),
+        done=_("Released to the queue."),
+    )
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, protocol: str) -> HttpResponse:
+    return _act(
+        request,
+        protocol,
+        lambda o, a, data: occurrence_close(
+            actor=a,
+            occurrence=o,
+            status=data["status"],
+            outcome_text=data["outcome_text"],
+            reason=data["reason"],
+            resolved=data["resolved"],
+            attachment_url=data["attachment_url"] or "",
+            expected_version=data["version"],
+        ),
+        done=_("Occurrence closed."),
+        form_class=CloseForm,
+    )
