@@ -4,6 +4,7 @@ from the occurrence's own type."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from atende.catalog.formdefs import FieldType
 from atende.catalog.models import OccurrenceType, OutcomeReason, Status
 from atende.occurrences.models import Channel, State
 
@@ -91,3 +92,41 @@ class CloseForm(forms.Form):
 
 class VersionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def tab_form_class(fields: list[dict]) -> type[forms.Form]:
+    """A form for one version of a tab's form definition. It only collects the values:
+    ``entry_clean`` (through ``occurrence_fill_tab``) is what validates them, so the panel
+    and the API accept and refuse the same entries."""
+    attrs: dict[str, forms.Field] = {"version": forms.IntegerField(widget=forms.HiddenInput)}
+    for field in fields:
+        attrs[field["key"]] = _tab_field(field)
+    return type("TabForm", (forms.Form,), attrs)
+
+
+def _tab_field(field: dict) -> forms.Field:
+    common = {"label": field["label"], "required": False}
+    kind = field["type"]
+    if kind == FieldType.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if kind in {FieldType.NUMBER, FieldType.MONEY}:
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
+    if kind == FieldType.DATE:
+        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if kind == FieldType.SELECT:
+        choices = [("", "—"), *((o, o) for o in field["options"])]
+        return forms.ChoiceField(choices=choices, **common)
+    if kind == FieldType.MULTI_SELECT:
+        choices = [(o, o) for o in field["options"]]
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    if kind == FieldType.CHECKBOX:
+        return forms.BooleanField(**common)
+    if kind == FieldType.FILE:
+        return forms.IntegerField(
+            help_text=_("Number of an attachment of this occurrence."), min_value=1, **common
+        )
+    if kind == FieldType.EMAIL:
+        return forms.CharField(widget=forms.EmailInput, **common)
+    return forms.CharField(**common)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<str:protocol>/status/", views.change_status, name="status"),
     path("<str:protocol>/liberar/", views.release, name="release"),
     path("<str:protocol>/encerrar/", views.close, name="close"),
+    path("<str:protocol>/abas/<int:tab_id>/", views.fill_tab, name="fill_tab"),
 ]

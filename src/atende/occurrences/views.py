@@ -17,8 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from atende.occurrences.forms import CloseForm, QueueForm, StatusForm, VersionForm
-from atende.occurrences.models import Mode, Occurrence, State
+from atende.catalog.services import form_current_version
+from atende.occurrences.forms import (
+    CloseForm,
+    QueueForm,
+    StatusForm,
+    VersionForm,
+    tab_form_class,
+)
+from atende.occurrences.models import Mode, Occurrence, State, TabEntry
 from atende.occurrences.selectors import (
     occurrence_by_protocol,
     occurrence_history,
@@ -33,6 +40,7 @@ from atende.occurrences.services import (
     actors_for_user,
     occurrence_change_status,
     occurrence_close,
+    occurrence_fill_tab,
     occurrence_release,
     occurrence_start_attendance,
     occurrence_start_refusal,
@@ -135,10 +143,60 @@ def detail(request: HttpRequest, protocol: str) -> HttpResponse:
     return render(request, "occurrences/detail.html", _detail_context(occurrence, actor))
 
 
-def _detail_context(occurrence: Occurrence, actor: Actor, **forms: object) -> dict:
+def _tabs(occurrence: Occurrence, bound: tuple[int, object] | None = None) -> list[dict]:
+    """Each active tab with its entries (shown as its version's fields say) and a form for
+    a new entry made from the current version, or the bound one that failed."""
+    entries: dict[int, list[TabEntry]] = {}
+    for entry in occurrence.tab_entries.select_related("form_version").order_by("created_at", "pk"):
+        entries.setdefault(entry.tab_id, []).append(entry)
+    tabs = []
+    for tab in occurrence.occurrence_type.tabs.filter(is_active=True).select_related("form"):
+        current = form_current_version(tab.form)
+        mine = entries.get(tab.pk, [])
+        if bound is not None and bound[0] == tab.pk:
+            form = bound[1]
+        else:
+            form = tab_form_class(current.fields)(
+                initial={"version": occurrence.version}, prefix=f"tab{tab.pk}"
+            )
+        tabs.append(
+            {
+                "tab": tab,
+                "fields": current.fields,
+                # Columns of the current version; an entry of an older one shows what it has.
+                "rows": [
+                    [_shown(entry.data.get(f["key"])) for f in current.fields] for entry in mine
+                ],
+                "items": [
+                    [
+                        (f["label"], _shown(entry.data.get(f["key"])))
+                        for f in entry.form_version.fields
+                    ]
+                    for entry in mine
+                ],
+                "entries": mine,
+                "form": form,
+                "can_add": tab.multiple_entries or not mine,
+            }
+        )
+    return tabs
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return "" if value is None else str(value)
+
+
+def _detail_context(
+    occurrence: Occurrence, actor: Actor, *, bound_tab: tuple | None = None, **forms: object
+) -> dict:
     refusal = occurrence_work_refusal(actor, occurrence)
     initial = {"version": occurrence.version}
     return {
+        "tabs": _tabs(occurrence, bound_tab),
         "occurrence": occurrence,
         "history": occurrence_history(occurrence).select_related("actor", "status_after"),
         "start_refusal": occurrence_start_refusal(actor, occurrence),
@@ -255,3 +313,46 @@ def close(request: HttpRequest, protocol: str) -> HttpResponse:
         done=_("Occurrence closed."),
         form_class=CloseForm,
     )
+
+
+@login_required
+@require_POST
+def fill_tab(request: HttpRequest, protocol: str, tab_id: int) -> HttpResponse:
+    occurrence, actor = _occurrence(request, protocol)
+    tab = occurrence.occurrence_type.tabs.filter(pk=tab_id, is_active=True).first()
+    if tab is None:
+        raise Http404
+    fields = form_current_version(tab.form).fields
+    form = tab_form_class(fields)(request.POST, prefix=f"tab{tab.pk}")
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            occurrence_fill_tab(
+                actor=actor,
+                occurrence=occurrence,
+                tab=tab,
+                data=data,
+                expected_version=form.cleaned_data["version"],
+            )
+        except Conflict as conflict:
+            messages.warning(request, str(conflict))
+        except NotAllowed as refusal:
+            messages.error(request, str(refusal))
+        except ValidationError as error:
+            _errors_onto(form, error)
+        else:
+            messages.success(request, _("Entry saved in %(tab)s.") % {"tab": tab.name})
+            return redirect("occurrences:detail", protocol=occurrence.protocol)
+        if not form.errors:
+            return redirect("occurrences:detail", protocol=occurrence.protocol)
+    messages.error(request, _("Check the highlighted fields."))
+    context = _detail_context(occurrence, actor, bound_tab=(tab.pk, form))
+    return render(request, "occurrences/detail.html", context, status=400)
+
+
+def _errors_onto(form: object, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, messages_ in error.message_dict.items():
+        form.add_error(key if key in form.fields else None, messages_)

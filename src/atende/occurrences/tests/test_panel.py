@@ -173,3 +173,38 @@ def test_the_sla_counts_down_and_marks_a_breach(client, attendant_a, occurrence)
     )
     page = client.get("/painel/", {"sla": "breached"}).content.decode()
     assert 'class="badge danger"' in page and "estourado há 2\xa0dias" in page
+
+
+def test_the_receipts_tab_is_filled_twice_from_the_page(client, attendant_a, occurrence):
+    client.force_login(attendant_a)
+    occurrence_start_attendance(
+        actor=actor_for_user(user=attendant_a, operator=occurrence.operator_id),
+        occurrence=occurrence,
+        expected_version=occurrence.version,
+    )
+    occurrence.refresh_from_db()
+    tab = occurrence.occurrence_type.tabs.get(name="Recibos")
+    url = f"/painel/{occurrence.protocol}/abas/{tab.pk}/"
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    assert '<span class="badge danger">obrigatória</span>' in page  # required, still empty
+    bad = {
+        f"tab{tab.pk}-version": occurrence.version,
+        f"tab{tab.pk}-numero": "1",
+        f"tab{tab.pk}-data": "2026-11-20",
+        f"tab{tab.pk}-valor": "abc",
+        f"tab{tab.pk}-tipo": "Consulta",
+    }
+    refused = client.post(url, bad)
+    assert refused.status_code == 400
+    assert not occurrence.tab_entries.exists()
+    for number, value in (("101", "150,00"), ("102", "80.5")):
+        occurrence.refresh_from_db()
+        entry = {**bad, f"tab{tab.pk}-version": occurrence.version}
+        entry.update({f"tab{tab.pk}-numero": number, f"tab{tab.pk}-valor": value})
+        response = client.post(url, entry, follow=True)
+        assert "Registro salvo em Recibos." in response.content.decode()
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    assert page.count("<tr data-entry>") == 2
+    assert '<span class="badge">obrigatória</span>' in page
+    assert "101" in page and "102" in page
+    assert [e.data["valor"] for e in occurrence.tab_entries.order_by("pk")] == ["150.00", "80.50"]
