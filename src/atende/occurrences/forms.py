@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from atende.catalog.formdefs import FieldType
 from atende.catalog.models import OccurrenceType, OutcomeReason, Status
 from atende.occurrences.models import Channel, State
+from atende.tenancy.models import Unit
 
 SLA_CHOICES = [("", _("Any")), ("breached", _("Breached")), ("today", _("Due today"))]
 
@@ -130,3 +131,44 @@ def _tab_field(field: dict) -> forms.Field:
     if kind == FieldType.EMAIL:
         return forms.CharField(widget=forms.EmailInput, **common)
     return forms.CharField(**common)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AttachmentForm(forms.Form):
+    upload = forms.FileField(label=_("File"))
+
+
+class RouteForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    unit = forms.ModelChoiceField(label=_("Send to unit"), queryset=Unit.objects.none())
+
+    def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.filter(
+            operator_id=occurrence.operator_id, is_active=True
+        ).exclude(pk=occurrence.unit_id)
+
+
+class ReopenForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why it is reopened"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ChildForm(forms.Form):
+    occurrence_type = forms.ModelChoiceField(
+        label=_("Type of the child occurrence"), queryset=OccurrenceType.objects.none()
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["occurrence_type"].queryset = OccurrenceType.objects.filter(
+            operator_id=occurrence.operator_id, is_active=True
+        ).order_by("name")

@@ -13,4 +13,9 @@ urlpatterns = [
     path("<str:protocol>/liberar/", views.release, name="release"),
     path("<str:protocol>/encerrar/", views.close, name="close"),
     path("<str:protocol>/abas/<int:tab_id>/", views.fill_tab, name="fill_tab"),
+    path("<str:protocol>/notas/", views.add_note, name="note"),
+    path("<str:protocol>/anexos/", views.add_attachment, name="attachment"),
+    path("<str:protocol>/encaminhar/", views.route, name="route"),
+    path("<str:protocol>/reabrir/", views.reopen, name="reopen"),
+    path("<str:protocol>/filha/", views.create_child, name="child"),
 ]

@@ -19,8 +19,13 @@ from django.views.decorators.http import require_POST
 
 from atende.catalog.services import form_current_version
 from atende.occurrences.forms import (
+    AttachmentForm,
+    ChildForm,
     CloseForm,
+    NoteForm,
     QueueForm,
+    ReopenForm,
+    RouteForm,
     StatusForm,
     VersionForm,
     tab_form_class,
@@ -38,10 +43,15 @@ from atende.occurrences.services import (
     NotAllowed,
     actor_among,
     actors_for_user,
+    occurrence_add_attachment,
+    occurrence_add_note,
     occurrence_change_status,
     occurrence_close,
+    occurrence_create_child,
     occurrence_fill_tab,
     occurrence_release,
+    occurrence_reopen,
+    occurrence_route,
     occurrence_start_attendance,
     occurrence_start_refusal,
     occurrence_work_refusal,
@@ -49,6 +59,18 @@ from atende.occurrences.services import (
 from atende.tenancy.validators import only_digits
 
 PAGE_SIZE = 50
+# The page's forms, by the context name the template uses; the first three offer the
+# occurrence's own choices.
+FORM_KEYS = {
+    StatusForm: "status_form",
+    CloseForm: "close_form",
+    RouteForm: "route_form",
+    ChildForm: "child_form",
+    ReopenForm: "reopen_form",
+    NoteForm: "note_form",
+    AttachmentForm: "attachment_form",
+}
+OCCURRENCE_FORMS = {StatusForm, CloseForm, RouteForm, ChildForm}
 OPEN_STATES = [State.NEW, State.OPEN, State.IN_ATTENDANCE]
 
 
@@ -202,9 +224,17 @@ def _detail_context(
         "start_refusal": occurrence_start_refusal(actor, occurrence),
         "work_refusal": refusal,
         "mine": actor.user is not None and occurrence.attendant_id == actor.user.pk,
-        "status_form": forms.get("status_form")
-        or StatusForm(initial=initial, occurrence=occurrence),
-        "close_form": forms.get("close_form") or CloseForm(initial=initial, occurrence=occurrence),
+        **{
+            key: forms.get(key)
+            or form_class(
+                initial=initial,
+                **({"occurrence": occurrence} if form_class in OCCURRENCE_FORMS else {}),
+            )
+            for form_class, key in FORM_KEYS.items()
+        },
+        "attachments": occurrence.attachments.order_by("uploaded_at"),
+        "children": occurrence.children.select_related("status").order_by("pk"),
+        "supervisor": actor.is_supervisor,
         "version_form": VersionForm(initial=initial),
         "now": timezone.now(),
     }
@@ -233,15 +263,16 @@ def _act(
     form_class: type | None = None,
 ) -> HttpResponse:
     occurrence, actor = _occurrence(request, protocol)
-    form = (form_class or VersionForm)(
-        request.POST, **({"occurrence": occurrence} if form_class else {})
+    form_class = form_class or VersionForm
+    takes_occurrence = form_class in OCCURRENCE_FORMS
+    form = form_class(
+        request.POST, request.FILES, **({"occurrence": occurrence} if takes_occurrence else {})
     )
     if not form.is_valid():
-        if form_class is None:
+        if form_class is VersionForm:
             raise Http404
         messages.error(request, _("Check the highlighted fields."))
-        key = "status_form" if form_class is StatusForm else "close_form"
-        context = _detail_context(occurrence, actor, **{key: form})
+        context = _detail_context(occurrence, actor, **{FORM_KEYS[form_class]: form})
         return render(request, "occurrences/detail.html", context, status=400)
     try:
         change(occurrence, actor, form.cleaned_data)
@@ -356,3 +387,78 @@ def _errors_onto(form: object, error: ValidationError) -> None:
         return
     for key, messages_ in error.message_dict.items():
         form.add_error(key if key in form.fields else None, messages_)
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, protocol: str) -> HttpResponse:
+    return _act(
+        request,
+        protocol,
+        lambda o, a, data: occurrence_add_note(actor=a, occurrence=o, text=data["text"]),
+        done=_("Note added."),
+        form_class=NoteForm,
+    )
+
+
+@login_required
+@require_POST
+def add_attachment(request: HttpRequest, protocol: str) -> HttpResponse:
+    return _act(
+        request,
+        protocol,
+        lambda o, a, data: occurrence_add_attachment(actor=a, occurrence=o, upload=data["upload"]),
+        done=_("File attached."),
+        form_class=AttachmentForm,
+    )
+
+
+@login_required
+@require_POST
+def route(request: HttpRequest, protocol: str) -> HttpResponse:
+    return _act(
+        request,
+        protocol,
+        lambda o, a, data: occurrence_route(
+            actor=a, occurrence=o, unit=data["unit"], expected_version=data["version"]
+        ),
+        done=_("Sent to the other unit's queue."),
+        form_class=RouteForm,
+    )
+
+
+@login_required
+@require_POST
+def reopen(request: HttpRequest, protocol: str) -> HttpResponse:
+    return _act(
+        request,
+        protocol,
+        lambda o, a, data: occurrence_reopen(
+            actor=a, occurrence=o, reason=data["reason"], expected_version=data["version"]
+        ),
+        done=_("Occurrence reopened."),
+        form_class=ReopenForm,
+    )
+
+
+@login_required
+@require_POST
+def create_child(request: HttpRequest, protocol: str) -> HttpResponse:
+    created: list[Occurrence] = []
+
+    def make(o: Occurrence, a: Actor, data: dict) -> None:
+        created.append(
+            occurrence_create_child(
+                actor=a,
+                parent=o,
+                occurrence_type=data["occurrence_type"],
+                description=data["description"],
+            )
+        )
+
+    response = _act(
+        request, protocol, make, done=_("Child occurrence created."), form_class=ChildForm
+    )
+    if created:
+        return redirect("occurrences:detail", protocol=created[0].protocol)
+    return response

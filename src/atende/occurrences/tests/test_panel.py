@@ -208,3 +208,74 @@ def test_the_receipts_tab_is_filled_twice_from_the_page(client, attendant_a, occ
     assert '<span class="badge">obrigatória</span>' in page
     assert "101" in page and "102" in page
     assert [e.data["valor"] for e in occurrence.tab_entries.order_by("pk")] == ["150.00", "80.50"]
+
+
+def test_notes_attachments_routing_children_and_reopening(
+    client, attendant_a, supervisor_a, occurrence, operator_a, catalog_a
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from atende.testing.factories import UnitFactory
+
+    other_unit = UnitFactory(operator=operator_a, name="Auditoria")
+    base = f"/painel/{occurrence.protocol}"
+    client.force_login(attendant_a)
+    client.post(f"{base}/notas/", {"text": "Beneficiária ligou pedindo prazo."})
+    upload = SimpleUploadedFile("recibo.pdf", b"%PDF-1.4 recibo", content_type="application/pdf")
+    client.post(f"{base}/anexos/", {"upload": upload})
+    bad = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
+    refused = client.post(f"{base}/anexos/", {"upload": bad}, follow=True)
+    assert refused.status_code == 200
+    assert occurrence.attachments.count() == 1
+    page = client.get(f"{base}/").content.decode()
+    assert "Beneficiária ligou pedindo prazo." in page
+    attachment = occurrence.attachments.get()
+    download = client.get(
+        f"/api/v1/occurrences/{occurrence.protocol}/attachments/{attachment.token}"
+    )
+    assert (
+        download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 recibo"
+    )
+
+    kind = occurrence.occurrence_type
+    child = client.post(f"{base}/filha/", {"occurrence_type": kind.pk, "description": "Auditoria"})
+    assert child.status_code == 302
+    made = Occurrence.objects.get(parent=occurrence)
+    assert child["Location"] == f"/painel/{made.protocol}/"
+
+    occurrence.refresh_from_db()
+    client.post(f"{base}/iniciar/", {"version": occurrence.version})
+    occurrence.refresh_from_db()
+    client.post(f"{base}/encaminhar/", {"version": occurrence.version, "unit": other_unit.pk})
+    occurrence.refresh_from_db()
+    assert (occurrence.unit_id, occurrence.attendant_id) == (other_unit.pk, None)
+
+    Occurrence.objects.filter(pk=occurrence.pk).update(unit=None)
+    occurrence.refresh_from_db()
+    client.force_login(supervisor_a)
+    occurrence_fill_tab(
+        actor=actor_for_user(user=supervisor_a, operator=occurrence.operator_id),
+        occurrence=occurrence,
+        tab=kind.tabs.get(name="Recibos"),
+        data={"numero": "9", "data": "2026-11-20", "valor": "10", "tipo": "Outro"},
+    )
+    occurrence.refresh_from_db()
+    approved = status_named(kind, "Reprovado")
+    client.post(
+        f"{base}/encerrar/",
+        {
+            "version": occurrence.version,
+            "status": approved.pk,
+            "outcome_text": "Fora da cobertura.",
+        },
+    )
+    occurrence.refresh_from_db()
+    assert occurrence.state == State.CLOSED
+    client.force_login(attendant_a)
+    assert "Reabrir" not in client.get(f"{base}/").content.decode()
+    client.force_login(supervisor_a)
+    assert "Reabrir" in client.get(f"{base}/").content.decode()
+    client.post(f"{base}/reabrir/", {"version": occurrence.version, "reason": "Recurso aceito."})
+    occurrence.refresh_from_db()
+    assert occurrence.state != State.CLOSED
+    assert "Recurso aceito." in client.get(f"{base}/").content.decode()
