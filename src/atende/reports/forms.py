@@ -107,3 +107,34 @@ class ReportForm(forms.Form):
             for field, messages in error.message_dict.items():
                 self.add_error(field if field in self.fields else None, messages)
         return data
+
+
+class DashboardForm(forms.Form):
+    operator = forms.ModelChoiceField(
+        label=_("Operator"), required=False, queryset=Operator.objects.none(), empty_label=None
+    )
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: object, operators: list[Operator], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["operator"].queryset = Operator.objects.filter(pk__in=[o.pk for o in operators])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", _("The end date must not be before the start date."))
+        if start and end and (end - start).days > 366:
+            self.add_error("end", _("Choose a period of at most one year."))
+        return data

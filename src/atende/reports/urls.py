@@ -7,5 +7,6 @@ app_name = "reports"
 urlpatterns = [
     path("", views.report_list, name="list"),
     path("novo/", views.report_new, name="new"),
+    path("indicadores/", views.dashboard_view, name="dashboard"),
     path("<int:report_id>/baixar/", views.report_download, name="download"),
 ]

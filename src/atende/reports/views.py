@@ -1,15 +1,19 @@
 """The reports pages: the list (refreshing itself while a report is generated), the
 new-report form, and the one-time download."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from atende.reports.forms import ReportForm
+from atende.reports.dashboard import dashboard
+from atende.reports.forms import DashboardForm, ReportForm
 from atende.reports.selectors import (
     operators_reporting,
     report_filters_describe,
@@ -82,3 +86,22 @@ def report_download(request: HttpRequest, report_id: int) -> HttpResponse:
     return FileResponse(
         handle, as_attachment=True, filename=name, content_type="text/plain; charset=utf-8"
     )
+
+
+@login_required
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    """The supervisor's indicators for one of their operators and a period (last 30 days
+    by default), as charts drawn by the server with the figures as tables."""
+    operators = list(operators_reporting(user=request.user))
+    if not operators:
+        raise Http404
+    form = DashboardForm(request.GET or None, operators=operators)
+    today = timezone.localdate()
+    start, end, operator = today - timedelta(days=29), today, operators[0]
+    if form.is_valid():
+        operator = form.cleaned_data["operator"] or operator
+        start = form.cleaned_data["start"] or start
+        end = form.cleaned_data["end"] or end
+    figures = dashboard(operator_id=operator.pk, start=start, end=end)
+    context = {"form": form, "operator": operator, "start": start, "end": end, **figures}
+    return render(request, "reports/dashboard.html", context)

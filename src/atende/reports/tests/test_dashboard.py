@@ -1,0 +1,73 @@
+"""The supervisor's indicators: figures from the operator's occurrences only, computed
+from what happened (closures within or past their deadline, who closed what)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from atende.catalog.presets import REIMBURSEMENT
+from atende.occurrences.models import Occurrence
+from atende.occurrences.services import actor_for_user, occurrence_close, occurrence_fill_tab
+from atende.reports.dashboard import dashboard
+from atende.testing.occurrences import new_occurrence, status_named
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(app_a, catalog_a, supervisor_a, attendant_a, app_b, catalog_b, attendant_b):
+    kind = catalog_a[REIMBURSEMENT]
+    made = [
+        new_occurrence(user=attendant_a, application=app_a, occurrence_type=kind) for _ in range(3)
+    ]
+    new_occurrence(
+        user=attendant_b, application=app_b, occurrence_type=next(iter(catalog_b.values()))
+    )
+    actor = actor_for_user(user=supervisor_a, operator=app_a.operator_id)
+    late, on_time = made[0], made[1]
+    for occurrence, due in ((late, timezone.now() - timedelta(hours=1)), (on_time, None)):
+        if due is not None:
+            Occurrence.objects.filter(pk=occurrence.pk).update(sla_due_at=due)
+            occurrence.refresh_from_db()
+        occurrence_fill_tab(
+            actor=actor,
+            occurrence=occurrence,
+            tab=kind.tabs.get(name="Recibos"),
+            data={"numero": "1", "data": "2026-11-20", "valor": "10", "tipo": "Outro"},
+        )
+        occurrence_close(
+            actor=actor,
+            occurrence=occurrence,
+            status=status_named(kind, "Aprovado"),
+            outcome_text="Aprovado.",
+            expected_version=None,
+        )
+    return made
+
+
+def test_the_figures_count_only_the_operators_occurrences(world, operator_a, supervisor_a):
+    today = timezone.localdate()
+    figures = dashboard(operator_id=operator_a.pk, start=today, end=today)
+    assert figures["created"] == 3
+    assert sum(total for _unit, _counts, total in figures["backlog"]["rows"]) == 1
+    [day] = figures["sla"]
+    assert (day.value, day.detail) == (50.0, "1/2")  # one of two closed within its deadline
+    assert [(b.label, b.value) for b in figures["types"]] == [("Ocorrencia - Reembolso", 3)]
+    assert [b.value for b in figures["ages"]] == [1, 0, 0, 0, 0]
+    [closer] = figures["throughput"]
+    assert (closer.label, closer.value) == (supervisor_a.full_name or supervisor_a.email, 2)
+
+
+def test_the_page_is_for_supervisors_with_tables_and_charts(
+    client, world, supervisor_a, attendant_a
+):
+    client.force_login(attendant_a)
+    assert client.get("/relatorios/indicadores/").status_code == 404
+    client.force_login(supervisor_a)
+    page = client.get("/relatorios/indicadores/").content.decode()
+    for figure in ("backlog", "sla", "channels", "types", "ages", "throughput"):
+        assert f'data-figure="{figure}"' in page
+    assert "<svg" in page and "50,0%" in page  # figures in Portuguese notation
+    bad = client.get("/relatorios/indicadores/", {"start": "2026-05-10", "end": "2026-05-01"})
+    assert "A data final não pode ser anterior à inicial." in bad.content.decode()
