@@ -279,3 +279,31 @@ def test_notes_attachments_routing_children_and_reopening(
     occurrence.refresh_from_db()
     assert occurrence.state != State.CLOSED
     assert "Recurso aceito." in client.get(f"{base}/").content.decode()
+
+
+def test_state_counts_stop_at_the_cap(client, attendant_a, occurrence, monkeypatch):
+    from atende.occurrences import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 1)
+    client.force_login(attendant_a)
+    page = client.get("/painel/").content.decode()
+    assert 'data-state-count="1">Novo <strong>1+</strong>' in page
+    assert 'data-state-count="4"' not in page  # closed ones are not counted in the queue
+
+
+def test_due_today_lists_what_is_still_within_todays_deadline(client, attendant_a, occurrence):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    midnight = timezone.make_aware(
+        datetime.combine(timezone.localdate() + timedelta(days=1), time.min)
+    )
+    Occurrence.objects.filter(pk=occurrence.pk).update(sla_due_at=now + (midnight - now) / 2)
+    client.force_login(attendant_a)
+    page = client.get("/painel/", {"sla": "today"}).content.decode()
+    assert f'data-protocol="{occurrence.protocol}"' in page
+    Occurrence.objects.filter(pk=occurrence.pk).update(sla_due_at=midnight + timedelta(hours=1))
+    page = client.get("/painel/", {"sla": "today"}).content.decode()
+    assert f'data-protocol="{occurrence.protocol}"' not in page
