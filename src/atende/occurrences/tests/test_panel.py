@@ -307,3 +307,22 @@ def test_due_today_lists_what_is_still_within_todays_deadline(client, attendant_
     Occurrence.objects.filter(pk=occurrence.pk).update(sla_due_at=midnight + timedelta(hours=1))
     page = client.get("/painel/", {"sla": "today"}).content.decode()
     assert f'data-protocol="{occurrence.protocol}"' not in page
+
+
+def test_the_queue_reads_a_fixed_number_of_queries(client, attendant_a, occurrence, app_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(attendant_a)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/painel/").status_code == 200
+        return len(captured)
+
+    one = queries()
+    for _ in range(3):
+        new_occurrence(
+            user=attendant_a, application=app_a, occurrence_type=occurrence.occurrence_type
+        )
+    assert queries() == one
