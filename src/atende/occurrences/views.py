@@ -98,10 +98,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     # Each open state's count stops at COUNT_CAP: an exact figure past it would cost a
     # scan of every open occurrence on every refresh, and tells an attendant nothing more.
-    unfiltered = _queue_filter(visible, {**filters, "state": None}, all_states=True)
-    counts = [
-        (State(s).label, s, unfiltered.filter(state=s)[:COUNT_CAP].count()) for s in OPEN_STATES
-    ]
+    # A name search reads every open occurrence (no index serves a name fragment): the
+    # page's rows pay for it once, the counts would pay three times more.
+    counts = []
+    if _search_kind(filters.get("q") or "") != "name":
+        unfiltered = _queue_filter(visible, {**filters, "state": None}, all_states=True)
+        counts = [
+            (State(s).label, s, unfiltered.filter(state=s)[:COUNT_CAP].count()) for s in OPEN_STATES
+        ]
     query = request.GET.copy()
     query.pop("after", None)
     context = {
@@ -128,18 +132,17 @@ def _queue_filter(
         if filters.get(name):
             chosen = chosen.filter(**{name: filters[name]})
     text = (filters.get("q") or "").strip()
-    if text:
-        digits = only_digits(text)
-        if re.fullmatch(r"[\d.\-/ ]+", text) and len(digits) in (11, 14):
-            chosen = chosen.filter(beneficiary_identifier=digits)  # a CPF or CNPJ
-        elif text.isdigit():
-            chosen = chosen.filter(protocol=text)
-        else:
-            chosen = chosen.filter(
-                Q(protocol=text.upper())
-                | Q(beneficiary_name__icontains=text)
-                | Q(requester_name__icontains=text)
-            )
+    kind = _search_kind(text)
+    if kind == "identifier":
+        chosen = chosen.filter(beneficiary_identifier=only_digits(text))
+    elif kind == "protocol":
+        chosen = chosen.filter(protocol=text)
+    elif kind == "name":
+        chosen = chosen.filter(
+            Q(protocol=text.upper())
+            | Q(beneficiary_name__icontains=text)
+            | Q(requester_name__icontains=text)
+        )
     sla = filters.get("sla")
     if sla == "breached":
         # Live: past due now, whether or not the breach job has marked it yet.
@@ -155,6 +158,17 @@ def _queue_filter(
             closed_at__isnull=True,
         )
     return chosen
+
+
+def _search_kind(text: str) -> str | None:
+    """11 or 14 digits (punctuated or not) are a CPF or CNPJ, other digits a protocol,
+    anything else a protocol or part of a name."""
+    text = text.strip()
+    if not text:
+        return None
+    if re.fullmatch(r"[\d.\-/ ]+", text) and len(only_digits(text)) in (11, 14):
+        return "identifier"
+    return "protocol" if text.isdigit() else "name"
 
 
 def _occurrence(request: HttpRequest, protocol: str) -> tuple[Occurrence, Actor]:

@@ -326,3 +326,14 @@ def test_the_queue_reads_a_fixed_number_of_queries(client, attendant_a, occurren
             user=attendant_a, application=app_a, occurrence_type=occurrence.occurrence_type
         )
     assert queries() == one
+
+
+def test_a_name_search_shows_rows_without_counting_every_open_occurrence(
+    client, attendant_a, occurrence
+):
+    client.force_login(attendant_a)
+    page = client.get("/painel/", {"q": "Maria"}).content.decode()
+    assert f'data-protocol="{occurrence.protocol}"' in page
+    assert "data-state-count" not in page
+    by_cpf = client.get("/painel/", {"q": CPF_MARIA}).content.decode()
+    assert 'data-state-count="1">Novo <strong>1</strong>' in by_cpf
