@@ -1,9 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from atende.core.forms import date_field
 from atende.notifications.models import Channel, DeliveryState
-
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 
 class DeliveryFilterForm(forms.Form):
@@ -14,18 +13,8 @@ class DeliveryFilterForm(forms.Form):
         label=_("State"), required=False, choices=[("", _("All")), *DeliveryState.choices]
     )
     protocol = forms.CharField(label=_("Protocol"), required=False, max_length=30)
-    start = forms.DateField(
-        label=_("From"),
-        required=False,
-        input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    end = forms.DateField(
-        label=_("To"),
-        required=False,
-        input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    start = date_field(_("From"), required=False)
+    end = date_field(_("To"), required=False)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -106,7 +106,9 @@ def tab_form_class(fields: list[dict]) -> type[forms.Form]:
 
 
 def _tab_field(field: dict) -> forms.Field:
-    common = {"label": field["label"], "required": False}
+    # Required is marked, not enforced here: entry_clean refuses the missing value.
+    label = f"{field['label']} *" if field["required"] else field["label"]
+    common = {"label": label, "required": False}
     kind = field["type"]
     if kind == FieldType.LONG_TEXT:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.models import OccurrenceType, Subject
+from atende.core.forms import date_field
 from atende.occurrences.models import State
 from atende.reports.params import (
     AttendantMovement,
@@ -16,18 +17,12 @@ from atende.reports.params import (
 )
 from atende.tenancy.models import Application, Membership, Operator
 
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
-
 
 class ReportForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     application = forms.TypedChoiceField(label=_("Application instance"), coerce=int)
-    start = forms.DateField(
-        label=_("From"), input_formats=DATE_FORMATS, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=_("To"), input_formats=DATE_FORMATS, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = date_field(_("From"))
+    end = date_field(_("To"))
     movement = forms.ChoiceField(
         label=_("Movement type"), choices=Movement.choices, initial=Movement.ALL
     )
@@ -113,18 +108,8 @@ class DashboardForm(forms.Form):
     operator = forms.ModelChoiceField(
         label=_("Operator"), required=False, queryset=Operator.objects.none(), empty_label=None
     )
-    start = forms.DateField(
-        label=_("From"),
-        required=False,
-        input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    end = forms.DateField(
-        label=_("To"),
-        required=False,
-        input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    start = date_field(_("From"), required=False)
+    end = date_field(_("To"), required=False)
 
     def __init__(self, *args: object, operators: list[Operator], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
