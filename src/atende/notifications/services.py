@@ -543,6 +543,10 @@ def _claim(limit: int) -> list[Delivery]:
     token = uuid.uuid4().hex
     lease = timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     due = Q(state__in=[DeliveryState.PENDING, DeliveryState.SENDING], next_attempt_at__lte=now)
+    # An idle worker asks this every second: a plain read on the partial index, so that on
+    # SQLite it does not take the database's write lock for nothing.
+    if not Delivery.objects.filter(due).exists():
+        return []
     with exclusive_transaction(Delivery.objects.db):
         candidates = Delivery.objects.filter(due).order_by("next_attempt_at")
         if connection.features.has_select_for_update_skip_locked:
