@@ -20,7 +20,6 @@ from atende.occurrences.services.core import (
     NOTE_MAX,
     OUTCOME_MAX,
     VISIBLE_KINDS,
-    occurrence_start_refusal,
     occurrence_work_refusal,
     report_code_for,
     state_derive,
@@ -38,6 +37,7 @@ from atende.occurrences.services.lifecycle import (
     occurrence_reopen,
     occurrence_route,
     occurrence_start_attendance,
+    occurrence_start_refusal,
 )
 from atende.occurrences.services.records import (
     attachment_check,

@@ -141,12 +141,8 @@ def _change(
             raise Occurrence.DoesNotExist
         if expected_version is not None and current.version != expected_version:
             raise Conflict(current)
-        if current.is_closed and not (allow_closed or reopen):
-            raise ValidationError(
-                _("Protocol %(protocol)s is closed: a supervisor must reopen it first.")
-                % {"protocol": current.protocol},
-                code="closed",
-            )
+        if not (allow_closed or reopen):
+            _open_check(current)
         if check is not None:
             check(current)
         if callable(kind):
@@ -282,6 +278,35 @@ def _refresh(target: Occurrence, source: Occurrence) -> None:
     target._state.fields_cache = {**target._state.fields_cache, **source._state.fields_cache}
 
 
+def _open_check(occurrence: Occurrence) -> None:
+    if occurrence.is_closed:
+        raise ValidationError(
+            _("Protocol %(protocol)s is closed: a supervisor must reopen it first.")
+            % {"protocol": occurrence.protocol},
+            code="closed",
+        )
+
+
+def refusal_of(*checks: Callable[[], None]) -> str:
+    """The first reason these checks give to refuse ("" when none does): the services'
+    own checks, read for a page that offers an action or explains why it does not."""
+    for check in checks:
+        try:
+            check()
+        except (NotAllowed, ValidationError) as refusal:
+            return " ".join(getattr(refusal, "messages", None) or [str(refusal)])
+    return ""
+
+
+def occurrence_work_refusal(actor: Actor, occurrence: Occurrence) -> str:
+    """Why this actor may not change the occurrence now ("" when they may)."""
+    return refusal_of(
+        lambda: _open_check(occurrence),
+        lambda: _panel_allows(actor, occurrence),
+        lambda: _person_works_it(actor, occurrence),
+    )
+
+
 def _person_works_it(actor: Actor, occurrence: Occurrence) -> None:
     """A person changes an occurrence only while attending it, or as a supervisor."""
     if actor.is_system or actor.is_supervisor:
@@ -305,36 +330,3 @@ def _status_of_type(occurrence: Occurrence, status: Status) -> None:
 def _panel_allows(actor: Actor, occurrence: Occurrence) -> None:
     if not actor.is_system and not occurrence.occurrence_type.allow_attendance:
         raise NotAllowed(_("Occurrences of this type are not attended in the panel."))
-
-
-def occurrence_work_refusal(actor: Actor, occurrence: Occurrence) -> str:
-    """Why this actor may not change the occurrence now ("" when they may): the rules the
-    services enforce under the lock, read for a page that offers or explains an action."""
-    if occurrence.is_closed:
-        return _("Protocol %(protocol)s is closed: a supervisor must reopen it first.") % {
-            "protocol": occurrence.protocol
-        }
-    try:
-        _panel_allows(actor, occurrence)
-        _person_works_it(actor, occurrence)
-    except NotAllowed as refusal:
-        return str(refusal)
-    return ""
-
-
-def occurrence_start_refusal(actor: Actor, occurrence: Occurrence) -> str:
-    """Why this actor may not start attending the occurrence now ("" when they may)."""
-    if occurrence.is_closed:
-        return occurrence_work_refusal(actor, occurrence)
-    try:
-        _panel_allows(actor, occurrence)
-    except NotAllowed as refusal:
-        return str(refusal)
-    if occurrence.attendant_id is not None and actor.user is not None:
-        if occurrence.attendant_id == actor.user.pk:
-            return _("You are attending this occurrence.")
-        if not actor.is_supervisor:
-            return _("This occurrence is being attended by %(name)s.") % {
-                "name": occurrence.attendant.full_name or occurrence.attendant.email
-            }
-    return ""

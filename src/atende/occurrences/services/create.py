@@ -32,6 +32,7 @@ from atende.occurrences.services.core import (
     _email_clean,
     _event,
     _identifier_clean,
+    _open_check,
     _phone_clean,
     _text_clean,
 )
@@ -183,12 +184,7 @@ def occurrence_create_child(
     carrying the parent's requester and beneficiary."""
 
     def open_parent(current: Occurrence) -> None:
-        if current.is_closed:
-            raise ValidationError(
-                _("Protocol %(protocol)s is closed: a supervisor must reopen it first.")
-                % {"protocol": current.protocol},
-                code="closed",
-            )
+        _open_check(current)
 
     return _follow_up(
         actor=actor,

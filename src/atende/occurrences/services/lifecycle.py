@@ -22,10 +22,12 @@ from atende.occurrences.services.core import (
     OUTCOME_MAX,
     _change,
     _default_status,
+    _open_check,
     _panel_allows,
     _person_works_it,
     _status_of_type,
     _text_clean,
+    refusal_of,
 )
 from atende.tenancy.models import Unit
 
@@ -45,26 +47,7 @@ def occurrence_start_attendance(
         raise ValidationError({"assignee": _("Choose who attends the occurrence.")})
 
     def check(current: Occurrence) -> None:
-        _panel_allows(actor, current)
-        if assignee != actor.user and not actor.is_supervisor:
-            raise NotAllowed(_("Only a supervisor assigns an occurrence to someone else."))
-        if current.attendant_id == assignee.pk:
-            raise ValidationError(
-                _("This occurrence is already being attended by %(name)s.")
-                % {"name": assignee.full_name or assignee.email},
-                code="already_assigned",
-            )
-        if current.attendant_id is not None and not actor.is_supervisor:
-            raise NotAllowed(
-                _("This occurrence is being attended by %(name)s.")
-                % {"name": current.attendant.full_name or current.attendant.email}
-            )
-        try:
-            actor_for_user(user=assignee, operator=current.operator_id)
-        except NotAllowed:
-            raise ValidationError(
-                {"assignee": _("Choose an attendant or supervisor of the operator.")}
-            ) from None
+        _start_check(actor, current, assignee)
 
     def status_for(current: Occurrence) -> Status | None:
         if not current.status.is_default:
@@ -89,6 +72,41 @@ def occurrence_start_attendance(
         at=at,
         status=status_for,
         attendant=assignee,
+    )
+
+
+def _start_check(actor: Actor, occurrence: Occurrence, assignee: object) -> None:
+    _panel_allows(actor, occurrence)
+    if assignee != actor.user and not actor.is_supervisor:
+        raise NotAllowed(_("Only a supervisor assigns an occurrence to someone else."))
+    if occurrence.attendant_id == assignee.pk:
+        raise ValidationError(
+            _("This occurrence is already being attended by %(name)s.")
+            % {"name": assignee.full_name or assignee.email},
+            code="already_assigned",
+        )
+    if occurrence.attendant_id is not None and not actor.is_supervisor:
+        raise NotAllowed(
+            _("This occurrence is being attended by %(name)s.")
+            % {"name": occurrence.attendant.full_name or occurrence.attendant.email}
+        )
+    if assignee == actor.user:
+        return  # the actor was made from this person's membership of the operator
+    try:
+        actor_for_user(user=assignee, operator=occurrence.operator_id)
+    except NotAllowed:
+        raise ValidationError(
+            {"assignee": _("Choose an attendant or supervisor of the operator.")}
+        ) from None
+
+
+def occurrence_start_refusal(actor: Actor, occurrence: Occurrence) -> str:
+    """Why this actor may not start attending the occurrence now ("" when they may)."""
+    if actor.user is None:
+        return refusal_of(lambda: _open_check(occurrence))
+    return refusal_of(
+        lambda: _open_check(occurrence),
+        lambda: _start_check(actor, occurrence, actor.user),
     )
 
 
