@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from atende.catalog.services import form_current_version
@@ -275,130 +276,44 @@ def version(request: HttpRequest, protocol: str) -> HttpResponse:
     )
 
 
-def _act(
+def _submit(
     request: HttpRequest,
-    protocol: str,
-    change: Callable[[Occurrence, Actor, dict], object],
+    occurrence: Occurrence,
+    actor: Actor,
+    form: object,
+    do: Callable[[dict], object],
     *,
     done: str,
-    form_class: type | None = None,
+    rerender: Callable[[object], dict] | None,
+    go: Callable[[object], str] | None = None,
+    refusals_on_form: bool = False,
 ) -> HttpResponse:
-    occurrence, actor = _occurrence(request, protocol)
-    form_class = form_class or VersionForm
-    takes_occurrence = form_class in OCCURRENCE_FORMS
-    form = form_class(
-        request.POST, request.FILES, **({"occurrence": occurrence} if takes_occurrence else {})
-    )
-    if not form.is_valid():
-        if form_class is VersionForm:
-            raise Http404
-        messages.error(request, _("Check the highlighted fields."))
-        context = _detail_context(occurrence, actor, **{FORM_KEYS[form_class]: form})
-        return render(request, "occurrences/detail.html", context, status=400)
-    try:
-        change(occurrence, actor, form.cleaned_data)
-    except Conflict as conflict:
-        messages.warning(request, str(conflict))
-    except (NotAllowed, ValidationError) as refusal:
-        messages.error(request, " ".join(getattr(refusal, "messages", [str(refusal)])))
-    else:
-        messages.success(request, done)
-    return redirect("occurrences:detail", protocol=occurrence.protocol)
-
-
-@login_required
-@require_POST
-def start(request: HttpRequest, protocol: str) -> HttpResponse:
-    return _act(
-        request,
-        protocol,
-        lambda o, a, data: occurrence_start_attendance(
-            actor=a, occurrence=o, expected_version=data["version"]
-        ),
-        done=_("You are now attending this occurrence."),
-    )
-
-
-@login_required
-@require_POST
-def change_status(request: HttpRequest, protocol: str) -> HttpResponse:
-    return _act(
-        request,
-        protocol,
-        lambda o, a, data: occurrence_change_status(
-            actor=a, occurrence=o, status=data["status"], expected_version=data["version"]
-        ),
-        done=_("Status changed."),
-        form_class=StatusForm,
-    )
-
-
-@login_required
-@require_POST
-def release(request: HttpRequest, protocol: str) -> HttpResponse:
-    return _act(
-        request,
-        protocol,
-        lambda o, a, data: occurrence_release(
-            actor=a, occurrence=o, expected_version=data["version"]
-        ),
-        done=_("Released to the queue."),
-    )
-
-
-@login_required
-@require_POST
-def close(request: HttpRequest, protocol: str) -> HttpResponse:
-    return _act(
-        request,
-        protocol,
-        lambda o, a, data: occurrence_close(
-            actor=a,
-            occurrence=o,
-            status=data["status"],
-            outcome_text=data["outcome_text"],
-            reason=data["reason"],
-            resolved=data["resolved"],
-            attachment_url=data["attachment_url"] or "",
-            expected_version=data["version"],
-        ),
-        done=_("Occurrence closed."),
-        form_class=CloseForm,
-    )
-
-
-@login_required
-@require_POST
-def fill_tab(request: HttpRequest, protocol: str, tab_id: int) -> HttpResponse:
-    occurrence, actor = _occurrence(request, protocol)
-    tab = occurrence.occurrence_type.tabs.filter(pk=tab_id, is_active=True).first()
-    if tab is None:
-        raise Http404
-    fields = form_current_version(tab.form).fields
-    form = tab_form_class(fields)(request.POST, prefix=f"tab{tab.pk}")
+    """Run one change from a bound form. The form's own errors redraw the page with the
+    form (``rerender`` says where; a bare button has none). A conflict or the service's
+    refusal is a message on the page as it is now, unless ``refusals_on_form`` puts the
+    service's field errors next to their fields (a tab entry's values)."""
     if form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
-            occurrence_fill_tab(
-                actor=actor,
-                occurrence=occurrence,
-                tab=tab,
-                data=data,
-                expected_version=form.cleaned_data["version"],
-            )
+            result = do(form.cleaned_data)
         except Conflict as conflict:
             messages.warning(request, str(conflict))
+            return redirect("occurrences:detail", protocol=occurrence.protocol)
         except NotAllowed as refusal:
             messages.error(request, str(refusal))
+            return redirect("occurrences:detail", protocol=occurrence.protocol)
         except ValidationError as error:
+            if not refusals_on_form:
+                messages.error(request, " ".join(error.messages))
+                return redirect("occurrences:detail", protocol=occurrence.protocol)
             _errors_onto(form, error)
         else:
-            messages.success(request, _("Entry saved in %(tab)s.") % {"tab": tab.name})
-            return redirect("occurrences:detail", protocol=occurrence.protocol)
-        if not form.errors:
-            return redirect("occurrences:detail", protocol=occurrence.protocol)
+            messages.success(request, done)
+            target = go(result) if go is not None else occurrence.protocol
+            return redirect("occurrences:detail", protocol=target)
+    if rerender is None:
+        raise Http404  # a bare button posts only the version the page wrote
     messages.error(request, _("Check the highlighted fields."))
-    context = _detail_context(occurrence, actor, bound_tab=(tab.pk, form))
+    context = _detail_context(occurrence, actor, **rerender(form))
     return render(request, "occurrences/detail.html", context, status=400)
 
 
@@ -410,76 +325,123 @@ def _errors_onto(form: object, error: ValidationError) -> None:
         form.add_error(key if key in form.fields else None, messages_)
 
 
-@login_required
-@require_POST
-def add_note(request: HttpRequest, protocol: str) -> HttpResponse:
-    return _act(
-        request,
-        protocol,
-        lambda o, a, data: occurrence_add_note(actor=a, occurrence=o, text=data["text"]),
-        done=_("Note added."),
-        form_class=NoteForm,
-    )
+def _panel_action(
+    change: Callable[[Occurrence, Actor, dict], object],
+    *,
+    done: str,
+    form_class: type = VersionForm,
+    go: Callable[[object], str] | None = None,
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A POST view for one action of the occurrence page: ``change`` calls the service."""
 
-
-@login_required
-@require_POST
-def add_attachment(request: HttpRequest, protocol: str) -> HttpResponse:
-    return _act(
-        request,
-        protocol,
-        lambda o, a, data: occurrence_add_attachment(actor=a, occurrence=o, upload=data["upload"]),
-        done=_("File attached."),
-        form_class=AttachmentForm,
-    )
-
-
-@login_required
-@require_POST
-def route(request: HttpRequest, protocol: str) -> HttpResponse:
-    return _act(
-        request,
-        protocol,
-        lambda o, a, data: occurrence_route(
-            actor=a, occurrence=o, unit=data["unit"], expected_version=data["version"]
-        ),
-        done=_("Sent to the other unit's queue."),
-        form_class=RouteForm,
-    )
-
-
-@login_required
-@require_POST
-def reopen(request: HttpRequest, protocol: str) -> HttpResponse:
-    return _act(
-        request,
-        protocol,
-        lambda o, a, data: occurrence_reopen(
-            actor=a, occurrence=o, reason=data["reason"], expected_version=data["version"]
-        ),
-        done=_("Occurrence reopened."),
-        form_class=ReopenForm,
-    )
-
-
-@login_required
-@require_POST
-def create_child(request: HttpRequest, protocol: str) -> HttpResponse:
-    created: list[Occurrence] = []
-
-    def make(o: Occurrence, a: Actor, data: dict) -> None:
-        created.append(
-            occurrence_create_child(
-                actor=a,
-                parent=o,
-                occurrence_type=data["occurrence_type"],
-                description=data["description"],
-            )
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, protocol: str) -> HttpResponse:
+        occurrence, actor = _occurrence(request, protocol)
+        own = {"occurrence": occurrence} if form_class in OCCURRENCE_FORMS else {}
+        form = form_class(request.POST, request.FILES, **own)
+        key = FORM_KEYS.get(form_class)
+        return _submit(
+            request,
+            occurrence,
+            actor,
+            form,
+            lambda data: change(occurrence, actor, data),
+            done=str(done),
+            rerender=(lambda bound: {key: bound}) if key else None,
+            go=go,
         )
 
-    response = _act(
-        request, protocol, make, done=_("Child occurrence created."), form_class=ChildForm
+    return view
+
+
+start = _panel_action(
+    lambda o, a, data: occurrence_start_attendance(
+        actor=a, occurrence=o, expected_version=data["version"]
+    ),
+    done=_lazy("You are now attending this occurrence."),
+)
+change_status = _panel_action(
+    lambda o, a, data: occurrence_change_status(
+        actor=a, occurrence=o, status=data["status"], expected_version=data["version"]
+    ),
+    done=_lazy("Status changed."),
+    form_class=StatusForm,
+)
+release = _panel_action(
+    lambda o, a, data: occurrence_release(actor=a, occurrence=o, expected_version=data["version"]),
+    done=_lazy("Released to the queue."),
+)
+close = _panel_action(
+    lambda o, a, data: occurrence_close(
+        actor=a,
+        occurrence=o,
+        status=data["status"],
+        outcome_text=data["outcome_text"],
+        reason=data["reason"],
+        resolved=data["resolved"],
+        attachment_url=data["attachment_url"] or "",
+        expected_version=data["version"],
+    ),
+    done=_lazy("Occurrence closed."),
+    form_class=CloseForm,
+)
+add_note = _panel_action(
+    lambda o, a, data: occurrence_add_note(actor=a, occurrence=o, text=data["text"]),
+    done=_lazy("Note added."),
+    form_class=NoteForm,
+)
+add_attachment = _panel_action(
+    lambda o, a, data: occurrence_add_attachment(actor=a, occurrence=o, upload=data["upload"]),
+    done=_lazy("File attached."),
+    form_class=AttachmentForm,
+)
+route = _panel_action(
+    lambda o, a, data: occurrence_route(
+        actor=a, occurrence=o, unit=data["unit"], expected_version=data["version"]
+    ),
+    done=_lazy("Sent to the other unit's queue."),
+    form_class=RouteForm,
+)
+reopen = _panel_action(
+    lambda o, a, data: occurrence_reopen(
+        actor=a, occurrence=o, reason=data["reason"], expected_version=data["version"]
+    ),
+    done=_lazy("Occurrence reopened."),
+    form_class=ReopenForm,
+)
+create_child = _panel_action(
+    lambda o, a, data: occurrence_create_child(
+        actor=a, parent=o, occurrence_type=data["occurrence_type"], description=data["description"]
+    ),
+    done=_lazy("Child occurrence created."),
+    form_class=ChildForm,
+    go=lambda child: child.protocol,
+)
+
+
+@login_required
+@require_POST
+def fill_tab(request: HttpRequest, protocol: str, tab_id: int) -> HttpResponse:
+    occurrence, actor = _occurrence(request, protocol)
+    tab = occurrence.occurrence_type.tabs.filter(pk=tab_id, is_active=True).first()
+    if tab is None:
+        raise Http404
+    fields = form_current_version(tab.form).fields
+    form = tab_form_class(fields)(request.POST, prefix=f"tab{tab.pk}")
+    return _submit(
+        request,
+        occurrence,
+        actor,
+        form,
+        lambda data: occurrence_fill_tab(
+            actor=actor,
+            occurrence=occurrence,
+            tab=tab,
+            data={k: v for k, v in data.items() if k != "version"},
+            expected_version=data["version"],
+        ),
+        done=_("Entry saved in %(tab)s.") % {"tab": tab.name},
+        rerender=lambda bound: {"bound_tab": (tab.pk, bound)},
+        refusals_on_form=True,
     )
-    if created:
-        return redirect("occurrences:detail", protocol=created[0].protocol)
-    return response
