@@ -70,9 +70,10 @@ def actions_enqueue(*, occurrence: object, event: object, actions: list | None =
     values = occurrence_values(occurrence)
     # Every hook of one change carries the same body: made once.
     hook_body = functools.cache(lambda: hook_payload(occurrence, event))
+    senders = _Senders(occurrence.operator_id)
     deliveries = []
     for action in actions:
-        deliveries.extend(_action_deliveries(action, occurrence, event, values, hook_body))
+        deliveries.extend(_action_deliveries(action, occurrence, event, values, hook_body, senders))
     _insert(deliveries)
     return len(deliveries)
 
@@ -127,7 +128,12 @@ def occurrence_values(occurrence: object) -> dict[str, str]:
 
 
 def _action_deliveries(
-    action: StatusAction, occurrence: object, event: object, values: dict, hook_body: Callable
+    action: StatusAction,
+    occurrence: object,
+    event: object,
+    values: dict,
+    hook_body: Callable,
+    senders: "_Senders",
 ):
     now = event.at
     common = {
@@ -154,7 +160,7 @@ def _action_deliveries(
                 channel=Channel.PUSH,
                 key=f"{key}:target:{target.pk}",
                 recipient=target.token or target.subscription.get("endpoint", ""),
-                sender=_sender(occurrence.operator_id, target.kind),
+                sender=senders.of_kind(target.kind),
                 payload={"subscription": target.subscription} if target.subscription else {},
             )
         return
@@ -167,28 +173,49 @@ def _action_deliveries(
             payload=hook_body(),
         )
         return
-    if action.kind == ActionKind.EMAIL:
-        recipient = action.recipient or occurrence.contact_email
-        yield _delivery(
-            common,
-            channel=Channel.EMAIL,
-            key=key,
-            recipient=recipient,
-            missing=_("The occurrence has no contact e-mail.") if not recipient else "",
+    contact = (
+        occurrence.contact_email if action.kind == ActionKind.EMAIL else occurrence.contact_phone
+    )
+    raw = action.recipient or contact
+    channel, address, sender, payload = _addressed(action, raw, senders, values)
+    missing = ""
+    if address is None:
+        missing = (
+            _("The occurrence has no contact e-mail.")
+            if channel == Channel.EMAIL
+            else _("The occurrence has no valid contact phone.")
         )
-        return
-    number = phone_parse(action.recipient or occurrence.contact_phone or "")
-    channel = Channel.WHATSAPP if action.kind == ActionKind.WHATSAPP else Channel.SMS
-    payload = _whatsapp_payload(action, values) if channel == Channel.WHATSAPP else {}
     yield _delivery(
         common,
         channel=channel,
         key=key,
-        recipient=number or action.recipient or occurrence.contact_phone,
-        sender=_sender_for_channel(occurrence.operator_id, channel),
+        recipient=address or raw,
+        sender=sender,
         payload=payload,
-        missing="" if number else _("The occurrence has no valid contact phone."),
+        missing=missing,
     )
+
+
+def _addressed(
+    action: StatusAction, raw: str, senders: "_Senders", values: dict[str, str]
+) -> tuple[Channel, str | None, Sender | None, dict]:
+    """For an e-mail, SMS or WhatsApp action: its channel, the address ready to send (None
+    when it cannot be used), the operator's sender for the channel and the payload."""
+    channel = Channel(action.kind)
+    if channel == Channel.EMAIL:
+        try:
+            validate_email(raw or "")
+        except ValidationError:
+            return channel, None, None, {}
+        return channel, raw, None, {}
+    payload = _whatsapp_payload(action, values) if channel == Channel.WHATSAPP else {}
+    return channel, phone_parse(raw or ""), senders.of_channel(channel), payload
+
+
+def _no_sender(channel: str) -> str:
+    return _("No active sender is configured for %(channel)s.") % {
+        "channel": Channel(channel).label
+    }
 
 
 def _whatsapp_payload(action: StatusAction, values: dict[str, str]) -> dict:
@@ -212,11 +239,8 @@ def _delivery(
     """A delivery's row, as column values for ``_insert``. One that cannot be sent (no
     address, no sender configured) is written failed, so the failures screen shows it
     instead of nothing happening."""
-    needs_sender = channel in {Channel.SMS, Channel.WHATSAPP, Channel.PUSH}
-    if not missing and needs_sender and sender is None:
-        missing = _("No active sender is configured for %(channel)s.") % {
-            "channel": Channel(channel).label
-        }
+    if not missing and channel in SENDER_CHANNEL.values() and sender is None:
+        missing = _no_sender(channel)
     row = {
         **common,
         "channel": channel,
@@ -230,17 +254,26 @@ def _delivery(
     return row
 
 
-def _sender(operator_id: int, kind: str) -> Sender | None:
-    return Sender.objects.filter(operator_id=operator_id, kind=kind, is_active=True).first()
+class _Senders:
+    """An operator's active senders, read in one query when first needed (a change with
+    push to several devices, SMS and WhatsApp reads them once)."""
 
+    def __init__(self, operator_id: int) -> None:
+        self.operator_id = operator_id
+        self._active: list[Sender] | None = None
 
-def _sender_for_channel(operator_id: int, channel: str) -> Sender | None:
-    kinds = [kind for kind, sender_channel in SENDER_CHANNEL.items() if sender_channel == channel]
-    return (
-        Sender.objects.filter(operator_id=operator_id, kind__in=kinds, is_active=True)
-        .order_by("id")
-        .first()
-    )
+    def _all(self) -> list[Sender]:
+        if self._active is None:
+            self._active = list(
+                Sender.objects.filter(operator_id=self.operator_id, is_active=True).order_by("id")
+            )
+        return self._active
+
+    def of_kind(self, kind: str) -> Sender | None:
+        return next((s for s in self._all() if s.kind == kind), None)
+
+    def of_channel(self, channel: str) -> Sender | None:
+        return next((s for s in self._all() if SENDER_CHANNEL[s.kind] == channel), None)
 
 
 def hook_payload(occurrence: object, event: object) -> dict:
@@ -332,36 +365,28 @@ def action_test_send(*, action: StatusAction, recipient: str, user: object) -> D
     }
     target = (recipient or "").strip() or action.recipient
     channel, sender, payload = Channel(action.kind), None, {}
-    if action.kind == ActionKind.PUSH:
+    if channel == Channel.PUSH:
         raise ValidationError(
             _(
                 "Push is tested on a real device: change the status of an occurrence of a "
                 "beneficiary who has the app."
             )
         )
-    if action.kind == ActionKind.HOOK:
+    if channel == Channel.HOOK:
         target = action.recipient
         payload = {
             "type": "occurrence.test",
             "timestamp": timezone.now().isoformat(),
             "data": {"protocol": values["protocolo"], "status": values["status"]},
         }
-    elif action.kind == ActionKind.EMAIL:
-        try:
-            validate_email(target)
-        except ValidationError:
-            raise ValidationError(_("Enter a valid e-mail address.")) from None
     else:
-        target = phone_parse(target or "")
+        channel, target, sender, payload = _addressed(action, target, _Senders(operator_id), values)
+        if target is None and channel == Channel.EMAIL:
+            raise ValidationError(_("Enter a valid e-mail address."))
         if target is None:
             raise ValidationError(_("Invalid phone number: include the area code (DDD)."))
-        sender = _sender_for_channel(operator_id, channel)
-        if sender is None:
-            raise ValidationError(
-                _("No active sender is configured for %(channel)s.") % {"channel": channel.label}
-            )
-        if channel == Channel.WHATSAPP:
-            payload = _whatsapp_payload(action, values)
+        if channel != Channel.EMAIL and sender is None:
+            raise ValidationError(_no_sender(channel))
     logger.info("Action %s test send requested by user %s", action.pk, user.pk)
     return delivery_enqueue(
         key=f"test:{action.pk}:{uuid.uuid4().hex}",
