@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "atende.occurrences",
     "atende.reports",
     "atende.notifications",
+    "atende.portal",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -242,7 +243,9 @@ DELIVERY_LEASE_SECONDS = env_int("ATENDE_DELIVERY_LEASE_SECONDS", 60, minimum=5)
 DELIVERY_RETRY_HOURS = env_int("ATENDE_DELIVERY_RETRY_HOURS", 24, minimum=1)
 DELIVERY_BATCH = env_int("ATENDE_DELIVERY_BATCH", 20, minimum=1)
 # Where the portal shows an occurrence to its beneficiary ({protocol} is replaced).
-PORTAL_OCCURRENCE_URL = env_str("ATENDE_PORTAL_OCCURRENCE_URL", SITE_URL + "/portal/{protocol}/")
+PORTAL_OCCURRENCE_URL = env_str(
+    "ATENDE_PORTAL_OCCURRENCE_URL", SITE_URL + "/portal/{bundle}/{protocol}/"
+)
 
 # --- Logging ---------------------------------------------------------------------------
 LOGGING = {

@@ -100,6 +100,7 @@ class Purpose(models.TextChoices):
     ACTION = "action", _("Status action")
     REPORT_READY = "report_ready", _("Report ready")
     PASSWORD_RESET = "password_reset", _("Password reset")
+    PORTAL_PASSWORD_RESET = "portal_reset", _("Portal password reset")
     PROTOCOL = "protocol", _("Protocol sent")
     TEST = "test", _("Test send")
 

@@ -49,6 +49,7 @@ from atende.notifications.models import (
 )
 from atende.notifications.outbound import OutboundRefused, url_check
 from atende.notifications.templating import template_render
+from atende.tenancy.models import Application, Instance
 from atende.tenancy.validators import only_digits, phone_parse
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,11 @@ def _insert_sql(rows: int) -> str:
     )
 
 
+def portal_link(*, bundle: str, protocol: str) -> str:
+    """Where the beneficiary follows an occurrence: its page in the portal."""
+    return settings.PORTAL_OCCURRENCE_URL.format(bundle=bundle, protocol=protocol)
+
+
 def occurrence_values(occurrence: object) -> dict[str, str]:
     """The only values a configurator's template sees."""
     due = occurrence.sla_due_at
@@ -123,7 +129,9 @@ def occurrence_values(occurrence: object) -> dict[str, str]:
         "status": occurrence.status.external_description,
         "beneficiario": occurrence.beneficiary_name,
         "prazo_sla": timezone.localtime(due).strftime("%d/%m/%Y %H:%M") if due else "",
-        "link_portal": settings.PORTAL_OCCURRENCE_URL.format(protocol=occurrence.protocol),
+        "link_portal": portal_link(
+            bundle=occurrence.application.bundle, protocol=occurrence.protocol
+        ),
     }
 
 
@@ -361,7 +369,13 @@ def action_test_send(*, action: StatusAction, recipient: str, user: object) -> D
         "status": action.status.external_description,
         "beneficiario": _("Test beneficiary"),
         "prazo_sla": timezone.localtime().strftime("%d/%m/%Y %H:%M"),
-        "link_portal": settings.PORTAL_OCCURRENCE_URL.format(protocol="00000000000000000000"),
+        "link_portal": portal_link(
+            bundle=Application.objects.filter(operator_id=operator_id, instance=Instance.PRODUCTION)
+            .values_list("bundle", flat=True)
+            .first()
+            or "",
+            protocol="00000000000000000000",
+        ),
     }
     target = (recipient or "").strip() or action.recipient
     channel, sender, payload = Channel(action.kind), None, {}

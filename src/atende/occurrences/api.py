@@ -52,8 +52,8 @@ from atende.occurrences.schemas import (
 from atende.occurrences.selectors import (
     OccurrenceFilters,
     beneficiary_occurrences,
+    customer_view,
     occurrence_by_protocol,
-    occurrence_customer_history,
     occurrence_history,
     occurrence_list,
     occurrences_of_application,
@@ -670,22 +670,12 @@ def reopen_as_new(
 BeneficiaryPath = Annotated[str, Path(pattern=r"^\d{11}$|^\d{14}$")]
 
 
-def _customer_out(o: Occurrence, history: list[Event]) -> dict:
-    last = history[-1] if history else None
-    closed = o.closed_at is not None and o.status.visible_in_history
-    return {
-        "protocol": o.protocol,
-        "occurrence_type": o.occurrence_type.name,
-        "subject": o.subject.name if o.subject_id else None,
-        "status": last.status_after.external_description if last else "",
-        "state": state_out(last.state_after) if last else state_out(o.state),
-        "registered_at": o.registered_at,
-        "updated_at": last.at if last else o.registered_at,
-        "sla_due_at": o.sla_due_at,
-        "closed_at": o.closed_at if closed else None,
-        "outcome_text": o.outcome_text if closed else None,
-        "resolved": o.resolved if closed else None,
+def _customer_out(o: Occurrence) -> dict:
+    view = customer_view(o)
+    out = {
+        name: getattr(view, name) for name in CustomerOccurrenceOut.model_fields if name != "state"
     }
+    return {**out, "state": state_out(view.state)}
 
 
 @router.get(
@@ -696,8 +686,8 @@ def _customer_out(o: Occurrence, history: list[Event]) -> dict:
 )
 def beneficiary_list(request: HttpRequest, identifier: BeneficiaryPath) -> list[dict]:
     require_scope(request, Scope.BENEFICIARY_READ)
-    occurrences = list(beneficiary_occurrences(_visible(request), identifier=identifier)[:200])
-    return [_customer_out(o, list(occurrence_customer_history(o))) for o in occurrences]
+    occurrences = beneficiary_occurrences(_visible(request), identifier=identifier)[:200]
+    return [_customer_out(o) for o in occurrences]
 
 
 @router.get(
@@ -713,15 +703,14 @@ def beneficiary_detail(
     occurrence = occurrence_by_protocol(
         beneficiary_occurrences(_visible(request), identifier=identifier), protocol
     )
-    history = list(occurrence_customer_history(occurrence))
     return {
-        **_customer_out(occurrence, history),
+        **_customer_out(occurrence),
         "history": [
             CustomerEventOut(
                 at=e.at,
                 status=e.status_after.external_description,
                 state=state_out(e.state_after),
             )
-            for e in history
+            for e in occurrence.customer_events
         ],
     }

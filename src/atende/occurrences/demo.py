@@ -29,8 +29,15 @@ CHANNELS = [Channel.APP, Channel.WEB, Channel.PHONE, Channel.WHATSAPP, Channel.P
 RECEIPT = {"numero": "1001", "data": "2024-06-01", "valor": "180.00", "tipo": "Consulta"}
 
 
-def demo_occurrences_create(*, operator: Operator, count: int, seed: int = 2026) -> int:
-    """Create ``count`` occurrences for ``operator`` unless it already has some."""
+def demo_occurrences_create(
+    *,
+    operator: Operator,
+    count: int,
+    seed: int = 2026,
+    people: list[tuple[str, str]] | None = None,
+) -> int:
+    """Create ``count`` occurrences for ``operator`` unless it already has some; one in
+    twenty is of one of ``people`` (CPF, name), the demo's portal beneficiaries."""
     if Occurrence.objects.for_operator(operator).exists():
         return 0
     rng = random.Random(seed)
@@ -43,9 +50,10 @@ def demo_occurrences_create(*, operator: Operator, count: int, seed: int = 2026)
     supervisor = next(a for a in actors if a.is_supervisor)
     units = list(operator.units.filter(is_active=True))
     now = timezone.now()
-    for _ in range(count):
+    for n in range(count):
         start = now - timedelta(minutes=rng.randint(10, 90 * 24 * 60))
-        _one(rng, application, rng.choice(types), actors, supervisor, units, start, now)
+        person = rng.choice(people) if people and n % 20 == 0 else _person(rng)
+        _one(rng, application, rng.choice(types), actors, supervisor, units, start, now, person)
     return count
 
 
@@ -63,8 +71,9 @@ def _one(
     units: list,
     start: datetime,
     now: datetime,
+    person: tuple[str, str],
 ) -> None:
-    cpf, name = _person(rng)
+    cpf, name = person
     self_service = rng.random() < 0.4
     clock = _Clock(rng, start, now)
     occurrence = occurrence_create(

@@ -52,7 +52,17 @@ class QueueForm(forms.Form):
         )
 
 
-class StatusForm(forms.Form):
+class PanelForm(forms.Form):
+    """A form of the occurrence page, where several forms share one page: each form's
+    ids start with its own name, so no label points at another form's field."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        name = type(self).__name__.removesuffix("Form").lower()
+        kwargs.setdefault("auto_id", f"{name}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class StatusForm(PanelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ModelChoiceField(label=_("New status"), queryset=Status.objects.none())
 
@@ -63,7 +73,7 @@ class StatusForm(forms.Form):
         ).exclude(pk=occurrence.status_id)
 
 
-class CloseForm(forms.Form):
+class CloseForm(PanelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ModelChoiceField(label=_("Closing status"), queryset=Status.objects.none())
     outcome_text = forms.CharField(
@@ -91,7 +101,7 @@ class CloseForm(forms.Form):
         )
 
 
-class VersionForm(forms.Form):
+class VersionForm(PanelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
@@ -135,15 +145,15 @@ def _tab_field(field: dict) -> forms.Field:
     return forms.CharField(**common)
 
 
-class NoteForm(forms.Form):
+class NoteForm(PanelForm):
     text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(PanelForm):
     upload = forms.FileField(label=_("File"))
 
 
-class RouteForm(forms.Form):
+class RouteForm(PanelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     unit = forms.ModelChoiceField(label=_("Send to unit"), queryset=Unit.objects.none())
 
@@ -154,14 +164,14 @@ class RouteForm(forms.Form):
         ).exclude(pk=occurrence.unit_id)
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(PanelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(
         label=_("Why it is reopened"), widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class ChildForm(forms.Form):
+class ChildForm(PanelForm):
     occurrence_type = forms.ModelChoiceField(
         label=_("Type of the child occurrence"), queryset=OccurrenceType.objects.none()
     )

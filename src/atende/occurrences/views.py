@@ -15,10 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from atende.catalog.services import form_current_version
+from atende.core.forms import errors_onto
 from atende.occurrences.forms import (
     AttachmentForm,
     ChildForm,
@@ -305,7 +306,7 @@ def _submit(
             if not refusals_on_form:
                 messages.error(request, " ".join(error.messages))
                 return redirect("occurrences:detail", protocol=occurrence.protocol)
-            _errors_onto(form, error)
+            errors_onto(form, error)
         else:
             messages.success(request, done)
             target = go(result) if go is not None else occurrence.protocol
@@ -315,14 +316,6 @@ def _submit(
     messages.error(request, _("Check the highlighted fields."))
     context = _detail_context(occurrence, actor, **rerender(form))
     return render(request, "occurrences/detail.html", context, status=400)
-
-
-def _errors_onto(form: object, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, messages_ in error.message_dict.items():
-        form.add_error(key if key in form.fields else None, messages_)
 
 
 def _panel_action(
@@ -359,18 +352,18 @@ start = _panel_action(
     lambda o, a, data: occurrence_start_attendance(
         actor=a, occurrence=o, expected_version=data["version"]
     ),
-    done=_lazy("You are now attending this occurrence."),
+    done=gettext_lazy("You are now attending this occurrence."),
 )
 change_status = _panel_action(
     lambda o, a, data: occurrence_change_status(
         actor=a, occurrence=o, status=data["status"], expected_version=data["version"]
     ),
-    done=_lazy("Status changed."),
+    done=gettext_lazy("Status changed."),
     form_class=StatusForm,
 )
 release = _panel_action(
     lambda o, a, data: occurrence_release(actor=a, occurrence=o, expected_version=data["version"]),
-    done=_lazy("Released to the queue."),
+    done=gettext_lazy("Released to the queue."),
 )
 close = _panel_action(
     lambda o, a, data: occurrence_close(
@@ -383,38 +376,38 @@ close = _panel_action(
         attachment_url=data["attachment_url"] or "",
         expected_version=data["version"],
     ),
-    done=_lazy("Occurrence closed."),
+    done=gettext_lazy("Occurrence closed."),
     form_class=CloseForm,
 )
 add_note = _panel_action(
     lambda o, a, data: occurrence_add_note(actor=a, occurrence=o, text=data["text"]),
-    done=_lazy("Note added."),
+    done=gettext_lazy("Note added."),
     form_class=NoteForm,
 )
 add_attachment = _panel_action(
     lambda o, a, data: occurrence_add_attachment(actor=a, occurrence=o, upload=data["upload"]),
-    done=_lazy("File attached."),
+    done=gettext_lazy("File attached."),
     form_class=AttachmentForm,
 )
 route = _panel_action(
     lambda o, a, data: occurrence_route(
         actor=a, occurrence=o, unit=data["unit"], expected_version=data["version"]
     ),
-    done=_lazy("Sent to the other unit's queue."),
+    done=gettext_lazy("Sent to the other unit's queue."),
     form_class=RouteForm,
 )
 reopen = _panel_action(
     lambda o, a, data: occurrence_reopen(
         actor=a, occurrence=o, reason=data["reason"], expected_version=data["version"]
     ),
-    done=_lazy("Occurrence reopened."),
+    done=gettext_lazy("Occurrence reopened."),
     form_class=ReopenForm,
 )
 create_child = _panel_action(
     lambda o, a, data: occurrence_create_child(
         actor=a, parent=o, occurrence_type=data["occurrence_type"], description=data["description"]
     ),
-    done=_lazy("Child occurrence created."),
+    done=gettext_lazy("Child occurrence created."),
     form_class=ChildForm,
     go=lambda child: child.protocol,
 )

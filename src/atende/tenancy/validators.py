@@ -4,7 +4,7 @@ import zoneinfo
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from validate_docbr import CNPJ
+from validate_docbr import CNPJ, CPF
 
 _ANS = re.compile(r"\d{6}")
 # Reverse-domain application id as the app stores publish it: br.com.mobilesaude.rannyzyzz
@@ -65,3 +65,10 @@ def phone_parse(value: str) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def cpf_parse(value: str) -> str | None:
+    """A CPF as typed, with or without punctuation, as its 11 digits; None when the check
+    digits do not match."""
+    digits = only_digits(value or "")
+    return digits if len(digits) == 11 and CPF().validate(digits) else None

@@ -11,7 +11,10 @@ from atende.notifications.models import Delivery, Purpose
 
 # Content that must not sit in a row (a password reset link) is made at send time by the
 # app that owns it: a function of the delivery returning subject, text and HTML.
-LATE_CONTENT = {Purpose.PASSWORD_RESET: "atende.accounts.services.password_reset_content"}
+LATE_CONTENT = {
+    Purpose.PASSWORD_RESET: "atende.accounts.services.password_reset_content",
+    Purpose.PORTAL_PASSWORD_RESET: "atende.portal.services.password_reset_content",
+}
 
 
 def send(delivery: Delivery) -> Sent:

@@ -311,7 +311,8 @@ def test_an_e_mail_action_reaches_the_smtp_server(occurrence, attendant_a, reimb
     assert message["Message-ID"] == f"<{delivery.message_id}@atende>"
     body = message.get_content()
     assert "Olá, Maria da Silva." in body
-    assert occurrence.protocol in body
+    # The link opens the occurrence's page in its operator's portal.
+    assert f"/portal/{occurrence.application.bundle}/{occurrence.protocol}/" in body
 
 
 def test_an_address_the_mail_server_refuses_fails_for_good(

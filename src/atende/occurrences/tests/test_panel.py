@@ -2,6 +2,8 @@
 occurrence page offering only what the person may do, and each action through the
 services, conflicts included."""
 
+import re
+
 import pytest
 from validate_docbr import CPF
 
@@ -337,3 +339,13 @@ def test_a_name_search_shows_rows_without_counting_every_open_occurrence(
     assert "data-state-count" not in page
     by_cpf = client.get("/painel/", {"q": CPF_MARIA}).content.decode()
     assert 'data-state-count="1">Novo <strong>1</strong>' in by_cpf
+
+
+def test_every_id_on_the_occurrence_page_is_unique(client, attendant_a, occurrence):
+    # Several forms share the page; a repeated id points a label at another form's field.
+    client.force_login(attendant_a)
+    client.post(f"/painel/{occurrence.protocol}/iniciar/", {"version": occurrence.version})
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert "close_status" in ids and "status_status" in ids
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

@@ -13,6 +13,8 @@ from atende.accounts.services import user_create
 from atende.catalog.models import OccurrenceType
 from atende.catalog.presets import install_health_catalog, install_sanitation_catalog
 from atende.occurrences.demo import demo_occurrences_create
+from atende.portal.models import BeneficiaryLogin
+from atende.portal.services import beneficiary_login_create
 from atende.tenancy.models import Instance, Membership, Operator, Role, Unit
 from atende.tenancy.services import (
     application_create,
@@ -20,6 +22,7 @@ from atende.tenancy.services import (
     operator_create,
     unit_create,
 )
+from atende.tenancy.validators import only_digits
 
 DEMO_PASSWORD = "Demo@Atende2026"  # noqa: S105 - public by design, see README
 PLATFORM_ADMIN = ("admin@atende.demo", "Administradora da Plataforma")
@@ -40,6 +43,11 @@ OPERATORS = [
         "units": ["Central de Atendimento", "Reembolso", "Autorizações", "Ouvidoria"],
         "catalog": install_health_catalog,
         "occurrences": 300,
+        # Portal logins: one person with two contracts (the portal asks which to use).
+        "beneficiaries": [
+            ("0001234", "529.982.247-25", "Beatriz Beneficiária", "beatriz@saude.demo", "1234567"),
+            ("0007654", "529.982.247-25", "Beatriz Beneficiária", "beatriz@saude.demo", "7654321"),
+        ],
         "users": [
             (
                 "atendente@saude.demo",
@@ -102,12 +110,32 @@ class Command(BaseCommand):
                     )
             if not OccurrenceType.objects.for_operator(operator).exists():
                 spec["catalog"](operator)
-            made = demo_occurrences_create(operator=operator, count=spec["occurrences"])
+            beneficiaries = spec.get("beneficiaries", [])
+            for login, cpf, name, email, contract in beneficiaries:
+                if not BeneficiaryLogin.objects.filter(operator=operator, login=login).exists():
+                    beneficiary_login_create(
+                        operator=operator,
+                        login=login,
+                        cpf=cpf,
+                        name=name,
+                        email=email,
+                        contract_number=contract,
+                        password=DEMO_PASSWORD,
+                    )
+            made = demo_occurrences_create(
+                operator=operator,
+                count=spec["occurrences"],
+                people=[(only_digits(b[1]), b[2]) for b in beneficiaries[:1]],
+            )
             if made:
                 self.stdout.write(f"{operator.name}: {made} demo occurrences over 90 days.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for user in created:
             self.stdout.write(f"  {user.email:<28} {user.full_name}")
+        for spec in OPERATORS:
+            for login, cpf, name, *_rest in spec.get("beneficiaries", []):
+                bundle = spec["applications"][0][1]
+                self.stdout.write(f"  portal /portal/{bundle}/  CPF {cpf}  ({name}, {login})")
 
     def _operator(self, spec: dict) -> Operator:
         operator = Operator.objects.filter(name=spec["operator"]["name"]).first()

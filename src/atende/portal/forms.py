@@ -1,0 +1,81 @@
+from django import forms
+from django.contrib.auth.forms import SetPasswordMixin
+from django.utils.translation import gettext_lazy as _
+
+from atende.tenancy.validators import cpf_parse
+
+
+class CpfField(forms.CharField):
+    def __init__(self, **kwargs: object) -> None:
+        attrs = {
+            "inputmode": "numeric",
+            "autocomplete": "username",
+            "placeholder": "000.000.000-00",
+        }
+        super().__init__(label="CPF", max_length=14, widget=forms.TextInput(attrs=attrs), **kwargs)
+
+    def clean(self, value: str) -> str:
+        digits = cpf_parse(super().clean(value))
+        if digits is None:
+            raise forms.ValidationError(_("Invalid CPF: check the 11 digits."))
+        return digits
+
+
+class SignInForm(forms.Form):
+    cpf = CpfField()
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ChooseLoginForm(forms.Form):
+    login = forms.TypedChoiceField(label=_("Login"), coerce=int, widget=forms.RadioSelect)
+
+    def __init__(self, *args: object, accounts: list, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].choices = [
+            (a.pk, f"{a.login} · {a.contract_number}" if a.contract_number else a.login)
+            for a in accounts
+        ]
+
+
+class ResetRequestForm(forms.Form):
+    cpf = CpfField()
+
+
+class NewPasswordForm(SetPasswordMixin, forms.Form):
+    new_password1, new_password2 = SetPasswordMixin.create_password_fields(
+        label1=_("New password"), label2=_("New password again")
+    )
+
+    def __init__(self, *args: object, account: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def clean(self) -> dict:
+        self.validate_passwords("new_password1", "new_password2")
+        self.validate_password_for_user(self.account, "new_password2")
+        return super().clean()
+
+
+class NewOccurrenceForm(forms.Form):
+    subject = forms.TypedChoiceField(label=_("Subject"), coerce=int, required=False)
+    description = forms.CharField(
+        label=_("Describe your request"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    contact_email = forms.EmailField(label=_("E-mail for updates"), required=False, max_length=254)
+    contact_phone = forms.CharField(
+        label=_("Mobile phone for updates"), required=False, max_length=20
+    )
+
+    def __init__(self, *args: object, subjects: list, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["subject"]
+        field.choices = [("", "—"), *((s.pk, s.name) for s in subjects)]
+        field.required = bool(subjects)
+        if not subjects:
+            field.widget = forms.HiddenInput()

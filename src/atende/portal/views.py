@@ -1,0 +1,340 @@
+"""The beneficiary portal: an operator's own site for its beneficiaries, at
+``/portal/<bundle>/`` (the production application of that bundle).
+
+A beneficiary signs in with CPF and password; the session then holds one login of one
+operator, and every page reads only that operator's production occurrences whose
+beneficiary is that CPF. Staff sign-in and the portal's are separate: an attendant's
+session grants nothing here, nor a beneficiary's in the panel."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from atende.accounts.services import LoginThrottledError
+from atende.catalog.models import OccurrenceType
+from atende.core.forms import errors_onto
+from atende.core.http import client_address
+from atende.occurrences.models import Channel, Mode, Nature, Occurrence
+from atende.occurrences.selectors import (
+    beneficiary_occurrences,
+    customer_view,
+    occurrence_by_protocol,
+)
+from atende.occurrences.services import actor_for_application, occurrence_create
+from atende.portal.forms import (
+    ChooseLoginForm,
+    NewOccurrenceForm,
+    NewPasswordForm,
+    ResetRequestForm,
+    SignInForm,
+)
+from atende.portal.models import BeneficiaryLogin
+from atende.portal.pdf import justification_pdf
+from atende.portal.services import (
+    beneficiary_authenticate,
+    beneficiary_password_reset_request,
+    beneficiary_password_set,
+    beneficiary_signed_in,
+    reset_tokens,
+)
+from atende.tenancy.models import Application, Instance
+
+SESSION_KEY = "portal_login"
+PENDING_KEY = "portal_pending"
+LIST_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Visit:
+    application: Application
+    account: BeneficiaryLogin
+
+    def occurrences(self) -> object:
+        """The signed-in beneficiary's occurrences, and nobody else's."""
+        mine = Occurrence.objects.filter(
+            operator_id=self.application.operator_id,
+            application__instance=self.application.instance,
+        )
+        return beneficiary_occurrences(mine, identifier=self.account.cpf)
+
+
+def _application(bundle: str) -> Application:
+    return get_object_or_404(
+        Application.objects.select_related("operator"),
+        bundle=bundle.lower(),
+        instance=Instance.PRODUCTION,
+        is_active=True,
+        operator__is_active=True,
+    )
+
+
+def _session_hash(account: BeneficiaryLogin) -> str:
+    # A password change (a reset, say) ends the sessions opened with the old one.
+    return salted_hmac("atende.portal.session", account.password, algorithm="sha256").hexdigest()
+
+
+def _signed_in(request: HttpRequest, application: Application) -> BeneficiaryLogin | None:
+    held = request.session.get(SESSION_KEY) or {}
+    if held.get("operator") != application.operator_id:
+        return None
+    account = BeneficiaryLogin.objects.filter(
+        pk=held.get("id"), operator_id=application.operator_id, is_active=True
+    ).first()
+    if account is None or not constant_time_compare(held.get("hash", ""), _session_hash(account)):
+        return None
+    return account
+
+
+def _sign_in(request: HttpRequest, account: BeneficiaryLogin) -> None:
+    request.session.cycle_key()
+    request.session.pop(PENDING_KEY, None)
+    request.session[SESSION_KEY] = {
+        "id": account.pk,
+        "operator": account.operator_id,
+        "hash": _session_hash(account),
+    }
+    beneficiary_signed_in(account)
+
+
+def portal_page(view: Callable) -> Callable:
+    """A page for a signed-in beneficiary: the view gets the ``Visit``; anyone else is
+    sent to sign in and brought back afterwards."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, bundle: str, **kwargs: object) -> HttpResponse:
+        application = _application(bundle)
+        account = _signed_in(request, application)
+        if account is None:
+            target = reverse("portal:sign_in", kwargs={"bundle": application.bundle})
+            return redirect(f"{target}?next={request.path}")
+        return view(request, Visit(application, account), **kwargs)
+
+    return wrapper
+
+
+def _render(request: HttpRequest, template: str, application: Application, **context: object):
+    status = context.pop("status", 200)
+    return render(
+        request,
+        f"portal/{template}.html",
+        {"application": application, "operator": application.operator, **context},
+        status=status,
+    )
+
+
+@sensitive_post_parameters("password")
+def sign_in(request: HttpRequest, bundle: str) -> HttpResponse:
+    application = _application(bundle)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    home = reverse("portal:home", kwargs={"bundle": application.bundle})
+    if _signed_in(request, application) is not None:
+        return redirect(next_url or home)
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accounts = beneficiary_authenticate(
+                operator=application.operator,
+                cpf=form.cleaned_data["cpf"],
+                password=form.cleaned_data["password"],
+                address=client_address(request),
+            )
+        except LoginThrottledError:
+            form.add_error(None, _("Too many attempts. Wait a few minutes and try again."))
+        else:
+            if len(accounts) == 1:
+                _sign_in(request, accounts[0])
+                return redirect(next_url or home)
+            if accounts:
+                request.session[PENDING_KEY] = {
+                    "ids": [a.pk for a in accounts],
+                    "operator": application.operator_id,
+                    "next": next_url,
+                }
+                return redirect("portal:choose", bundle=application.bundle)
+            form.add_error(None, _("CPF or password incorrect."))
+    status = 400 if form.errors else 200
+    return _render(request, "sign_in", application, form=form, next=next_url, status=status)
+
+
+def choose(request: HttpRequest, bundle: str) -> HttpResponse:
+    """A person whose password opens several logins says which one to use now."""
+    application = _application(bundle)
+    pending = request.session.get(PENDING_KEY) or {}
+    accounts = list(
+        BeneficiaryLogin.objects.filter(
+            pk__in=pending.get("ids", []), operator_id=application.operator_id, is_active=True
+        )
+    )
+    if not accounts or pending.get("operator") != application.operator_id:
+        return redirect("portal:sign_in", bundle=application.bundle)
+    form = ChooseLoginForm(request.POST or None, accounts=accounts)
+    if request.method == "POST" and form.is_valid():
+        account = next(a for a in accounts if a.pk == form.cleaned_data["login"])
+        _sign_in(request, account)
+        return redirect(pending.get("next") or reverse("portal:home", args=[application.bundle]))
+    return _render(request, "choose", application, form=form)
+
+
+@require_POST
+def sign_out(request: HttpRequest, bundle: str) -> HttpResponse:
+    application = _application(bundle)
+    request.session.pop(SESSION_KEY, None)
+    request.session.cycle_key()
+    return redirect("portal:sign_in", bundle=application.bundle)
+
+
+@portal_page
+def home(request: HttpRequest, visit: Visit) -> HttpResponse:
+    views = [customer_view(o) for o in visit.occurrences()[:LIST_LIMIT]]
+    return _render(request, "home", visit.application, account=visit.account, views=views)
+
+
+def _mine(visit: Visit, protocol: str) -> Occurrence:
+    try:
+        return occurrence_by_protocol(visit.occurrences(), protocol)
+    except Occurrence.DoesNotExist:
+        raise Http404 from None
+
+
+@portal_page
+def detail(request: HttpRequest, visit: Visit, protocol: str) -> HttpResponse:
+    occurrence = _mine(visit, protocol)
+    return _render(
+        request,
+        "detail",
+        visit.application,
+        account=visit.account,
+        occurrence=occurrence,
+        view=customer_view(occurrence),
+    )
+
+
+@portal_page
+def justification(request: HttpRequest, visit: Visit, protocol: str) -> HttpResponse:
+    occurrence = _mine(visit, protocol)
+    view = customer_view(occurrence)
+    if view.closed_at is None:
+        raise Http404
+    content = justification_pdf(occurrence=occurrence, view=view, beneficiary=visit.account.name)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="resposta-{view.protocol}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _portal_types(application: Application) -> list[OccurrenceType]:
+    return list(
+        OccurrenceType.objects.filter(
+            operator_id=application.operator_id, is_active=True, offered_in_portal=True
+        ).order_by("name")
+    )
+
+
+@portal_page
+def new(request: HttpRequest, visit: Visit) -> HttpResponse:
+    """Open a request: first its type, then its subject and description. The protocol is
+    on the next page at once."""
+    types = _portal_types(visit.application)
+    chosen = next((t for t in types if str(t.pk) == request.GET.get("tipo", "")), None)
+    if chosen is None:
+        return _render(request, "new_type", visit.application, account=visit.account, types=types)
+    subjects = list(chosen.subjects.filter(is_active=True).order_by("name"))
+    initial = {"contact_email": visit.account.email}
+    form = NewOccurrenceForm(request.POST or None, subjects=subjects, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        account = visit.account
+        try:
+            with transaction.atomic():
+                occurrence = occurrence_create(
+                    actor=actor_for_application(application=visit.application),
+                    application=visit.application,
+                    occurrence_type=chosen,
+                    subject=next((s for s in subjects if s.pk == data["subject"]), None),
+                    channel=Channel.WEB,
+                    nature=Nature.SELF_SERVICE,
+                    mode=Mode.ACTIVE,
+                    requester_identifier=account.cpf,
+                    requester_name=account.name,
+                    beneficiary_identifier=account.cpf,
+                    beneficiary_name=account.name,
+                    contract_number=account.contract_number,
+                    contact_email=data["contact_email"],
+                    contact_phone=data["contact_phone"],
+                    description=data["description"],
+                )
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(
+                request,
+                _("Request registered. Your protocol is %(protocol)s.")
+                % {"protocol": occurrence.protocol},
+            )
+            return redirect(
+                "portal:detail", bundle=visit.application.bundle, protocol=occurrence.protocol
+            )
+    return _render(
+        request,
+        "new",
+        visit.application,
+        account=visit.account,
+        occurrence_type=chosen,
+        form=form,
+        status=400 if form.errors else 200,
+    )
+
+
+def password_reset(request: HttpRequest, bundle: str) -> HttpResponse:
+    application = _application(bundle)
+    form = ResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        beneficiary_password_reset_request(application=application, cpf=form.cleaned_data["cpf"])
+        return _render(request, "password_reset_sent", application)
+    return _render(
+        request, "password_reset", application, form=form, status=400 if form.errors else 200
+    )
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+def password_reset_confirm(
+    request: HttpRequest, bundle: str, uidb64: str, token: str
+) -> HttpResponse:
+    application = _application(bundle)
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        pk = None
+    account = BeneficiaryLogin.objects.filter(
+        pk=pk, operator_id=application.operator_id, is_active=True
+    ).first()
+    if account is None or not reset_tokens.check_token(account, token):
+        return _render(request, "password_reset_invalid", application, status=400)
+    form = NewPasswordForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        beneficiary_password_set(account=account, password=form.cleaned_data["new_password1"])
+        messages.success(request, _("Password changed. Sign in with the new one."))
+        return redirect("portal:sign_in", bundle=application.bundle)
+    return _render(
+        request,
+        "password_reset_confirm",
+        application,
+        account=account,
+        form=form,
+        status=400 if form.errors else 200,
+    )
