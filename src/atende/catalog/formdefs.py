@@ -47,45 +47,49 @@ def fields_clean(fields: object) -> list[dict]:
         raise ValidationError(_("A form needs at least one field."), code="no_fields")
     cleaned, seen = [], set()
     for position, raw in enumerate(fields, start=1):
-        if not isinstance(raw, dict):
-            raise ValidationError(_("Field %(n)d is not valid.") % {"n": position})
-        key = str(raw.get("key", "")).strip()
-        label = str(raw.get("label", "")).strip()
-        kind = raw.get("type")
-        where = {"n": position, "label": label or key}
-        if not _KEY.fullmatch(key):
-            raise ValidationError(
-                _(
-                    "Field %(n)d: the key must start with a letter and use only lowercase "
-                    "letters, digits and _ (up to 40)."
-                )
-                % where
-            )
-        if key in seen:
-            raise ValidationError(
-                _("Field %(n)d: the key %(key)s is repeated.") % {**where, "key": key}
-            )
-        if not label:
-            raise ValidationError(_("Field %(n)d: give it a label.") % where)
-        if kind not in FieldType.values:
-            raise ValidationError(_("Field %(n)d (%(label)s): unknown type.") % where)
-        options: list[str] = []
-        if kind in WITH_OPTIONS:
-            options = [str(o).strip() for o in raw.get("options") or [] if str(o).strip()]
-            if len(options) < 1 or len(set(options)) != len(options):
+        try:
+            if not isinstance(raw, dict):
+                raise ValidationError(_("Field %(n)d is not valid.") % {"n": position})
+            key = str(raw.get("key", "")).strip()
+            label = str(raw.get("label", "")).strip()
+            kind = raw.get("type")
+            where = {"n": position, "label": label or key}
+            if not _KEY.fullmatch(key):
                 raise ValidationError(
-                    _("Field %(n)d (%(label)s): list its options, without repeats.") % where
+                    _(
+                        "Field %(n)d: the key must start with a letter and use only lowercase "
+                        "letters, digits and _ (up to 40)."
+                    )
+                    % where
                 )
-        seen.add(key)
-        cleaned.append(
-            {
-                "key": key,
-                "label": label,
-                "type": kind,
-                "required": bool(raw.get("required")),
-                "options": options,
-            }
-        )
+            if key in seen:
+                raise ValidationError(
+                    _("Field %(n)d: the key %(key)s is repeated.") % {**where, "key": key}
+                )
+            if not label:
+                raise ValidationError(_("Field %(n)d: give it a label.") % where)
+            if kind not in FieldType.values:
+                raise ValidationError(_("Field %(n)d (%(label)s): unknown type.") % where)
+            options: list[str] = []
+            if kind in WITH_OPTIONS:
+                options = [str(o).strip() for o in raw.get("options") or [] if str(o).strip()]
+                if len(options) < 1 or len(set(options)) != len(options):
+                    raise ValidationError(
+                        _("Field %(n)d (%(label)s): list its options, without repeats.") % where
+                    )
+            seen.add(key)
+            cleaned.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "type": kind,
+                    "required": bool(raw.get("required")),
+                    "options": options,
+                }
+            )
+        except ValidationError as error:
+            error.position = position  # the builder shows it on that field's row
+            raise
     return cleaned
 
 

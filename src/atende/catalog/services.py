@@ -341,6 +341,47 @@ def outcome_reason_create(*, operator: Operator, description: str) -> OutcomeRea
     return _save(OutcomeReason(operator=operator, description=description.strip()))
 
 
+# What of each simple record a configurator may change once it exists. A protocol type's
+# scheme and prefix are fixed: numbers already issued must stay what they were.
+EDITABLE = {
+    ProtocolType: {"name", "is_active"},
+    Subject: {"name", "is_active"},
+    OutcomeReason: {"description", "is_active"},
+    AttendanceTab: {
+        "name",
+        "form",
+        "multiple_entries",
+        "display",
+        "required",
+        "order",
+        "is_active",
+    },
+    SlaPolicy: {"name", "unit", "amount", "calendar"},
+    BusinessCalendar: {"name", "state", "municipality", "workdays", "opens_at", "closes_at"},
+}
+
+
+@transaction.atomic
+def catalog_record_update(*, record: object, **changes: object) -> object:
+    """Change a simple catalog record (``EDITABLE``); statuses, types and actions have
+    their own updates, which check the workflow and the templates."""
+    unknown = set(changes) - EDITABLE[type(record)]
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    operator_id = _operator_id(record)
+    for name, value in changes.items():
+        if getattr(value, "operator_id", operator_id) != operator_id:
+            raise ValidationError({name: _("Choose one of this operator's own records.")})
+        setattr(record, name, value)
+    if isinstance(record, BusinessCalendar):
+        record.workdays = sorted(set(record.workdays))
+        if not record.workdays:
+            raise ValidationError({"workdays": _("Choose at least one weekday worked.")})
+        if record.opens_at >= record.closes_at:
+            raise ValidationError({"closes_at": _("Closing time must be after opening time.")})
+    return _save(record)
+
+
 # What a configurator sets on an action, in the order a form shows it.
 ACTION_FIELDS = (
     "description",

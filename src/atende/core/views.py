@@ -34,5 +34,11 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = list(memberships_for_user(user=request.user))
     supervises = any(m.role == Role.SUPERVISOR for m in memberships)
     works = any(m.role in {Role.ATTENDANT, Role.SUPERVISOR} for m in memberships)
-    context = {"memberships": memberships, "supervises": supervises, "works": works}
+    configures = any(m.role == Role.CONFIGURATOR for m in memberships)
+    context = {
+        "memberships": memberships,
+        "supervises": supervises,
+        "works": works,
+        "configures": configures,
+    }
     return render(request, "core/home.html", context)

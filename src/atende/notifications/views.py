@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -97,4 +98,8 @@ def action_test(request: HttpRequest, action_id: int) -> HttpResponse:
                 _("Test no. %(number)d queued; follow it in the deliveries.")
                 % {"number": delivery.pk},
             )
+    # The configurator's action page sends its tests here and wants its page back.
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect("notifications:actions")

@@ -5,7 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.formdefs import FieldType
-from atende.catalog.models import OccurrenceType, OutcomeReason, Status
+from atende.catalog.models import OccurrenceType, OutcomeReason, Status, Subject
+from atende.core.forms import date_field
 from atende.occurrences.models import Channel, State
 from atende.tenancy.models import Unit
 
@@ -32,16 +33,41 @@ class QueueForm(forms.Form):
     status = forms.ModelChoiceField(
         label=_("Status"), required=False, queryset=Status.objects.none()
     )
+    subject = forms.ModelChoiceField(
+        label=_("Subject"), required=False, queryset=Subject.objects.none()
+    )
+    unit = forms.ModelChoiceField(label=_("Unit"), required=False, queryset=Unit.objects.none())
     channel = forms.ChoiceField(
         label=_("Channel"), required=False, choices=[("", _("All")), *Channel.choices]
     )
     sla = forms.ChoiceField(label=_("SLA"), required=False, choices=SLA_CHOICES)
+    start = date_field(_("Registered from"), required=False)
+    end = date_field(_("Registered until"), required=False)
     after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, operator_ids: list[int], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        operator_ids: list[int],
+        unit_ids: frozenset[int] = frozenset(),
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)
         types = OccurrenceType.objects.filter(operator_id__in=operator_ids, is_active=True)
         self.fields["occurrence_type"].queryset = types.order_by("name")
+        self.fields["subject"].queryset = (
+            Subject.objects.filter(occurrence_type__in=types, is_active=True)
+            .select_related("occurrence_type")
+            .order_by("occurrence_type__name", "name")
+        )
+        self.fields["subject"].label_from_instance = lambda s: (
+            f"{s.occurrence_type.name} — {s.name}"
+        )
+        units = Unit.objects.filter(operator_id__in=operator_ids, is_active=True)
+        # People bound to units choose among theirs; the others among all of the operator.
+        if unit_ids:
+            units = units.filter(pk__in=unit_ids)
+        self.fields["unit"].queryset = units.order_by("name")
         self.fields["status"].queryset = (
             Status.objects.filter(occurrence_type__in=types, is_active=True)
             .select_related("occurrence_type")
@@ -50,6 +76,12 @@ class QueueForm(forms.Form):
         self.fields["status"].label_from_instance = lambda s: (
             f"{s.occurrence_type.name} — {s.internal_description}"
         )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The end date must not be before the start date."))
+        return data
 
 
 class PanelForm(forms.Form):

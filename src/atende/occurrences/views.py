@@ -5,7 +5,7 @@ is now."""
 
 import re
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -74,6 +74,7 @@ FORM_KEYS = {
 OCCURRENCE_FORMS = {StatusForm, CloseForm, RouteForm, ChildForm}
 OPEN_STATES = [State.NEW, State.OPEN, State.IN_ATTENDANCE]
 COUNT_CAP = 1000
+UNIT_COUNTS_MAX = 12
 # What a queue row shows, joined in the one query that reads the page.
 QUEUE_RELATED = ("occurrence_type", "subject", "status", "attendant")
 
@@ -89,7 +90,13 @@ def _actors(request: HttpRequest) -> list[Actor]:
 def queue(request: HttpRequest) -> HttpResponse:
     actors = _actors(request)
     visible = occurrences_visible_to(actors=actors).filter(mode=Mode.ACTIVE)
-    form = QueueForm(request.GET or None, operator_ids=[a.operator_id for a in actors])
+    # Bound to units in every operator: those units; free in any: every unit.
+    unit_ids = frozenset().union(*(a.unit_ids for a in actors))
+    if any(not a.unit_ids for a in actors):
+        unit_ids = frozenset()
+    form = QueueForm(
+        request.GET or None, operator_ids=[a.operator_id for a in actors], unit_ids=unit_ids
+    )
     filters = form.cleaned_data if form.is_valid() else {}
     chosen = _queue_filter(visible, filters)
     after = filters.get("after")
@@ -102,11 +109,17 @@ def queue(request: HttpRequest) -> HttpResponse:
     # scan of every open occurrence on every refresh, and tells an attendant nothing more.
     # A name search reads every open occurrence (no index serves a name fragment): the
     # page's rows pay for it once, the counts would pay three times more.
-    counts = []
+    counts, unit_counts = [], []
     if _search_kind(filters.get("q") or "") != "name":
         unfiltered = _queue_filter(visible, {**filters, "state": None}, all_states=True)
         counts = [
             (State(s).label, s, unfiltered.filter(state=s)[:COUNT_CAP].count()) for s in OPEN_STATES
+        ]
+        # Open occurrences by unit (the filters but unit and state), capped the same way.
+        open_ones = _queue_filter(visible, {**filters, "unit": None, "state": None})
+        unit_counts = [
+            (unit, open_ones.filter(unit=unit)[:COUNT_CAP].count())
+            for unit in form.fields["unit"].queryset[:UNIT_COUNTS_MAX]
         ]
     query = request.GET.copy()
     query.pop("after", None)
@@ -116,6 +129,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "next_after": page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None,
         "query": query.urlencode(),
         "counts": counts,
+        "unit_counts": unit_counts,
         "count_cap": COUNT_CAP,
         "now": timezone.now(),
     }
@@ -130,9 +144,14 @@ def _queue_filter(
     if not all_states:
         state = filters.get("state")
         chosen = chosen.filter(state=state) if state else chosen.filter(state__in=OPEN_STATES)
-    for name in ("occurrence_type", "status", "channel"):
+    for name in ("occurrence_type", "subject", "status", "unit", "channel"):
         if filters.get(name):
             chosen = chosen.filter(**{name: filters[name]})
+    # The period is of registration, in whole days of the local calendar.
+    if filters.get("start"):
+        chosen = chosen.filter(registered_at__gte=_day_start(filters["start"]))
+    if filters.get("end"):
+        chosen = chosen.filter(registered_at__lt=_day_start(filters["end"] + timedelta(days=1)))
     text = (filters.get("q") or "").strip()
     kind = _search_kind(text)
     if kind == "identifier":
@@ -160,6 +179,10 @@ def _queue_filter(
             closed_at__isnull=True,
         )
     return chosen
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _search_kind(text: str) -> str | None:

@@ -62,6 +62,13 @@ def unit_create(*, operator: Operator, name: str, code: str = "") -> Unit:
     return unit
 
 
+def unit_update(*, unit: Unit, name: str, code: str, is_active: bool) -> Unit:
+    unit.name, unit.code, unit.is_active = name.strip(), code.strip(), is_active
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
 @transaction.atomic
 def membership_grant(
     *, user: object, operator: Operator, role: Role, units: Iterable[Unit] = ()

@@ -349,3 +349,48 @@ def test_every_id_on_the_occurrence_page_is_unique(client, attendant_a, occurren
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert "close_status" in ids and "status_status" in ids
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_queues_by_unit_subject_and_period(
+    client, supervisor_a, attendant_a, unit_a, occurrence, app_a, catalog_a, operator_a
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from atende.testing.factories import UnitFactory
+
+    other_unit = UnitFactory(operator=operator_a, name="Reembolso")
+    kind = catalog_a["Atualização Cadastral"]
+    elsewhere = new_occurrence(
+        user=supervisor_a,
+        application=app_a,
+        occurrence_type=kind,
+        subject=kind.subjects.get(name="Endereço"),
+        unit=other_unit,
+    )
+    Occurrence.objects.filter(pk=occurrence.pk).update(unit=unit_a)
+    Occurrence.objects.filter(pk=elsewhere.pk).update(
+        registered_at=timezone.now() - timedelta(days=10)
+    )
+    client.force_login(supervisor_a)
+    page = client.get("/painel/").content.decode()
+    assert f'data-unit-count="{unit_a.pk}">Central A <strong>1</strong>' in page
+    assert f'data-unit-count="{other_unit.pk}">Reembolso <strong>1</strong>' in page
+
+    def shown(**query) -> set[str]:
+        page = client.get("/painel/", query).content.decode()
+        return {p for p in (occurrence.protocol, elsewhere.protocol) if f'"{p}"' in page}
+
+    assert shown(unit=other_unit.pk) == {elsewhere.protocol}
+    assert shown(subject=kind.subjects.get(name="Endereço").pk) == {elsewhere.protocol}
+    today = timezone.localdate()
+    assert shown(start=today.isoformat()) == {occurrence.protocol}
+    assert shown(end=(today - timedelta(days=5)).isoformat()) == {elsewhere.protocol}
+    refused = client.get("/painel/", {"start": today.isoformat(), "end": "2020-01-01"})
+    assert "A data final não pode ser anterior" in refused.content.decode()
+    # An attendant bound to a unit is offered only that unit and sees only its queue.
+    client.force_login(attendant_a)
+    page = client.get("/painel/").content.decode()
+    assert f'data-unit-count="{unit_a.pk}"' in page
+    assert f'data-unit-count="{other_unit.pk}"' not in page

@@ -1,0 +1,269 @@
+"""The configurator's forms. They collect and type the values; the catalog services decide
+what is stored (and their refusals land next to the field they concern)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from atende.catalog.formdefs import WITH_OPTIONS, FieldType
+from atende.catalog.models import (
+    AttendanceTab,
+    BusinessCalendar,
+    Form,
+    OccurrenceType,
+    OutcomeReason,
+    ProtocolType,
+    SlaPolicy,
+    Status,
+    StatusAction,
+    Subject,
+)
+from atende.tenancy.models import Unit
+
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
+class OperatorChoices:
+    """Select fields that list only the operator's own records."""
+
+    scoped: dict[str, object] = {}
+
+    def __init__(self, *args: object, operator: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for name, model in self.scoped.items():
+            if name in self.fields:
+                self.fields[name].queryset = model.objects.for_operator(operator)
+                self.fields[name].empty_label = "—"
+
+
+class ProtocolTypeForm(forms.ModelForm):
+    class Meta:
+        model = ProtocolType
+        fields = ["name", "scheme", "prefix", "origin_digit", "is_active"]
+
+
+class ProtocolTypeEditForm(forms.ModelForm):
+    class Meta:
+        model = ProtocolType
+        fields = ["name", "is_active"]
+
+
+class OutcomeReasonForm(forms.ModelForm):
+    class Meta:
+        model = OutcomeReason
+        fields = ["description", "is_active"]
+
+
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["name", "code", "is_active"]
+
+
+class CalendarForm(forms.ModelForm):
+    workdays = forms.TypedMultipleChoiceField(
+        label=_("Weekdays worked"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["name", "state", "municipality", "workdays", "opens_at", "closes_at"]
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+
+class SlaPolicyForm(OperatorChoices, forms.ModelForm):
+    scoped = {"calendar": BusinessCalendar}
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["name", "preset", "unit", "amount", "calendar"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # A preset fills the unit and amount in; without one they are required.
+        self.fields["unit"].required = self.fields["amount"].required = False
+        if self.instance.pk:
+            del self.fields["preset"]
+
+
+class OccurrenceTypeForm(OperatorChoices, forms.ModelForm):
+    scoped = {"protocol_type": ProtocolType, "sla_policy": SlaPolicy}
+
+    class Meta:
+        model = OccurrenceType
+        fields = [
+            "name",
+            "protocol_type",
+            "sla_policy",
+            "view_mode",
+            "allow_attendance",
+            "offered_in_portal",
+            "functionality_id",
+            "functionality_description",
+            "request_template_id",
+            "request_template_description",
+            "is_active",
+        ]
+
+
+class StatusForm(forms.ModelForm):
+    class Meta:
+        model = Status
+        fields = [
+            "internal_description",
+            "external_description",
+            "color",
+            "is_default",
+            "starts_attendance",
+            "visible_in_history",
+            "closing",
+            "order",
+            "is_active",
+        ]
+        widgets = {"color": forms.TextInput(attrs={"type": "color"})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["external_description"].required = False
+
+
+class NewStatusRow(StatusForm):
+    """One status of a new type's workflow: the rows left blank are skipped."""
+
+    class Meta(StatusForm.Meta):
+        fields = [
+            "internal_description",
+            "external_description",
+            "color",
+            "is_default",
+            "starts_attendance",
+            "visible_in_history",
+            "closing",
+        ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.empty_permitted = True
+        self.use_required_attribute = False
+
+
+NewStatusRows = forms.formset_factory(NewStatusRow, extra=3, max_num=20, validate_max=True)
+
+
+class SubjectsField(forms.CharField):
+    """Subjects typed one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def clean(self, value: str) -> list[str]:
+        lines = [line.strip() for line in (super().clean(value) or "").splitlines()]
+        return [line for line in lines if line]
+
+
+class NewOccurrenceTypeForm(OccurrenceTypeForm):
+    subjects = SubjectsField(label=_("Subjects"), required=False, help_text=_("One per line."))
+
+    class Meta(OccurrenceTypeForm.Meta):
+        fields = [f for f in OccurrenceTypeForm.Meta.fields if f != "is_active"]
+
+
+class SubjectForm(forms.ModelForm):
+    class Meta:
+        model = Subject
+        fields = ["name", "is_active"]
+
+
+class TabForm(OperatorChoices, forms.ModelForm):
+    scoped = {"form": Form}
+
+    class Meta:
+        model = AttendanceTab
+        fields = ["name", "form", "multiple_entries", "display", "required", "order", "is_active"]
+
+
+class ActionForm(forms.ModelForm):
+    whatsapp_parameters = forms.CharField(
+        label=_("WhatsApp template values"),
+        required=False,
+        help_text=_("The values of the template's {{1}}, {{2}}…, separated by commas."),
+    )
+
+    class Meta:
+        model = StatusAction
+        fields = [
+            "description",
+            "kind",
+            "is_active",
+            "recipient",
+            "subject_template",
+            "body_template",
+            "whatsapp_template",
+            "whatsapp_language",
+            "whatsapp_parameters",
+        ]
+        widgets = {"body_template": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["whatsapp_parameters"] = ", ".join(self.instance.whatsapp_parameters)
+
+    def clean_whatsapp_parameters(self) -> list[str]:
+        raw = self.cleaned_data.get("whatsapp_parameters") or ""
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+class FormNameForm(forms.Form):
+    name = forms.CharField(label=_("Form name"), max_length=120)
+
+
+class FieldRow(forms.Form):
+    """One field of the form builder."""
+
+    label = forms.CharField(label=_("Label"), max_length=120)
+    key = forms.CharField(
+        label=_("Key"),
+        max_length=40,
+        help_text=_("Lowercase letters, digits and _; what the API and reports call it."),
+    )
+    type = forms.ChoiceField(label=_("Type"), choices=FieldType.choices)
+    required = forms.BooleanField(label=_("Required"), required=False)
+    options = forms.CharField(
+        label=_("Options"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For selects: one option per line."),
+    )
+
+    def definition(self) -> dict:
+        data = self.cleaned_data
+        options = [o.strip() for o in data.get("options", "").splitlines() if o.strip()]
+        return {
+            "key": data["key"].strip(),
+            "label": data["label"].strip(),
+            "type": data["type"],
+            "required": data["required"],
+            "options": options if data["type"] in WITH_OPTIONS else [],
+        }
+
+
+FieldRows = forms.formset_factory(
+    FieldRow, extra=1, can_order=True, can_delete=True, max_num=60, validate_max=True
+)
+
+
+def field_rows_initial(fields: list[dict]) -> list[dict]:
+    return [{**f, "options": "\n".join(f["options"])} for f in fields]
