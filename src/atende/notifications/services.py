@@ -19,7 +19,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 
 import jsonschema
@@ -35,6 +35,7 @@ from validate_docbr import CNPJ, CPF
 
 from atende.catalog.models import ActionKind, StatusAction
 from atende.notifications.channels import ADAPTERS, DeliveryError, Permanent, Sent
+from atende.notifications.channels.push import webpush_public_key
 from atende.notifications.models import (
     SENDER_CHANNEL,
     AttemptOutcome,
@@ -68,7 +69,7 @@ def actions_enqueue(*, occurrence: object, event: object, actions: list | None =
         actions = list(StatusAction.objects.filter(status_id=event.status_after_id, is_active=True))
     if not actions:
         return 0
-    values = occurrence_values(occurrence)
+    values = _LazyValues(occurrence)
     # Every hook of one change carries the same body: made once.
     hook_body = functools.cache(lambda: hook_payload(occurrence, event))
     senders = _Senders(occurrence.operator_id)
@@ -133,6 +134,29 @@ def occurrence_values(occurrence: object) -> dict[str, str]:
             bundle=occurrence.application.bundle, protocol=occurrence.protocol
         ),
     }
+
+
+class _LazyValues(Mapping):
+    """The template values, worked out when a template first asks: a change whose actions
+    are only hooks reads none of them (the portal link would cost a query)."""
+
+    def __init__(self, occurrence: object) -> None:
+        self.occurrence = occurrence
+        self._values: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._values is None:
+            self._values = occurrence_values(self.occurrence)
+        return self._values
+
+    def __getitem__(self, name: str) -> str:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def _action_deliveries(
@@ -560,6 +584,23 @@ def push_target_register(
         token=token,
         subscription=subscription,
     )
+
+
+def webpush_key_for(operator_id: int) -> str | None:
+    """The public key browsers of this operator's portal subscribe with; None when the
+    operator has no working Web Push sender (the portal then offers nothing)."""
+    sender = (
+        Sender.objects.filter(operator_id=operator_id, kind=SenderKind.WEBPUSH, is_active=True)
+        .order_by("id")
+        .first()
+    )
+    if sender is None:
+        return None
+    try:
+        return webpush_public_key(sender)
+    except (ValueError, TypeError):
+        logger.warning("Web Push sender %s has no usable VAPID key", sender.pk)
+        return None
 
 
 def push_target_remove(*, target: PushTarget) -> None:

@@ -11,6 +11,8 @@ urlpatterns = [
     path("<str:bundle>/sair/", views.sign_out, name="sign_out"),
     path("<str:bundle>/nova/", views.new, name="new"),
     path("<str:bundle>/senha/", views.password_reset, name="password_reset"),
+    path("<str:bundle>/sw.js", views.service_worker, name="service_worker"),
+    path("<str:bundle>/notificacoes/", views.push_subscribe, name="push_subscribe"),
     path(
         "<str:bundle>/senha/<uidb64>/<token>/",
         views.password_reset_confirm,

@@ -6,6 +6,7 @@ operator, and every page reads only that operator's production occurrences whose
 beneficiary is that CPF. Staff sign-in and the portal's are separate: an attendant's
 session grants nothing here, nor a beneficiary's in the panel."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -13,7 +14,7 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -27,6 +28,8 @@ from atende.accounts.services import LoginThrottledError
 from atende.catalog.models import OccurrenceType
 from atende.core.forms import errors_onto
 from atende.core.http import client_address
+from atende.notifications.models import SenderKind
+from atende.notifications.services import push_target_register, webpush_key_for
 from atende.occurrences.models import Channel, Mode, Nature, Occurrence
 from atende.occurrences.selectors import (
     beneficiary_occurrences,
@@ -201,7 +204,14 @@ def sign_out(request: HttpRequest, bundle: str) -> HttpResponse:
 @portal_page
 def home(request: HttpRequest, visit: Visit) -> HttpResponse:
     views = [customer_view(o) for o in visit.occurrences()[:LIST_LIMIT]]
-    return _render(request, "home", visit.application, account=visit.account, views=views)
+    return _render(
+        request,
+        "home",
+        visit.application,
+        account=visit.account,
+        views=views,
+        push_key=webpush_key_for(visit.application.operator_id),
+    )
 
 
 def _mine(visit: Visit, protocol: str) -> Occurrence:
@@ -298,6 +308,38 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
         form=form,
         status=400 if form.errors else 200,
     )
+
+
+@portal_page
+def push_subscribe(request: HttpRequest, visit: Visit) -> HttpResponse:
+    """The browser's Web Push subscription, for the signed-in beneficiary's CPF."""
+    if request.method != "POST":
+        return JsonResponse({"error": _("Send the subscription with POST.")}, status=405)
+    try:
+        subscription = json.loads(request.body or b"null")
+        target = push_target_register(
+            operator_id=visit.application.operator_id,
+            beneficiary_identifier=visit.account.cpf,
+            kind=SenderKind.WEBPUSH,
+            subscription=subscription if isinstance(subscription, dict) else None,
+        )
+    except json.JSONDecodeError:
+        return JsonResponse({"error": _("The subscription is not valid JSON.")}, status=400)
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    return JsonResponse({"id": target.pk}, status=201)
+
+
+def service_worker(request: HttpRequest, bundle: str) -> HttpResponse:
+    application = _application(bundle)
+    response = render(
+        request,
+        "portal/sw.js",
+        {"operator": application.operator},
+        content_type="application/javascript",
+    )
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 def password_reset(request: HttpRequest, bundle: str) -> HttpResponse:

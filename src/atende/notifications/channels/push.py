@@ -2,6 +2,7 @@
 for the portal. A push delivery carries one target: an FCM registration token or a
 browser's subscription."""
 
+import base64
 import json
 import threading
 import time
@@ -9,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives import serialization
 from django.utils.translation import gettext as _
 from py_vapid import Vapid02
 from pywebpush import WebPusher
@@ -119,6 +121,15 @@ def _fcm_token(sender: object) -> str:
 
 
 # --- Web Push ----------------------------------------------------------------------------
+
+
+def webpush_public_key(sender: object) -> str:
+    """The VAPID public key a browser subscribes with (``applicationServerKey``): the
+    uncompressed point of the sender's key, base64url without padding."""
+    point = Vapid02.from_pem(sender.secret.encode()).public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return base64.urlsafe_b64encode(point).rstrip(b"=").decode()
 
 
 def _webpush_send(delivery: Delivery) -> Sent:
