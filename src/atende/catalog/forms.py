@@ -17,6 +17,7 @@ from atende.catalog.models import (
     StatusAction,
     Subject,
 )
+from atende.core.forms import date_field
 from atende.tenancy.models import Unit
 
 WEEKDAYS = [
@@ -82,6 +83,16 @@ class CalendarForm(forms.ModelForm):
             "opens_at": forms.TimeInput(attrs={"type": "time"}),
             "closes_at": forms.TimeInput(attrs={"type": "time"}),
         }
+
+
+class DayOffRow(forms.Form):
+    date = date_field(_("Date"))
+    description = forms.CharField(label=_("Description"), max_length=120)
+    every_year = forms.BooleanField(label=_("Every year"), required=False)
+
+
+# The formset leaves its blank extra rows alone; the rows already there are validated.
+DayOffRows = forms.formset_factory(DayOffRow, extra=3, can_delete=True, max_num=400)
 
 
 class SlaPolicyForm(OperatorChoices, forms.ModelForm):
@@ -239,7 +250,9 @@ class FieldRow(forms.Form):
         max_length=40,
         help_text=_("Lowercase letters, digits and _; what the API and reports call it."),
     )
-    type = forms.ChoiceField(label=_("Type"), choices=FieldType.choices)
+    # The select shows its first option on a blank row: as initial, an untouched blank
+    # row does not count as a field being added.
+    type = forms.ChoiceField(label=_("Type"), choices=FieldType.choices, initial=FieldType.TEXT)
     required = forms.BooleanField(label=_("Required"), required=False)
     options = forms.CharField(
         label=_("Options"),

@@ -341,6 +341,27 @@ def outcome_reason_create(*, operator: Operator, description: str) -> OutcomeRea
     return _save(OutcomeReason(operator=operator, description=description.strip()))
 
 
+@transaction.atomic
+def calendar_days_off_set(
+    *, calendar: BusinessCalendar, days_off: Iterable[tuple[date, str, bool]]
+) -> list[CalendarDayOff]:
+    """The calendar's own days off (beyond the national, state and municipal holidays the
+    calendar already knows), replaced as a whole; one date appears once."""
+    days_off = list(days_off)
+    dates = [day for day, _description, _every_year in days_off]
+    if len(set(dates)) != len(dates):
+        raise ValidationError({"days_off": _("Each date can appear only once.")})
+    calendar.days_off.all().delete()
+    made = [
+        _save(
+            CalendarDayOff(calendar=calendar, date=day, description=text.strip(), every_year=yearly)
+        )
+        for day, text, yearly in days_off
+    ]
+    catalog_changed(calendar.operator_id)
+    return made
+
+
 # What of each simple record a configurator may change once it exists. A protocol type's
 # scheme and prefix are fixed: numbers already issued must stay what they were.
 EDITABLE = {

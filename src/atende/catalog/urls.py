@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:operator_id>/<str:kind>/em/<int:parent>/novo/", views.child_new, name="child_new"),
     path("<int:operator_id>/item/<str:kind>/<int:pk>/", views.child_edit, name="child_edit"),
     path("<int:operator_id>/acoes/<int:pk>/segredo/", views.action_rotate, name="action_rotate"),
+    path("<int:operator_id>/calendarios/<int:pk>/folgas/", views.days_off, name="days_off"),
     path("<int:operator_id>/formularios/novo/", views.form_new, name="form_new"),
     path("<int:operator_id>/formularios/previa/", views.form_preview, name="form_preview"),
     path("<int:operator_id>/formularios/<int:pk>/", views.form_edit, name="form"),

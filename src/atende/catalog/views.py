@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from atende.catalog.formdefs import fields_clean
 from atende.catalog.forms import (
     ActionForm,
     CalendarForm,
+    DayOffRows,
     FieldRows,
     FormNameForm,
     NewOccurrenceTypeForm,
@@ -57,6 +59,7 @@ from atende.catalog.models import (
 )
 from atende.catalog.services import (
     calendar_create,
+    calendar_days_off_set,
     catalog_record_update,
     form_create,
     form_current_version,
@@ -311,6 +314,47 @@ def record_edit(request: HttpRequest, operator: Operator, kind: str, pk: int) ->
     return _record_page(request, operator, form=form, title=simple.title, back=back)
 
 
+@configurator_page
+def days_off(request: HttpRequest, operator: Operator, pk: int) -> HttpResponse:
+    calendar = get_object_or_404(BusinessCalendar.objects.for_operator(operator), pk=pk)
+    initial = [
+        {"date": d.date, "description": d.description, "every_year": d.every_year}
+        for d in calendar.days_off.order_by("date")
+    ]
+    rows = DayOffRows(request.POST or None, prefix="days", initial=initial)
+    form = forms.Form(request.POST or None)
+
+    def save() -> object:
+        kept = [
+            (
+                row.cleaned_data["date"],
+                row.cleaned_data["description"],
+                row.cleaned_data["every_year"],
+            )
+            for row in rows
+            if row.cleaned_data.get("date") and row not in rows.deleted_forms
+        ]
+        return calendar_days_off_set(calendar=calendar, days_off=kept)
+
+    back = reverse("catalog:records", args=[operator.pk, "calendarios"])
+    if _saved(request, form, save, done=_("Days off saved."), formset=rows) is not None:
+        return redirect(back)
+    return _record_page(
+        request,
+        operator,
+        form=form,
+        title=_("Days off of %(calendar)s") % {"calendar": calendar.name},
+        back=back,
+        formset=rows,
+        formset_title=_("Days off"),
+        formset_help=_(
+            "National, state and municipal holidays are known already; list here the "
+            "operator's own days off. Tick Every year for a date that repeats."
+        ),
+        row_label=_("Day off"),
+    )
+
+
 # --- Occurrence types and what hangs from them ----------------------------------------
 
 
@@ -508,15 +552,11 @@ def action_rotate(request: HttpRequest, operator: Operator, pk: int) -> HttpResp
 # --- Form builder ----------------------------------------------------------------------
 
 
-def _rows_fields(rows: object) -> tuple[list[dict], int | None]:
-    """The field definitions in the order the rows say, deleted ones left out."""
-    ordered = rows.ordered_forms if rows.can_order else rows.forms
-    definitions = []
-    for row in ordered:
-        if not row.has_changed() or row in rows.deleted_forms:
-            continue
-        definitions.append((row, row.definition()))
-    return definitions
+def _rows_fields(rows: object) -> list[tuple[object, dict]]:
+    """The field definitions in the order the rows say: the formset's ordered rows leave
+    out the deleted ones and the blank extra ones; rows already there stay even when
+    unchanged."""
+    return [(row, row.definition()) for row in rows.ordered_forms if row.cleaned_data]
 
 
 def _publish(form: object, rows: object, save: Callable[[list[dict]], object]) -> object:

@@ -146,10 +146,10 @@ def test_a_status_edit_keeps_one_default_and_takes_the_colour(signed, operator_a
     assert Status.objects.get(pk=attending.pk).is_default, "the refused change left all as it was"
 
 
-def _rows(*fields):
+def _rows(*fields, initial=0):
     data = {
         "fields-TOTAL_FORMS": str(len(fields)),
-        "fields-INITIAL_FORMS": "0",
+        "fields-INITIAL_FORMS": str(initial),
         "fields-MIN_NUM_FORMS": "0",
         "fields-MAX_NUM_FORMS": "60",
     }
@@ -193,6 +193,22 @@ def test_the_form_builder_saves_versions_in_the_order_given(signed, operator_a):
     assert latest.number == 2
     assert [f["key"] for f in latest.fields] == ["banco", "agencia"]
     assert form.versions.get(number=1).fields == version.fields, "old versions stay"
+    # As the page posts it: the rows already there (unchanged ones too) and a blank one.
+    renamed = (
+        {"label": "Nome do banco", "key": "banco", "type": "text", "ORDER": "1"},
+        {"label": "Agência nº", "key": "agencia", "type": "number", "ORDER": "2"},
+        {"label": "", "key": "", "type": "text", "ORDER": ""},
+    )
+    response = signed.post(
+        f"{_root(operator_a)}formularios/{form.pk}/",
+        {"name": "Pagamento", **_rows(*renamed, initial=2)},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    third = form.versions.order_by("-number").first()
+    assert [(f["key"], f["label"]) for f in third.fields] == [
+        ("banco", "Nome do banco"),
+        ("agencia", "Agência nº"),
+    ]
 
 
 def test_a_bad_field_is_refused_on_its_own_row(signed, operator_a):
@@ -299,3 +315,56 @@ def test_a_hook_shows_its_secret_and_rotates_it(signed, operator_a, catalog_a, s
     action.refresh_from_db()
     assert action.hook_secret != first and action.hook_previous_secret == first
     assert "O segredo anterior também assina até" in signed.get(response.url).content.decode()
+
+
+def _days(*rows, initial=0):
+    data = {
+        "days-TOTAL_FORMS": str(len(rows)),
+        "days-INITIAL_FORMS": str(initial),
+        "days-MIN_NUM_FORMS": "0",
+        "days-MAX_NUM_FORMS": "400",
+    }
+    for n, row in enumerate(rows):
+        data.update({f"days-{n}-{key}": value for key, value in row.items()})
+    return data
+
+
+def test_a_calendars_own_days_off_are_kept_here(signed, operator_a):
+    from atende.catalog.models import BusinessCalendar
+
+    calendar = BusinessCalendar.objects.for_operator(operator_a).first()
+    url = f"{_root(operator_a)}calendarios/{calendar.pk}/folgas/"
+    assert "Folgas" in signed.get(f"{_root(operator_a)}calendarios/").content.decode()
+    twice = signed.post(
+        url,
+        _days(
+            {"date": "2026-12-24", "description": "Véspera de Natal"},
+            {"date": "24/12/2026", "description": "Repetida"},
+        ),
+    )
+    assert twice.status_code == 400
+    assert "Cada data pode aparecer uma vez só" in twice.content.decode()
+    assert not calendar.days_off.exists()
+    saved = signed.post(
+        url,
+        _days(
+            {"date": "2026-12-24", "description": "Véspera de Natal"},
+            {"date": "2026-08-15", "description": "Padroeira", "every_year": "on"},
+        ),
+    )
+    assert saved.status_code == 302
+    days = {(d.date.isoformat(), d.every_year) for d in calendar.days_off.all()}
+    assert days == {("2026-12-24", False), ("2026-08-15", True)}
+    page = signed.get(url).content.decode()
+    assert "Padroeira" in page
+    removed = signed.post(
+        url,
+        _days(
+            {"date": "2026-08-15", "description": "Padroeira", "every_year": "on"},
+            {"date": "2026-12-24", "description": "Véspera de Natal", "DELETE": "on"},
+            {"date": "", "description": ""},
+            initial=2,
+        ),
+    )
+    assert removed.status_code == 302
+    assert [d.description for d in calendar.days_off.all()] == ["Padroeira"]

@@ -45,6 +45,10 @@ def test_a_type_configured_on_screen_is_worked_at_once(
     page.screenshot(path=f"{ARTIFACTS}/configurator-form-builder.png", full_page=True)
     page.get_by_role("button", name="Salvar formulário").click()
     assert "Versão 1 em uso" in page.locator("main").inner_text()
+    # Changing a label (the blank row for a new field left untouched) makes version 2.
+    page.locator('[name="fields-0-label"]').fill("Data da vistoria")
+    page.get_by_role("button", name="Salvar formulário").click()
+    assert "Versão 2 em uso" in page.locator("main").inner_text()
 
     page.get_by_role("link", name="Configuração").first.click()
     page.get_by_role("link", name="Novo tipo de ocorrência").click()
@@ -88,7 +92,7 @@ def test_a_type_configured_on_screen_is_worked_at_once(
     panel.get_by_role("link", name=occurrence.protocol).click()
     panel.get_by_role("button", name="Iniciar atendimento").click()
     panel.get_by_text("Preencher").click()
-    panel.get_by_label("Data da visita").fill("2026-11-25")
+    panel.get_by_label("Data da vistoria").fill("2026-11-25")
     panel.get_by_role("button", name="Salvar registro").click()
     panel.get_by_text("Encerrar com parecer").click()
     panel.get_by_label("Status de encerramento").select_option(label="Vistoria concluída")

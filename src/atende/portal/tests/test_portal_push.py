@@ -51,8 +51,10 @@ def signed(client, operator_a, app_a, catalog_a):
 
 
 def _subscription() -> dict:
-    browser = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    browser = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     )
     return {
         "endpoint": "https://push.example.com/send/abc123",
