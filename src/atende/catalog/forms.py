@@ -17,6 +17,7 @@ from atende.catalog.models import (
     StatusAction,
     Subject,
 )
+from atende.catalog.services import ACTION_FIELDS, STATUS_FIELDS
 from atende.core.forms import date_field
 from atende.tenancy.models import Unit
 
@@ -133,17 +134,7 @@ class OccurrenceTypeForm(OperatorChoices, forms.ModelForm):
 class StatusForm(forms.ModelForm):
     class Meta:
         model = Status
-        fields = [
-            "internal_description",
-            "external_description",
-            "color",
-            "is_default",
-            "starts_attendance",
-            "visible_in_history",
-            "closing",
-            "order",
-            "is_active",
-        ]
+        fields = list(STATUS_FIELDS)
         widgets = {"color": forms.TextInput(attrs={"type": "color"})}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -155,15 +146,7 @@ class NewStatusRow(StatusForm):
     """One status of a new type's workflow: the rows left blank are skipped."""
 
     class Meta(StatusForm.Meta):
-        fields = [
-            "internal_description",
-            "external_description",
-            "color",
-            "is_default",
-            "starts_attendance",
-            "visible_in_history",
-            "closing",
-        ]
+        fields = [f for f in STATUS_FIELDS if f not in {"order", "is_active"}]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -214,17 +197,7 @@ class ActionForm(forms.ModelForm):
 
     class Meta:
         model = StatusAction
-        fields = [
-            "description",
-            "kind",
-            "is_active",
-            "recipient",
-            "subject_template",
-            "body_template",
-            "whatsapp_template",
-            "whatsapp_language",
-            "whatsapp_parameters",
-        ]
+        fields = list(ACTION_FIELDS)
         widgets = {"body_template": forms.Textarea(attrs={"rows": 5})}
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -38,7 +38,8 @@ from atende.notifications.templating import PLACEHOLDERS, template_check
 from atende.tenancy.models import Operator
 from atende.tenancy.validators import phone_parse
 
-STATUS_FIELDS = {
+# What a status holds, in the order a form shows it.
+STATUS_FIELDS = (
     "internal_description",
     "external_description",
     "color",
@@ -48,7 +49,7 @@ STATUS_FIELDS = {
     "closing",
     "order",
     "is_active",
-}
+)
 
 
 def _save(obj: object) -> object:
@@ -243,7 +244,7 @@ def occurrence_type_check(occurrence_type: OccurrenceType) -> None:
 
 
 def _status_build(occurrence_type: OccurrenceType, values: dict) -> Status:
-    unknown = set(values) - STATUS_FIELDS
+    unknown = set(values) - set(STATUS_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown status fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
     status = Status(occurrence_type=occurrence_type, **values)
@@ -268,7 +269,7 @@ def status_create(*, occurrence_type: OccurrenceType, **values: object) -> Statu
 
 @transaction.atomic
 def status_update(*, status: Status, **changes: object) -> Status:
-    unknown = set(changes) - STATUS_FIELDS
+    unknown = set(changes) - set(STATUS_FIELDS)
     if unknown:
         raise ValidationError(_("Unknown status fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
     status = Status.objects.select_for_update().get(pk=status.pk)

@@ -69,8 +69,10 @@ def test_no_sender_no_offer(signed):
 
 def test_the_page_offers_push_with_the_operators_public_key(signed, vapid):
     page = signed.get(HOME).content.decode()
-    assert "Notificações neste navegador" in page
-    key = page.split('data-key="')[1].split('"')[0]
+    assert "<title>Minhas solicitações · Atende</title>" in page
+    main = page.split('<main id="main">')[1]
+    assert "Notificações neste navegador" in main and "portal/push.js" in main
+    key = main.split('data-key="')[1].split('"')[0]
     raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
     expected = vapid.public_key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
