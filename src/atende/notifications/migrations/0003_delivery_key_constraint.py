@@ -6,28 +6,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_statusaction'),
-        ('notifications', '0002_alter_delivery_purpose'),
-        ('occurrences', '0003_occurrence_contact_email_occurrence_contact_phone'),
-        ('tenancy', '0004_report_max_days'),
+        ("catalog", "0002_statusaction"),
+        ("notifications", "0002_alter_delivery_purpose"),
+        ("occurrences", "0003_occurrence_contact_email_occurrence_contact_phone"),
+        ("tenancy", "0004_report_max_days"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='delivery',
-            name='key',
+            model_name="delivery",
+            name="key",
             field=models.CharField(max_length=200),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='operator',
-            field=models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.operator'),
+            model_name="delivery",
+            name="operator",
+            field=models.ForeignKey(
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="tenancy.operator",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('key',), name='delivery_key_unique'),
+            model_name="delivery",
+            constraint=models.UniqueConstraint(fields=("key",), name="delivery_key_unique"),
         ),
     ]
