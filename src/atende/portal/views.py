@@ -7,6 +7,7 @@ beneficiary is that CPF. Staff sign-in and the portal's are separate: an attenda
 session grants nothing here, nor a beneficiary's in the panel."""
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -57,6 +58,8 @@ from atende.tenancy.models import Application, Instance
 
 SESSION_KEY = "portal_login"
 PENDING_KEY = "portal_pending"
+# A password checked for several logins waits this long for the person to choose one.
+PENDING_SECONDS = 300
 LIST_LIMIT = 100
 
 
@@ -167,6 +170,7 @@ def sign_in(request: HttpRequest, bundle: str) -> HttpResponse:
                     "ids": [a.pk for a in accounts],
                     "operator": application.operator_id,
                     "next": next_url,
+                    "until": time.time() + PENDING_SECONDS,
                 }
                 return redirect("portal:choose", bundle=application.bundle)
             form.add_error(None, _("CPF or password incorrect."))
@@ -183,7 +187,9 @@ def choose(request: HttpRequest, bundle: str) -> HttpResponse:
             pk__in=pending.get("ids", []), operator_id=application.operator_id, is_active=True
         )
     )
-    if not accounts or pending.get("operator") != application.operator_id:
+    fresh = pending.get("until", 0) > time.time()
+    if not accounts or pending.get("operator") != application.operator_id or not fresh:
+        request.session.pop(PENDING_KEY, None)
         return redirect("portal:sign_in", bundle=application.bundle)
     form = ChooseLoginForm(request.POST or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():

@@ -1,5 +1,6 @@
 import io
 import re
+import time
 
 import pytest
 from django.core import mail
@@ -119,6 +120,18 @@ def test_a_person_with_several_logins_chooses_one(client, beatriz, operator_a):
     chosen = client.post(response.url, {"login": second.pk})
     assert chosen.status_code == 302
     assert client.session["portal_login"]["id"] == second.pk
+
+
+def test_a_choice_of_login_left_waiting_expires(client, beatriz, operator_a, monkeypatch):
+    beneficiary_login_create(
+        operator=operator_a, login="0009999", cpf=CPF, name="Beatriz", password=PASSWORD
+    )
+    response = client.post(f"{HOME}entrar/", {"cpf": CPF, "password": PASSWORD})
+    later = time.time() + 301
+    monkeypatch.setattr("atende.portal.views.time.time", lambda: later)
+    expired = client.post(response.url, {"login": beatriz.pk})
+    assert expired.url == f"{HOME}entrar/"
+    assert "portal_login" not in client.session
 
 
 def test_the_list_holds_only_the_beneficiarys_own_production_occurrences(
