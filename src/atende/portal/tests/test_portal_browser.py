@@ -5,6 +5,7 @@ description and downloads the written answer. An attendant of another operator r
 none of it by URL."""
 
 import io
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -75,6 +76,9 @@ def test_a_refund_goes_from_the_portal_through_the_panel_and_back(
     panel.get_by_role("link", name="Painel de atendimento").click()
     panel.get_by_label("Protocolo, CPF ou nome").fill(occurrence.protocol)
     panel.keyboard.press("Enter")
+    # The search answers through htmx and pushes its address; a click before that lands
+    # would have its navigation cancelled by the push.
+    panel.wait_for_url(re.compile(r"[?&]q="))
     panel.get_by_role("link", name=occurrence.protocol).click()
     panel.get_by_role("button", name="Iniciar atendimento").click()
     panel.get_by_text("Preencher").click()
