@@ -641,11 +641,34 @@ def push_target_remove(*, target: PushTarget) -> None:
 
 
 def deliveries_drain(*, worker: str = "", limit: int | None = None) -> int:
-    """Claim due deliveries and send them; returns how many were claimed."""
+    """Claim due deliveries and send them; returns how many were claimed.
+
+    The lease covers the whole batch, and a batch of slow receivers can outlast it: past
+    half the lease, the deliveries not sent yet have their lease renewed, and any another
+    worker took meanwhile are left to it rather than sent twice."""
+    renewed = time.monotonic()
     claimed = _claim(limit or settings.DELIVERY_BATCH)
-    for delivery in claimed:
-        _send(delivery, worker=worker)
+    waiting = list(reversed(claimed))
+    while waiting:
+        if time.monotonic() - renewed > settings.DELIVERY_LEASE_SECONDS / 2:
+            renewed = time.monotonic()
+            waiting = _lease_renew(waiting)
+            if not waiting:
+                break
+        _send(waiting.pop(), worker=worker)
     return len(claimed)
+
+
+def _lease_renew(deliveries: list[Delivery]) -> list[Delivery]:
+    """The deliveries still held, their lease moved forward (one token for a batch)."""
+    token = deliveries[0].lease_token
+    ids = [delivery.pk for delivery in deliveries]
+    held = Delivery.objects.filter(pk__in=ids, lease_token=token, state=DeliveryState.SENDING)
+    held.update(
+        next_attempt_at=timezone.now() + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    )
+    kept = set(held.values_list("pk", flat=True))
+    return [delivery for delivery in deliveries if delivery.pk in kept]
 
 
 def _claim(limit: int) -> list[Delivery]:

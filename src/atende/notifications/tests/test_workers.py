@@ -3,6 +3,7 @@ and two workers draining the same deliveries."""
 
 import signal
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from atende.catalog.models import ActionKind
 from atende.catalog.services import status_action_create
 from atende.notifications.models import Delivery, DeliveryAttempt, DeliveryState
+from atende.notifications.services import deliveries_drain
 from atende.testing.deliveries import hook_deliveries
 from atende.testing.loopback import HttpReceiver
 from atende.testing.occurrences import status_named
@@ -96,3 +98,39 @@ def test_two_workers_send_each_of_a_thousand_deliveries_once(reimbursement):
     assert DeliveryAttempt.objects.count() == 1000
     by_worker = Counter(DeliveryAttempt.objects.values_list("worker", flat=True))
     assert len(by_worker) == 2, f"both workers took part: {by_worker}"
+
+
+def test_a_batch_slower_than_its_lease_is_not_taken_by_another_worker(
+    reimbursement, settings
+):
+    settings.DELIVERY_LEASE_SECONDS = 1
+    sending = threading.Event()
+
+    def slow(request):
+        sending.set()
+        time.sleep(0.4)
+        return 200, {}, b"{}"
+
+    receiver = HttpReceiver(slow)
+    action = status_action_create(
+        status=status_named(reimbursement, "Em análise"),
+        description="hook",
+        kind=ActionKind.HOOK,
+        recipient=receiver.url + "/hook",
+    )
+    made = hook_deliveries(action, 6)  # 2.4 s of sends under a 1 s lease
+    first = threading.Thread(target=deliveries_drain, kwargs={"worker": "slow"})
+    first.start()
+    assert sending.wait(30), "the first worker never sent"
+    try:
+        # A second worker keeps asking for due deliveries while the first one sends.
+        while first.is_alive():
+            deliveries_drain(worker="eager")
+            time.sleep(0.05)
+    finally:
+        first.join(30)
+        receiver.close()
+    seen = Counter(request.headers["webhook-id"] for request in receiver.requests)
+    assert set(seen) == {d.message_id for d in made}
+    assert max(seen.values()) == 1
+    assert set(DeliveryAttempt.objects.values_list("worker", flat=True)) == {"slow"}
