@@ -664,9 +664,7 @@ def _lease_renew(deliveries: list[Delivery]) -> list[Delivery]:
     token = deliveries[0].lease_token
     ids = [delivery.pk for delivery in deliveries]
     held = Delivery.objects.filter(pk__in=ids, lease_token=token, state=DeliveryState.SENDING)
-    held.update(
-        next_attempt_at=timezone.now() + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
-    )
+    held.update(next_attempt_at=timezone.now() + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS))
     kept = set(held.values_list("pk", flat=True))
     return [delivery for delivery in deliveries if delivery.pk in kept]
 

@@ -100,9 +100,7 @@ def test_two_workers_send_each_of_a_thousand_deliveries_once(reimbursement):
     assert len(by_worker) == 2, f"both workers took part: {by_worker}"
 
 
-def test_a_batch_slower_than_its_lease_is_not_taken_by_another_worker(
-    reimbursement, settings
-):
+def test_a_batch_slower_than_its_lease_is_not_taken_by_another_worker(reimbursement, settings):
     settings.DELIVERY_LEASE_SECONDS = 1
     sending = threading.Event()
 
