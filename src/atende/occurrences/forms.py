@@ -2,13 +2,15 @@
 from the occurrence's own type."""
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.formdefs import FieldType
 from atende.catalog.models import OccurrenceType, OutcomeReason, Status, Subject
 from atende.core.forms import date_field
 from atende.occurrences.models import Channel, State
-from atende.tenancy.models import Unit
+from atende.tenancy.models import Membership, Role, Unit
 
 SLA_CHOICES = [("", _("Any")), ("breached", _("Breached")), ("today", _("Due today"))]
 
@@ -194,6 +196,30 @@ class RouteForm(PanelForm):
         self.fields["unit"].queryset = Unit.objects.filter(
             operator_id=occurrence.operator_id, is_active=True
         ).exclude(pk=occurrence.unit_id)
+
+
+class AssignForm(PanelForm):
+    """A supervisor hands the occurrence to someone who works the operator's queues and
+    sees its unit (the service checks the same)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=Membership.objects.none())
+
+    def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        members = Membership.objects.filter(
+            operator_id=occurrence.operator_id,
+            is_active=True,
+            role__in=[Role.ATTENDANT, Role.SUPERVISOR],
+        )
+        if occurrence.unit_id is not None:
+            members = members.filter(Q(units__isnull=True) | Q(units=occurrence.unit_id))
+        self.fields["assignee"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, pk__in=members.values("user_id"))
+            .exclude(pk=occurrence.attendant_id)
+            .order_by("full_name", "email")
+        )
 
 
 class ReopenForm(PanelForm):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<str:protocol>/", views.detail, name="detail"),
     path("<str:protocol>/versao/", views.version, name="version"),
     path("<str:protocol>/iniciar/", views.start, name="start"),
+    path("<str:protocol>/atribuir/", views.assign, name="assign"),
     path("<str:protocol>/status/", views.change_status, name="status"),
     path("<str:protocol>/liberar/", views.release, name="release"),
     path("<str:protocol>/encerrar/", views.close, name="close"),

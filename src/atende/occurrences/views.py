@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from atende.catalog.services import form_current_version
 from atende.core.forms import errors_onto
 from atende.occurrences.forms import (
+    AssignForm,
     AttachmentForm,
     ChildForm,
     CloseForm,
@@ -66,12 +67,13 @@ FORM_KEYS = {
     StatusForm: "status_form",
     CloseForm: "close_form",
     RouteForm: "route_form",
+    AssignForm: "assign_form",
     ChildForm: "child_form",
     ReopenForm: "reopen_form",
     NoteForm: "note_form",
     AttachmentForm: "attachment_form",
 }
-OCCURRENCE_FORMS = {StatusForm, CloseForm, RouteForm, ChildForm}
+OCCURRENCE_FORMS = {StatusForm, CloseForm, RouteForm, AssignForm, ChildForm}
 OPEN_STATES = [State.NEW, State.OPEN, State.IN_ATTENDANCE]
 COUNT_CAP = 1000
 UNIT_COUNTS_MAX = 12
@@ -376,6 +378,13 @@ start = _panel_action(
         actor=a, occurrence=o, expected_version=data["version"]
     ),
     done=gettext_lazy("You are now attending this occurrence."),
+)
+assign = _panel_action(
+    lambda o, a, data: occurrence_start_attendance(
+        actor=a, occurrence=o, assignee=data["assignee"], expected_version=data["version"]
+    ),
+    done=gettext_lazy("Occurrence assigned."),
+    form_class=AssignForm,
 )
 change_status = _panel_action(
     lambda o, a, data: occurrence_change_status(

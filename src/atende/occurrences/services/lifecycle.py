@@ -93,11 +93,18 @@ def _start_check(actor: Actor, occurrence: Occurrence, assignee: object) -> None
     if assignee == actor.user:
         return  # the actor was made from this person's membership of the operator
     try:
-        actor_for_user(user=assignee, operator=occurrence.operator_id)
+        theirs = actor_for_user(user=assignee, operator=occurrence.operator_id)
     except NotAllowed:
         raise ValidationError(
             {"assignee": _("Choose an attendant or supervisor of the operator.")}
         ) from None
+    if not theirs.sees(occurrence):
+        raise ValidationError(
+            {
+                "assignee": _("%(name)s does not work in this occurrence's unit.")
+                % {"name": assignee.full_name or assignee.email}
+            }
+        )
 
 
 def occurrence_start_refusal(actor: Actor, occurrence: Occurrence) -> str:

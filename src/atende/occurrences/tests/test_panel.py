@@ -394,3 +394,56 @@ def test_queues_by_unit_subject_and_period(
     page = client.get("/painel/").content.decode()
     assert f'data-unit-count="{unit_a.pk}"' in page
     assert f'data-unit-count="{other_unit.pk}"' not in page
+
+
+def test_a_supervisor_assigns_the_occurrence_to_someone_who_sees_its_unit(
+    client, attendant_a, supervisor_a, attendant_b, occurrence, operator_a, unit_a
+):
+    from django.core.exceptions import ValidationError
+
+    from atende.occurrences.services import occurrence_route
+    from atende.testing.factories import MembershipFactory, UnitFactory
+
+    elsewhere = MembershipFactory(operator=operator_a, user__full_name="Rita de Outra Unidade")
+    elsewhere.units.add(UnitFactory(operator=operator_a, name="Auditoria"))
+    supervisor = actor_for_user(user=supervisor_a, operator=operator_a.pk)
+    occurrence_route(actor=supervisor, occurrence=occurrence, unit=unit_a, expected_version=None)
+    occurrence.refresh_from_db()
+    base = f"/painel/{occurrence.protocol}"
+
+    client.force_login(attendant_a)
+    assert 'name="assignee"' not in client.get(f"{base}/").content.decode()
+    refused = client.post(
+        f"{base}/atribuir/",
+        {"version": occurrence.version, "assignee": supervisor_a.pk},
+        follow=True,
+    )
+    assert "Só um supervisor" in refused.content.decode()
+    assert Occurrence.objects.get(pk=occurrence.pk).attendant_id is None
+
+    client.force_login(supervisor_a)
+    page = client.get(f"{base}/").content.decode()
+    choices = re.search(r'<select name="assignee".*?</select>', page, re.S).group(0)
+    assert attendant_a.full_name in choices
+    assert elsewhere.user.full_name not in choices, "works in another unit"
+    assert attendant_b.full_name not in choices, "another operator's"
+    wrong = client.post(
+        f"{base}/atribuir/", {"version": occurrence.version, "assignee": elsewhere.user.pk}
+    )
+    assert wrong.status_code == 400
+    done = client.post(
+        f"{base}/atribuir/",
+        {"version": occurrence.version, "assignee": attendant_a.pk},
+        follow=True,
+    )
+    assert "Ocorrência atribuída." in done.content.decode()
+    occurrence.refresh_from_db()
+    assert (occurrence.attendant_id, occurrence.state) == (attendant_a.pk, State.IN_ATTENDANCE)
+    # The service refuses the same as the page, whoever calls it.
+    with pytest.raises(ValidationError, match="não trabalha na unidade"):
+        occurrence_start_attendance(
+            actor=supervisor,
+            occurrence=occurrence,
+            assignee=elsewhere.user,
+            expected_version=occurrence.version,
+        )
