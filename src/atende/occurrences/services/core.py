@@ -16,6 +16,7 @@ from atende.catalog.models import (
     Status,
 )
 from atende.catalog.snapshots import type_snapshot
+from atende.core.db import row_insert
 from atende.notifications.services import actions_enqueue
 from atende.occurrences.models import (
     Event,
@@ -223,7 +224,7 @@ def _event(
     status = occurrence.status
     outcome = outcome or {}
     reason = outcome.get("reason")
-    return Event.objects.create(
+    event = Event(
         operator_id=occurrence.operator_id,
         occurrence=occurrence,
         seq=seq,
@@ -257,6 +258,8 @@ def _event(
         resolved=outcome.get("resolved"),
         payload=payload or {},
     )
+    row_insert(event)
+    return event
 
 
 # Events a beneficiary may see in their history (when the status allows it); notes,

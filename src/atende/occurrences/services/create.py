@@ -16,6 +16,7 @@ from atende.catalog.models import (
 )
 from atende.catalog.protocols import protocol_issue, protocol_manual_clean
 from atende.catalog.snapshots import type_snapshot
+from atende.core.db import row_insert
 from atende.notifications.services import actions_enqueue
 from atende.occurrences.models import (
     Channel,
@@ -127,7 +128,7 @@ def occurrence_create(
             else:
                 # A unique placeholder until the number is issued, last, below.
                 occurrence.protocol = f"~{secrets.token_hex(8)}"
-            occurrence.save(force_insert=True)
+            row_insert(occurrence)
             created = _event(
                 occurrence,
                 actor=actor,

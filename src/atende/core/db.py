@@ -1,0 +1,48 @@
+"""One new row written without compiling its INSERT on every call.
+
+The ORM compiles an INSERT each time a model is saved; for the rows every contact writes
+(the occurrence and its events) that cost more Python time than the rest of the
+statement. ``row_insert`` writes the same values the ORM would (each field's ``pre_save``
+and database preparation) with a statement made once per model."""
+
+import functools
+
+from django.db import connection, models
+
+
+def row_insert(instance: models.Model) -> None:
+    """INSERT ``instance`` as a new row and set its primary key. Sends no model signals
+    (Atende connects none to these models). A value the database computes (an expression,
+    a database default) goes through the ORM instead."""
+    model = type(instance)
+    values = []
+    for field in _fields(model):
+        value = field.pre_save(instance, add=True)
+        if hasattr(value, "resolve_expression"):
+            instance.save(force_insert=True)
+            return
+        values.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        returning = connection.features.can_return_columns_from_insert
+        cursor.execute(_insert_sql(model, connection.vendor, returning), values)
+        pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+    setattr(instance, model._meta.pk.attname, pk)
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+@functools.cache
+def _fields(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], vendor: str, returning: bool) -> str:
+    quote = connection.ops.quote_name
+    fields = _fields(model)
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    if returning:
+        sql += f" RETURNING {quote(model._meta.pk.column)}"
+    return sql
