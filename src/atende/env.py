@@ -109,7 +109,10 @@ def env_database(name: str, sqlite_path: Path) -> dict:
         "HOST": parts.hostname or "",
         "PORT": str(port or ""),
         "CONN_MAX_AGE": env_int("ATENDE_DB_CONN_MAX_AGE", 60, minimum=0),
-        "CONN_HEALTH_CHECKS": True,
+        # A check is one more round trip on every request. Without it, a connection the
+        # database dropped (a restart, a failover) fails the one request that finds it,
+        # which rolls back whole, and is then replaced.
+        "CONN_HEALTH_CHECKS": env_bool("ATENDE_DB_HEALTH_CHECKS", False),
         "OPTIONS": dict(parse_qsl(parts.query)),
     }
 

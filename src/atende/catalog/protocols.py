@@ -33,6 +33,32 @@ def protocol_issue(*, protocol_type: ProtocolType, at: datetime, manual_number: 
     return protocol_block(protocol_type=protocol_type, at=at, count=1)[0]
 
 
+def protocol_issue_into(*, protocol_type: ProtocolType, at: datetime, table: str, pk: int) -> str:
+    """Issue the next protocol and write it into the ``protocol`` column of row ``pk`` of
+    ``table``. On PostgreSQL one statement does both, so the sequence row, locked until the
+    commit, waits one round trip less (with threads, a round trip can also wait for the
+    interpreter lock); elsewhere, or for a period's first number, two statements."""
+    if connection.vendor == "postgresql":
+        key, period, maximum, head, width = _sequence_of(protocol_type, at)
+        quoted = connection.ops.quote_name(table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH n AS ({_INCREMENT}) UPDATE {quoted} SET protocol = %s || lpad("  # noqa: S608
+                f"n.last_value::text, %s, '0') FROM n WHERE {quoted}.id = %s AND "
+                f"n.last_value <= %s RETURNING {quoted}.protocol",
+                [1, protocol_type.operator_id, key, period, head, width, pk, maximum],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0]
+        # No sequence row yet, or none left: the plain path creates it or refuses.
+    protocol = protocol_issue(protocol_type=protocol_type, at=at)
+    with connection.cursor() as cursor:
+        quoted = connection.ops.quote_name(table)
+        cursor.execute(f"UPDATE {quoted} SET protocol = %s WHERE id = %s", [protocol, pk])  # noqa: S608
+    return protocol
+
+
 def protocol_block(*, protocol_type: ProtocolType, at: datetime, count: int) -> list[str]:
     """``count`` consecutive protocols of the period of ``at``, reserved in one statement
     (the bulk generator's way; the numbers are as unique as those issued one by one)."""

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,7 @@ from atende.catalog.models import (
     ProtocolScheme,
     Subject,
 )
-from atende.catalog.protocols import protocol_issue, protocol_manual_clean
+from atende.catalog.protocols import protocol_issue_into, protocol_manual_clean
 from atende.catalog.snapshots import type_snapshot
 from atende.core.db import row_insert
 from atende.notifications.services import actions_enqueue
@@ -140,12 +140,12 @@ def occurrence_create(
             if protocol_type.scheme != ProtocolScheme.MANUAL:
                 # The sequence row stays locked from here to the commit: only this number
                 # and one plain UPDATE happen under the lock, whatever else creation does.
-                occurrence.protocol = protocol_issue(protocol_type=protocol_type, at=at)
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "UPDATE occurrences_occurrence SET protocol = %s WHERE id = %s",
-                        [occurrence.protocol, occurrence.pk],
-                    )
+                occurrence.protocol = protocol_issue_into(
+                    protocol_type=protocol_type,
+                    at=at,
+                    table=Occurrence._meta.db_table,
+                    pk=occurrence.pk,
+                )
             actions_enqueue(
                 occurrence=occurrence,
                 event=created,
