@@ -286,6 +286,17 @@ class Synthesizer:
 
     def run(self, count: int, *, days: int = 365) -> int:
         in_sql = synth_pg.supported(self)
+        if in_sql and synth_pg.indexes_worth_deferring(count):
+            # One transaction for the whole load, its indexes built once at the end.
+            with transaction.atomic():
+                self._skip_checks()
+                with synth_pg.indexes_deferred():
+                    made = 0
+                    while made < count:
+                        chunk = min(synth_pg.CHUNK, count - made)
+                        synth_pg.generate(self, chunk, days)
+                        made += chunk
+            return made
         made = 0
         while made < count:
             chunk = min(synth_pg.CHUNK if in_sql else CHUNK, count - made)

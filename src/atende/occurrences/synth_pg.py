@@ -6,6 +6,8 @@ again), reserves protocols from the real sequences, and its rows replay exactly 
 synth test checks it on PostgreSQL.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,6 +29,15 @@ def supported(synth: object) -> bool:
     )
 
 
+TEMP_TABLES = (
+    "synth_kind, synth_status, synth_due, synth_person, synth_occ, synth_block,"
+    " synth_protocol, synth_story"
+)
+TABLES = ["occurrences_occurrence", "occurrences_event"]
+# Below this many rows a rebuild of the indexes costs more than keeping them up row by row.
+DEFER_INDEXES_FROM = 100_000
+
+
 def generate(synth: object, count: int, days: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [(synth.rng.random() * 2) - 1])
@@ -36,6 +47,48 @@ def generate(synth: object, count: int, days: int) -> None:
         _story(cursor, synth.now)
         _insert_occurrences(cursor, synth)
         _insert_events(cursor, synth)
+        # Several chunks may share one transaction (see indexes_deferred).
+        cursor.execute(f"DROP TABLE {TEMP_TABLES}")
+
+
+def indexes_worth_deferring(count: int) -> bool:
+    """A load at least as large as what the tables hold: building the indexes once after
+    it is cheaper than maintaining each of them on every inserted row."""
+    if count < DEFER_INDEXES_FROM:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [TABLES[0]]
+        )
+        return count >= cursor.fetchone()[0]
+
+
+@contextmanager
+def indexes_deferred() -> Iterator[None]:
+    """Inside the caller's transaction: drop the secondary indexes of occurrences and events
+    (not those of primary keys and unique constraints), and build them again at the end.
+    The tables are locked meanwhile — a benchmark tool's load, never production. An error
+    rolls the drops back with everything else."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE i.indrelid = ANY(%s::regclass[])"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+            " ORDER BY c.relname",
+            [TABLES],
+        )
+        indexes = cursor.fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        # Django's foreign keys are checked at the commit; PostgreSQL builds no index on a
+        # table with checks still pending, so they run now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
 
 
 def _catalog(cursor: object, synth: object, days: int) -> None:

@@ -61,3 +61,28 @@ def test_synthetic_protocols_continue_the_real_sequence(catalog_a, app_a, attend
         user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
     )
     assert not Occurrence.objects.exclude(pk=issued.pk).filter(protocol=issued.protocol).exists()
+
+
+def _indexes() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+            [synth_pg.TABLES],
+        )
+        return set(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk path")
+def test_a_large_load_builds_the_indexes_once_and_leaves_them_as_they_were(monkeypatch):
+    monkeypatch.setattr(synth_pg, "DEFER_INDEXES_FROM", 100)
+    monkeypatch.setattr(synth_pg, "CHUNK", 150)  # several chunks in the one transaction
+    before = _indexes()
+    operator, application = synth_target(seed=3)
+    synthesizer = Synthesizer(operator=operator, application=application, seed=3)
+    assert synth_pg.indexes_worth_deferring(400)
+    assert synthesizer.run(400, days=30) == 400
+    assert _indexes() == before
+    assert Occurrence.objects.count() == 400
+    protocols = list(Occurrence.objects.values_list("protocol", flat=True))
+    assert len(set(protocols)) == 400
+    assert Event.objects.filter(seq=1, report_code="01").count() == 400
