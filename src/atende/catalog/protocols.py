@@ -38,9 +38,9 @@ def protocol_issue_into(*, protocol_type: ProtocolType, at: datetime, table: str
     ``table``. On PostgreSQL one statement does both, so the sequence row, locked until the
     commit, waits one round trip less (with threads, a round trip can also wait for the
     interpreter lock); elsewhere, or for a period's first number, two statements."""
+    quoted = connection.ops.quote_name(table)
     if connection.vendor == "postgresql":
         key, period, maximum, head, width = _sequence_of(protocol_type, at)
-        quoted = connection.ops.quote_name(table)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH n AS ({_INCREMENT}) UPDATE {quoted} SET protocol = %s || lpad("  # noqa: S608
@@ -54,7 +54,6 @@ def protocol_issue_into(*, protocol_type: ProtocolType, at: datetime, table: str
         # No sequence row yet, or none left: the plain path creates it or refuses.
     protocol = protocol_issue(protocol_type=protocol_type, at=at)
     with connection.cursor() as cursor:
-        quoted = connection.ops.quote_name(table)
         cursor.execute(f"UPDATE {quoted} SET protocol = %s WHERE id = %s", [protocol, pk])  # noqa: S608
     return protocol
 

@@ -647,16 +647,16 @@ def deliveries_drain(*, worker: str = "", limit: int | None = None) -> int:
     half the lease, the deliveries not sent yet have their lease renewed, and any another
     worker took meanwhile are left to it rather than sent twice."""
     renewed = time.monotonic()
-    claimed = _claim(limit or settings.DELIVERY_BATCH)
-    waiting = list(reversed(claimed))
+    waiting = _claim(limit or settings.DELIVERY_BATCH)
+    claimed = len(waiting)
     while waiting:
         if time.monotonic() - renewed > settings.DELIVERY_LEASE_SECONDS / 2:
             renewed = time.monotonic()
             waiting = _lease_renew(waiting)
             if not waiting:
                 break
-        _send(waiting.pop(), worker=worker)
-    return len(claimed)
+        _send(waiting.pop(0), worker=worker)
+    return claimed
 
 
 def _lease_renew(deliveries: list[Delivery]) -> list[Delivery]:

@@ -286,28 +286,23 @@ class Synthesizer:
 
     def run(self, count: int, *, days: int = 365) -> int:
         in_sql = synth_pg.supported(self)
+        size = synth_pg.CHUNK if in_sql else CHUNK
+        chunks = [min(size, count - made) for made in range(0, count, size)]
         if in_sql and synth_pg.indexes_worth_deferring(count):
             # One transaction for the whole load, its indexes built once at the end.
-            with transaction.atomic():
+            with transaction.atomic(), synth_pg.indexes_deferred():
                 self._skip_checks()
-                with synth_pg.indexes_deferred():
-                    made = 0
-                    while made < count:
-                        chunk = min(synth_pg.CHUNK, count - made)
-                        synth_pg.generate(self, chunk, days)
-                        made += chunk
-            return made
-        made = 0
-        while made < count:
-            chunk = min(synth_pg.CHUNK if in_sql else CHUNK, count - made)
+                for chunk in chunks:
+                    synth_pg.generate(self, chunk, days)
+            return count
+        for chunk in chunks:
             with transaction.atomic():
                 self._skip_checks()
                 if in_sql:
                     synth_pg.generate(self, chunk, days)
                 else:
                     self._chunk(chunk, days)
-            made += chunk
-        return made
+        return count
 
     def _skip_checks(self) -> None:
         if self.pg and self.skip_checks:

@@ -138,8 +138,9 @@ def occurrence_create(
                 status_changed=True,
             )
             if protocol_type.scheme != ProtocolScheme.MANUAL:
-                # The sequence row stays locked from here to the commit: only this number
-                # and one plain UPDATE happen under the lock, whatever else creation does.
+                # The sequence row stays locked from here to the commit: only this number,
+                # written into the row in the same statement, and the actions' rows happen
+                # under the lock, whatever else creation does.
                 occurrence.protocol = protocol_issue_into(
                     protocol_type=protocol_type,
                     at=at,
