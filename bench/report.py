@@ -21,12 +21,12 @@ def main() -> None:
     parser.add_argument("--occurrences", type=int)
     args = parser.parse_args()
     common.setup()
-    from django.db import connection
+    from django.db import connection, transaction
 
     from atende.occurrences.models import Event, Occurrence
     from atende.occurrences.synth import Synthesizer, synth_target
     from atende.reports.params import ReportParams
-    from atende.reports.writer import report_query
+    from atende.reports.writer import report_copy, report_statement
 
     wanted = args.occurrences or (1_000_000 if connection.vendor == "postgresql" else 100_000)
     operator, application = synth_target(seed=1)
@@ -78,15 +78,13 @@ def main() -> None:
     params = ReportParams(
         operator_id=operator.pk, application_id=application.pk, start=start, end=end
     )
-    sql, values = report_query(params, application=application, vendor="postgresql")
     began = time.perf_counter()
     streamed = 0
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", values) as copy,
-    ):
-        for _row in copy:
-            streamed += 1
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql, values = report_statement(params, application=application, connection=connection)
+        with report_copy(cursor, sql, values) as copy:
+            for _row in copy:
+                streamed += 1
     alone = time.perf_counter() - began
     print(
         f"PostgreSQL alone (COPY of the report's query, {streamed:,} rows discarded): "

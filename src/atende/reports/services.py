@@ -142,7 +142,7 @@ def report_generate(*, report_id: int) -> bool:
     try:
         mine.update(lines_estimate=report_estimate(params, time_zone=report.operator.time_zone))
         keeper.start()
-        with part.open("w", encoding="utf-8", newline="") as out:
+        with part.open("wb") as out:
             lines = report_write(params, out, progress=keeper.progress)
             out.flush()
             os.fsync(out.fileno())

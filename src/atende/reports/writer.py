@@ -1,26 +1,35 @@
 """The occurrence report file (``shared/report-layout.md``, seed 000).
 
-The database composes every line: one query selects the occurrences, windows over their
-report events up to the period end (next change, last update, state then) and returns the
-lines already formatted, in the file's order. Python only streams them to the file, so the
-writer's memory is one fetch batch whatever the report's size, and its speed is close to
-what the database alone takes to produce the rows (``bench/report.py`` prints both).
+The database composes every line: one query selects the occurrences and their report
+events up to the period end, sorts them once into the file's order, windows over each
+occurrence's events (next change, last update, state then) and returns the lines already
+formatted. Python only copies the bytes to the file, so the writer's memory is one block
+whatever the report's size, and its speed is close to what the database alone takes to
+produce the rows (``bench/report.py`` prints both).
+
+Most of a line does not depend on the window: that text is made before the sort, where
+PostgreSQL's parallel workers share it, and only the dates the window brings (the next
+change, the last update) are joined in after it.
 
 Only the date formatting and the quoting differ between PostgreSQL and SQLite; both
 dialects are below, side by side, and the same tests run on both databases.
 """
 
+import io
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TextIO
+from typing import BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
 from django.db import connection as default_connection
+from django.db import transaction
+from django.db.models import Min
 
-from atende.occurrences.models import ReportCode, State
+from atende.occurrences.models import Occurrence, ReportCode, State
 from atende.reports.params import AttendantMovement, ModeFilter, Movement, ReportParams
 from atende.tenancy.models import Application
 
@@ -32,51 +41,83 @@ COPY_BLOCK = 1 << 20
 
 def report_write(
     params: ReportParams,
-    out: TextIO,
+    out: BinaryIO | TextIO,
     *,
     connection: object = None,
     progress: Callable[[int], None] | None = None,
     progress_every: int = 50_000,
 ) -> int:
-    """Write the whole file to ``out`` (opened with ``newline=""``); returns its line count."""
+    """Write the whole file to ``out`` (binary, or text with ``newline=""``); returns its
+    line count."""
     connection = connection or default_connection
     application = Application.objects.select_related("operator").get(
         pk=params.application_id, operator_id=params.operator_id
     )
     frame = _frame(params, application)
-    out.write(frame(HEADER))
+    write = _bytes_writer(out)
+    write(frame(HEADER).encode())
     written, reported = 1, 0
     for chunk, lines in report_lines(params, application=application, connection=connection):
-        out.write(chunk)
+        write(chunk)
         written += lines
         if progress is not None and written - reported >= progress_every:
             progress(written)
             reported = written
-    out.write(frame(FOOTER))
+    write(frame(FOOTER).encode())
     written += 1
     if progress is not None:
         progress(written)
     return written
 
 
+def _bytes_writer(out: BinaryIO | TextIO) -> Callable[[bytes], object]:
+    # The lines come from the database as UTF-8 and go to a file as they are; a text
+    # stream (the tests' StringIO) gets them decoded.
+    if isinstance(out, io.TextIOBase):
+        return lambda data: out.write(data.decode())
+    return out.write
+
+
 def report_lines(
     params: ReportParams, *, application: Application, connection: object = None
-) -> Iterator[tuple[str, int]]:
-    """The 01/02/03 lines in file order: chunks of whole lines and how many lines each."""
+) -> Iterator[tuple[bytes, int]]:
+    """The 01/02/03 lines in file order, UTF-8: chunks of whole lines and how many lines
+    each."""
     connection = connection or default_connection
-    sql, values = report_query(params, application=application, vendor=connection.vendor)
-    connection.ensure_connection()
-    if connection.vendor == "postgresql":
-        yield from _copied_lines(connection, sql, values)
-        return
-    connection.connection.create_function(
-        "atende_report_dt", 2, _sqlite_local_time, deterministic=True
-    )
-    # SQLite steps through the result as it is read; one statement, one snapshot.
-    with connection.cursor() as cursor:
+    outermost = not connection.in_atomic_block
+    # One transaction, one snapshot: the first registration read here is that of the data
+    # the lines are made of.
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and outermost:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        sql, values = report_statement(params, application=application, connection=connection)
+        if connection.vendor == "postgresql":
+            yield from _copied_lines(cursor, sql, values)
+            return
+        connection.connection.create_function(
+            "atende_report_dt", 2, _sqlite_local_time, deterministic=True
+        )
+        # SQLite steps through the result as it is read.
         cursor.execute(sql, values)
         while rows := cursor.fetchmany(FETCH):
-            yield "".join(f"{row[0]}\n" for row in rows), len(rows)
+            yield "".join(f"{row[0]}\n" for row in rows).encode(), len(rows)
+
+
+def report_statement(
+    params: ReportParams, *, application: Application, connection: object
+) -> tuple[str, dict]:
+    """``report_query`` for the data as ``connection`` sees it now."""
+    first_registered = (
+        Occurrence.objects.using(connection.alias)
+        .filter(operator_id=params.operator_id, application_id=params.application_id)
+        .aggregate(first=Min("registered_at"))["first"]
+    )
+    return report_query(
+        params,
+        application=application,
+        vendor=connection.vendor,
+        first_registered=first_registered,
+    )
 
 
 # COPY's text format escapes these in a value; the lines are the values, so undoing the
@@ -99,23 +140,30 @@ def _copy_unescape(data: bytes) -> bytes:
     return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), data)
 
 
-def _whole_lines(rest: bytes, blocks: list) -> tuple[bytes, tuple[str, int] | None]:
+def _whole_lines(rest: bytes, blocks: list) -> tuple[bytes, tuple[bytes, int] | None]:
     data = rest + b"".join(blocks)
     end = data.rfind(b"\n") + 1
     if not end:
         return data, None
     whole = data[:end]
-    return data[end:], (_copy_unescape(whole).decode(), whole.count(b"\n"))
+    return data[end:], (_copy_unescape(whole), whole.count(b"\n"))
 
 
-def _copied_lines(connection: object, sql: str, values: dict) -> Iterator[tuple[str, int]]:
+@contextmanager
+def report_copy(cursor: object, sql: str, values: dict) -> Iterator[object]:
+    """The COPY of the report's query as the writer runs it, inside a transaction."""
+    # Compiling the report's expressions in every parallel worker took about a second and
+    # won nothing back.
+    cursor.execute("SET LOCAL jit = off")
+    with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", values) as copy:
+        yield copy
+
+
+def _copied_lines(cursor: object, sql: str, values: dict) -> Iterator[tuple[bytes, int]]:
     """PostgreSQL streams the result with COPY: no cursor round trips, and the planner
-    may use parallel workers (a cursor forbids them). One statement, one snapshot."""
+    may use parallel workers (a cursor forbids them)."""
     rest, pending, size = b"", [], 0
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", values) as copy,
-    ):
+    with report_copy(cursor, sql, values) as copy:
         # libpq hands COPY over a row at a time: gather rows, handle them in big blocks.
         for block in copy:
             pending.append(block)
@@ -224,19 +272,57 @@ class _Text:
     expr: str
 
 
-def _line(d: _Dialect, *fields: str | _Text) -> str:
-    # One test over all the line's texts; the quoting expressions run only for the rare
+@dataclass(frozen=True)
+class _Late:
+    """A field known only after the window over the occurrence's events (its next or last
+    change): a date, never quoted, read from the windowed row ``x``."""
+
+    expr: str
+
+
+def _fields(d: _Dialect, fields: list[str | _Text]) -> str:
+    # One test over the fields' texts; the quoting expressions run only for the rare
     # line that needs them.
-    texts = d.concat([f.expr for f in fields if isinstance(f, _Text)])
+    texts = [f.expr for f in fields if isinstance(f, _Text)]
     plain = d.join([f.expr if isinstance(f, _Text) else f for f in fields])
+    if not texts:
+        return plain
     quoted = d.join([d.quote(f.expr) if isinstance(f, _Text) else f for f in fields])
-    return f"CASE WHEN {d.needs_quoting(texts)} THEN {quoted} ELSE {plain} END"
+    return f"CASE WHEN {d.needs_quoting(d.concat(texts))} THEN {quoted} ELSE {plain} END"
+
+
+def _pieces(d: _Dialect, *fields: str | _Text | _Late) -> tuple[list[str], list[str]]:
+    """A line split at its late fields: the SQL of the text before, between and after them
+    (separators included), and of the late fields themselves, so that
+    ``pieces[0] + late[0] + pieces[1] + ...`` is the ``;``-joined line."""
+    groups: list[list[str | _Text]] = [[]]
+    late: list[str] = []
+    for field in fields:
+        if isinstance(field, _Late):
+            late.append(field.expr)
+            groups.append([])
+        else:
+            groups[-1].append(field)
+    pieces = []
+    for k, group in enumerate(groups):
+        parts = [_fields(d, group)] if group else []
+        if k > 0:
+            parts.insert(0, "';'")
+        if k < len(late) and group:
+            parts.append("';'")
+        pieces.append(d.concat(parts) if len(parts) > 1 else parts[0] if parts else "''")
+    return pieces, late
 
 
 def report_query(
-    params: ReportParams, *, application: Application, vendor: str
+    params: ReportParams,
+    *,
+    application: Application,
+    vendor: str,
+    first_registered: datetime | None = None,
 ) -> tuple[str, dict]:
-    """The SQL producing the 01/02/03 lines in order, and its parameters."""
+    """The SQL producing the 01/02/03 lines in order, and its parameters.
+    ``first_registered``: the application's first registration, when known."""
     d = _Dialect(vendor)
     first, after = params.bounds(application.operator.time_zone)
     values = {
@@ -262,98 +348,124 @@ def report_query(
         d.opt_text("e.state_before"),
         d.text("e.state_after"),
     ]
-    created = _line(
-        d,
-        "e.report_code",
-        _Text("o.protocol"),
-        _Text("pt.name"),
-        _Text("COALESCE(parent.protocol, '')"),
-        d.text("o.occurrence_type_id"),
-        _Text("ot.name"),
-        d.opt_text("e.actor_id"),
-        _Text("e.actor_name"),
-        d.opt_text("o.subject_id"),
-        _Text("COALESCE(su.name, '')"),
-        d.text("e.status_after_id"),
-        _Text("e.status_after_description"),
-        _Text("o.requester_identifier"),
-        _Text("o.requester_name"),
-        _Text("o.beneficiary_identifier"),
-        _Text("o.beneficiary_name"),
-        _Text("o.contract_number"),
-        _Text("o.functionality_id"),
-        _Text("o.functionality_description"),
-        d.time("o.registered_at"),
-        d.time("e.last_at"),
-        d.opt_time("o.sla_due_at"),
-        f"CASE WHEN e.last_state = {closed} THEN {d.time('e.last_at')} ELSE '' END",
-        _Text("o.request_template_id"),
-        _Text("o.request_template_description"),
-        "%(bundle)s",
-        "%(instance)s",
-        d.text("o.mode"),
-        d.text("e.state_after"),
-        "o.channel",
-        d.text("o.nature"),
+    lines = {
+        ReportCode.CREATED: _pieces(
+            d,
+            "e.report_code",
+            _Text("o.protocol"),
+            _Text("pt.name"),
+            _Text("COALESCE(parent.protocol, '')"),
+            d.text("o.occurrence_type_id"),
+            _Text("ot.name"),
+            d.opt_text("e.actor_id"),
+            _Text("e.actor_name"),
+            d.opt_text("o.subject_id"),
+            _Text("COALESCE(su.name, '')"),
+            d.text("e.status_after_id"),
+            _Text("e.status_after_description"),
+            _Text("o.requester_identifier"),
+            _Text("o.requester_name"),
+            _Text("o.beneficiary_identifier"),
+            _Text("o.beneficiary_name"),
+            _Text("o.contract_number"),
+            _Text("o.functionality_id"),
+            _Text("o.functionality_description"),
+            d.time("o.registered_at"),
+            _Late("x.last_at_text"),
+            d.opt_time("o.sla_due_at"),
+            _Late(f"CASE WHEN x.last_state = {closed} THEN x.last_at_text ELSE '' END"),
+            _Text("o.request_template_id"),
+            _Text("o.request_template_description"),
+            "%(bundle)s",
+            "%(instance)s",
+            d.text("o.mode"),
+            d.text("e.state_after"),
+            "o.channel",
+            d.text("o.nature"),
+        ),
+        ReportCode.CHANGED: _pieces(
+            d,
+            *change_head,
+            _Late("x.at_text"),
+            _Late("COALESCE(x.next_at_text, '')"),
+            d.flag("e.shows_occurrence"),
+            d.flag("e.visible_in_history"),
+        ),
+        ReportCode.CLOSED: _pieces(
+            d,
+            *change_head,
+            _Late("x.at_text"),
+            _Late("x.at_text"),
+            _Text("e.outcome_text"),
+            _Text("e.outcome_attachment_url"),
+            d.opt_text("e.outcome_reason_id"),
+            _Text("e.outcome_reason_description"),
+            d.opt_flag("e.resolved"),
+            d.flag("e.shows_occurrence"),
+            d.flag("e.visible_in_history"),
+        ),
+    }
+    # Every windowed row carries as many text pieces as the line with most late fields.
+    pieces = [
+        _by_code("e.report_code", {c: t[k] for c, (t, _) in lines.items() if k < len(t)})
+        for k in range(max(len(t) for t, _ in lines.values()))
+    ]
+    line = _by_code(
+        "x.report_code",
+        {
+            code: d.concat([p for k in range(len(texts)) for p in [f"x.p{k}", *late[k : k + 1]]])
+            for code, (texts, late) in lines.items()
+        },
     )
-    changed = _line(
-        d,
-        *change_head,
-        d.time("e.at"),
-        d.opt_time("e.next_at"),
-        d.flag("e.shows_occurrence"),
-        d.flag("e.visible_in_history"),
+    where, more = _selection(
+        params, from_first=first_registered is not None and first <= first_registered
     )
-    closing = _line(
-        d,
-        *change_head,
-        d.time("e.at"),
-        d.time("e.at"),
-        _Text("e.outcome_text"),
-        _Text("e.outcome_attachment_url"),
-        d.opt_text("e.outcome_reason_id"),
-        _Text("e.outcome_reason_description"),
-        d.opt_flag("e.resolved"),
-        d.flag("e.shows_occurrence"),
-        d.flag("e.visible_in_history"),
-    )
-    where, more = _selection(params)
     values.update(more)
+    # Each event's time is formatted once: for its own line, its predecessor's next change
+    # and the 01 line's last update.
+    at_text = d.time("e.at")
+    # One sort puts the rows in the file's order and the window runs over it. The text
+    # pieces are the window's last sort keys, never compared ((at, seq) is unique within an
+    # occurrence), so that PostgreSQL formats them below the sort, in its parallel workers;
+    # only the late fields are formatted after the window.
     # Assembled from constants, choices and checked integers; every value is a parameter.
     sql = f"""
-WITH sel AS (
-    SELECT o.id FROM occurrences_occurrence o
+SELECT {line}
+FROM (
+    SELECT o.registered_at, o.protocol, o.id, e.at, e.seq, e.report_code,
+        {", ".join(f"{piece} AS p{k}" for k, piece in enumerate(pieces))},
+        {at_text} AS at_text,
+        LEAD({at_text}) OVER w AS next_at_text,
+        LAST_VALUE({at_text}) OVER w AS last_at_text,
+        LAST_VALUE(e.state_after) OVER w AS last_state
+    FROM occurrences_event e
+    JOIN occurrences_occurrence o ON o.id = e.occurrence_id
+    JOIN catalog_protocoltype pt ON pt.id = o.protocol_type_id
+    JOIN catalog_occurrencetype ot ON ot.id = o.occurrence_type_id
+    LEFT JOIN catalog_subject su ON su.id = o.subject_id
+    LEFT JOIN occurrences_occurrence parent ON parent.id = o.parent_id
     WHERE o.operator_id = %(operator)s AND o.application_id = %(application)s
       AND o.registered_at < %(after)s {where}
-),
-ev AS (
-    SELECT e.*,
-        LEAD(e.at) OVER w AS next_at,
-        LAST_VALUE(e.at) OVER whole AS last_at,
-        LAST_VALUE(e.state_after) OVER whole AS last_state
-    FROM occurrences_event e JOIN sel ON sel.id = e.occurrence_id
-    WHERE e.report_code <> '' AND e.at < %(after)s
-    WINDOW w AS (PARTITION BY e.occurrence_id ORDER BY e.at, e.seq),
-        whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-)
-SELECT CASE e.report_code
-        WHEN '{ReportCode.CREATED}' THEN {created}
-        WHEN '{ReportCode.CHANGED}' THEN {changed}
-        ELSE {closing}
-    END
-FROM ev e
-JOIN occurrences_occurrence o ON o.id = e.occurrence_id
-JOIN catalog_protocoltype pt ON pt.id = o.protocol_type_id
-JOIN catalog_occurrencetype ot ON ot.id = o.occurrence_type_id
-LEFT JOIN catalog_subject su ON su.id = o.subject_id
-LEFT JOIN occurrences_occurrence parent ON parent.id = o.parent_id
-ORDER BY o.registered_at, o.protocol, o.id, e.at, e.seq
+      AND e.report_code <> '' AND e.at < %(after)s
+    WINDOW w AS (
+            PARTITION BY o.registered_at, o.protocol, o.id
+            ORDER BY e.at, e.seq, {", ".join(f"({key})" for key in [*pieces, at_text])}
+            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+        )
+) x
+ORDER BY x.registered_at, x.protocol, x.id, x.at, x.seq
 """  # noqa: S608
     return sql, values
 
 
-def _selection(params: ReportParams) -> tuple[str, dict]:
-    """The layout's filters, ANDed, as conditions on the occurrence ``o``."""
+def _by_code(column: str, exprs: dict[str, str]) -> str:
+    whens = "".join(f" WHEN '{code}' THEN {expr}" for code, expr in exprs.items())
+    return f"CASE {column}{whens} END"
+
+
+def _selection(params: ReportParams, *, from_first: bool = False) -> tuple[str, dict]:
+    """The layout's filters, ANDed, as conditions on the occurrence ``o``. ``from_first``:
+    the period starts at or before the application's first registration."""
     values: dict = {}
     clauses: list[str] = []
 
@@ -370,7 +482,11 @@ def _selection(params: ReportParams) -> tuple[str, dict]:
         )
 
     period = {
-        Movement.ALL: events("x.report_code <> ''"),
+        # An occurrence's creation is a report event at its registration: one registered in
+        # the period moved in it, and from the first registration on, that is all of them.
+        Movement.ALL: "o.registered_at >= %(first)s"
+        if from_first
+        else events("x.report_code <> ''"),
         Movement.CREATION: "o.registered_at >= %(first)s",
         Movement.MOVEMENT: events(
             f"x.report_code = '{ReportCode.CHANGED}'"

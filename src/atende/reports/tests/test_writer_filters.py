@@ -6,6 +6,7 @@ The period is 10/03/2025 to 20/03/2025 (São Paulo): [10/03 00:00:00, 21/03 00:0
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from atende.occurrences.services import (
     occurrence_reopen,
     occurrence_start_attendance,
 )
+from atende.reports import writer
 from atende.reports.params import AttendantMovement, ModeFilter, Movement, ReportParams
 from atende.reports.writer import report_write
 from atende.testing.occurrences import status_named
@@ -299,3 +301,33 @@ def test_backslashes_and_tabs_pass_through_unchanged(world):
     out = io.StringIO(newline="")
     report_write(world.params(), out)
     assert ";C:\\pasta\tnova\\;" in out.getvalue()
+
+
+def test_from_the_first_registration_on_every_occurrence_moved_and_the_events_agree(
+    world, monkeypatch
+):
+    # A starts the world at 01/03/2025 09:00: a period from that day needs no look at the
+    # events to know who moved in it, and must give what looking at them gives.
+    params = replace(world.params(), start=date(2025, 3, 1))
+    query, taken = writer.report_query, []
+
+    def written(*, from_the_events: bool) -> str:
+        def recorded(*args, **kwargs):
+            if from_the_events:
+                kwargs["first_registered"] = None
+            sql, values = query(*args, **kwargs)
+            taken.append(sql)
+            return sql, values
+
+        monkeypatch.setattr(writer, "report_query", recorded)
+        out = io.StringIO(newline="")
+        report_write(params, out)
+        return out.getvalue()
+
+    fast, slow = written(from_the_events=False), written(from_the_events=True)
+    assert "EXISTS" not in taken[0]
+    assert "EXISTS" in taken[1]
+    assert slow == fast
+    rows = csv.reader(io.StringIO(fast, newline=""), delimiter=";")
+    names = {row[13] for row in rows if row[0] == "01"}
+    assert names == set("ABCDFGHIJKL")

@@ -51,6 +51,8 @@ def _states(text: str | None) -> list[int]:
 
 class Command(BaseCommand):
     help = "Writes the occurrence report file (seed 000 layout) synchronously."
+    # An export for automation: the system checks (half a second) are for the servers.
+    requires_system_checks = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--application", type=int, required=True)
@@ -95,8 +97,7 @@ class Command(BaseCommand):
             ) from None
         output = options["output"]
         if output == "-":
-            out = open(sys.stdout.fileno(), "w", encoding="utf-8", newline="", closefd=False)  # noqa: SIM115
-            with out:
+            with open(sys.stdout.fileno(), "wb", closefd=False) as out:
                 report_write(params, out)
             return
         target = Path(output)
@@ -104,7 +105,7 @@ class Command(BaseCommand):
             raise CommandError(f"A pasta de {output} não existe.")
         fd, part = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         try:
-            with open(fd, "w", encoding="utf-8", newline="") as out:
+            with open(fd, "wb") as out:
                 lines = report_write(params, out)
             os.replace(part, target)
         except BaseException:
