@@ -13,7 +13,6 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from django.utils.translation import gettext as _
 from py_vapid import Vapid02
-from pywebpush import WebPusher
 
 from atende.notifications.channels.base import (
     Permanent,
@@ -144,6 +143,10 @@ def _webpush_send(delivery: Delivery) -> Sent:
         },
         ensure_ascii=False,
     ).encode()
+    # pywebpush brings aiohttp along: a tenth of a second at every process start, for
+    # the few processes that send Web Push.
+    from pywebpush import WebPusher
+
     try:
         encoded = WebPusher(subscription).encode(data, content_encoding="aes128gcm")
         endpoint = urlsplit(subscription["endpoint"])
