@@ -23,6 +23,17 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(os.environ.get("ATENDE_TEST_ARTIFACTS", "test-artifacts")).resolve()
 
 
+def sign_in(page: object, url: str, user: object) -> None:
+    """Through the login form, as a person does; ends on the home page."""
+    from atende.testing.factories import TEST_PASSWORD
+
+    page.goto(f"{url}/conta/entrar/")
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("Senha").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(f"{url}/")
+
+
 def chromium_path() -> str:
     path = os.environ.get("ATENDE_CHROMIUM") or shutil.which("chromium") or ""
     if not path or not Path(path).exists():

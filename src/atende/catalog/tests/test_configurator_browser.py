@@ -8,7 +8,8 @@ from atende.catalog.models import OccurrenceType
 from atende.occurrences.models import Occurrence, State
 from atende.occurrences.services import actor_for_application, occurrence_create
 from atende.tenancy.models import Role
-from atende.testing.factories import TEST_PASSWORD, MembershipFactory
+from atende.testing.browser import sign_in
+from atende.testing.factories import MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,11 +19,7 @@ ARTIFACTS = "test-artifacts"
 def _page(browser, url, user):
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="pt-BR")
     page = context.new_page()
-    page.goto(f"{url}/conta/entrar/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Senha").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(f"{url}/")
+    sign_in(page, url, user)
     return page
 
 

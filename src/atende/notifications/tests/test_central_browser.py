@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from atende.notifications.models import Channel, Delivery, DeliveryState, Purpose
 from atende.notifications.services import deliveries_drain
-from atende.testing.factories import TEST_PASSWORD
+from atende.testing.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,11 +27,7 @@ def test_a_supervisor_resends_a_failed_message(page, live_server, supervisor_a, 
         state=DeliveryState.FAILED,
         last_error="O servidor de e-mail falhou: conexão recusada",
     )
-    page.goto(f"{live_server.url}/conta/entrar/")
-    page.get_by_label("E-mail").fill(supervisor_a.email)
-    page.get_by_label("Senha").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, supervisor_a)
     page.get_by_role("link", name="Central de entregas").click()
     page.get_by_role("link", name="Mensagens com falha").click()
     row = page.locator(f'tr[data-delivery="{failed.pk}"]')

@@ -5,18 +5,11 @@ import pytest
 
 from atende.catalog.presets import REIMBURSEMENT
 from atende.tenancy.models import Role
-from atende.testing.factories import TEST_PASSWORD, MembershipFactory
+from atende.testing.browser import sign_in
+from atende.testing.factories import MembershipFactory
 from atende.testing.occurrences import new_occurrence
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, url, user):
-    page.goto(f"{url}/conta/entrar/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Senha").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(f"{url}/")
 
 
 def test_a_second_attendant_sees_that_the_first_took_the_occurrence(

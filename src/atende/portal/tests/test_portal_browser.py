@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from atende.catalog.presets import REIMBURSEMENT
 from atende.occurrences.models import Occurrence, State
 from atende.portal.services import beneficiary_login_create
-from atende.testing.factories import TEST_PASSWORD
+from atende.testing.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,14 +25,6 @@ def _context(browser):
     return browser.new_context(
         viewport={"width": 1366, "height": 768}, locale="pt-BR", accept_downloads=True
     )
-
-
-def _staff_sign_in(page, url, user):
-    page.goto(f"{url}/conta/entrar/")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Senha").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(f"{url}/")
 
 
 def _receipt(page, number, day, value):
@@ -72,7 +64,7 @@ def test_a_refund_goes_from_the_portal_through_the_panel_and_back(
     portal.screenshot(path=f"{ARTIFACTS}/portal-protocol-at-once.png", full_page=True)
 
     panel = _context(browser).new_page()
-    _staff_sign_in(panel, url, attendant_a)
+    sign_in(panel, url, attendant_a)
     panel.get_by_role("link", name="Painel de atendimento").click()
     panel.get_by_label("Protocolo, CPF ou nome").fill(occurrence.protocol)
     panel.keyboard.press("Enter")
@@ -111,7 +103,7 @@ def test_a_refund_goes_from_the_portal_through_the_panel_and_back(
     portal.screenshot(path=f"{ARTIFACTS}/portal-answer.png", full_page=True)
 
     stranger = _context(browser).new_page()
-    _staff_sign_in(stranger, url, attendant_b)
+    sign_in(stranger, url, attendant_b)
     response = stranger.goto(f"{url}/painel/{occurrence.protocol}/")
     assert response.status == 404
     response = stranger.goto(f"{url}/portal/{app_a.bundle}/{occurrence.protocol}/")

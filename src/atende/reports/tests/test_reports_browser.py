@@ -10,7 +10,7 @@ from django.utils import timezone
 from atende.occurrences.services import actor_for_application, occurrence_create
 from atende.reports.models import Report, ReportState
 from atende.reports.services import report_generate
-from atende.testing.factories import TEST_PASSWORD
+from atende.testing.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,11 +33,7 @@ def test_a_supervisor_requests_follows_and_downloads_a_report(
         requester_name="Maria Souza",
     )
     today = timezone.localdate()
-    page.goto(f"{live_server.url}/conta/entrar/")
-    page.get_by_label("E-mail").fill(supervisor_a.email)
-    page.get_by_label("Senha").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Entrar").click()
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server.url, supervisor_a)
     page.get_by_role("link", name="Relatórios de ocorrências").click()
     page.get_by_role("link", name="Novo relatório").click()
     page.get_by_label("Título").fill("Reembolsos do mês")
