@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from atende.occurrences.services import actor_for_application, occurrence_create
 from atende.reports.models import Report, ReportState
 from atende.reports.services import report_generate
 from atende.testing.browser import sign_in
+from atende.testing.occurrences import new_occurrence
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,13 +23,10 @@ def reports_root(settings, tmp_path):
 def test_a_supervisor_requests_follows_and_downloads_a_report(
     page, live_server, supervisor_a, app_a, catalog_a
 ):
-    refund = catalog_a["Ocorrencia - Reembolso"]
-    occurrence = occurrence_create(
-        actor=actor_for_application(application=app_a),
+    occurrence = new_occurrence(
+        user=supervisor_a,
         application=app_a,
-        occurrence_type=refund,
-        subject=refund.subjects.first(),
-        channel="telefone",
+        occurrence_type=catalog_a["Ocorrencia - Reembolso"],
         requester_name="Maria Souza",
     )
     today = timezone.localdate()
