@@ -432,7 +432,15 @@ FROM (
     JOIN catalog_protocoltype pt ON pt.id = o.protocol_type_id
     JOIN catalog_occurrencetype ot ON ot.id = o.occurrence_type_id
     LEFT JOIN catalog_subject su ON su.id = o.subject_id
-    LEFT JOIN occurrences_occurrence parent ON parent.id = o.parent_id
+    LEFT JOIN (
+        -- Only the operator's parents: few, found by the parent index, not a hash of
+        -- every occurrence.
+        SELECT p.id, p.protocol FROM occurrences_occurrence p
+        WHERE p.id IN (
+            SELECT c.parent_id FROM occurrences_occurrence c
+            WHERE c.parent_id IS NOT NULL AND c.operator_id = %(operator)s
+        )
+    ) parent ON parent.id = o.parent_id
     WHERE o.operator_id = %(operator)s AND o.application_id = %(application)s
       AND o.registered_at < %(after)s {where}
       AND e.report_code <> '' AND e.at < %(after)s

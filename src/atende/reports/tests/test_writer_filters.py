@@ -18,6 +18,7 @@ from atende.occurrences.services import (
     actor_for_user,
     occurrence_close,
     occurrence_create,
+    occurrence_create_child,
     occurrence_reopen,
     occurrence_start_attendance,
 )
@@ -331,3 +332,17 @@ def test_from_the_first_registration_on_every_occurrence_moved_and_the_events_ag
     rows = csv.reader(io.StringIO(fast, newline=""), delimiter=";")
     names = {row[13] for row in rows if row[0] == "01"}
     assert names == set("ABCDFGHIJKL")
+
+
+def test_a_child_names_its_parents_protocol_the_others_none(world):
+    parent = world.by_name["F"]
+    child = occurrence_create_child(
+        actor=world.supervisor,
+        parent=parent,
+        occurrence_type=world.catalog[UPDATE],
+        at=at("16/03/2025 10:00:00"),
+    )
+    created = {row[1]: row for row in world.file() if row[0] == "01"}
+    assert created[child.protocol][3] == parent.protocol
+    assert created[parent.protocol][3] == ""
+    assert created[world.by_name["G"].protocol][3] == ""
