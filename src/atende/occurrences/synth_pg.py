@@ -30,8 +30,8 @@ def supported(synth: object) -> bool:
 
 
 TEMP_TABLES = (
-    "synth_kind, synth_status, synth_due, synth_person, synth_occ, synth_block,"
-    " synth_protocol, synth_story"
+    "synth_kind, synth_status, synth_due, synth_person, synth_reason, synth_occ,"
+    " synth_block, synth_protocol, synth_story"
 )
 TABLES = ["occurrences_occurrence", "occurrences_event"]
 # Below this many rows a rebuild of the indexes costs more than keeping them up row by row.
@@ -44,7 +44,7 @@ def generate(synth: object, count: int, days: int) -> None:
         _catalog(cursor, synth, days)
         _draw(cursor, synth, count, days)
         _protocols(cursor, synth)
-        _story(cursor, synth.now)
+        _story(cursor, synth)
         _insert_occurrences(cursor, synth)
         _insert_events(cursor, synth)
         # Several chunks may share one transaction (see indexes_deferred).
@@ -101,7 +101,9 @@ def _catalog(cursor: object, synth: object, days: int) -> None:
         " resolved bool) ON COMMIT DROP;"
         "CREATE TEMP TABLE synth_due (k int, day date, due timestamptz,"
         " PRIMARY KEY (k, day)) ON COMMIT DROP;"
-        "CREATE TEMP TABLE synth_person (i int PRIMARY KEY, id int, name text) ON COMMIT DROP"
+        "CREATE TEMP TABLE synth_person (i int PRIMARY KEY, id int, name text) ON COMMIT DROP;"
+        "CREATE TEMP TABLE synth_reason (i int PRIMARY KEY, id int, description text)"
+        " ON COMMIT DROP"
     )
     kinds, statuses, dues = [], {}, []
     tz = ZoneInfo(synth.operator.time_zone)
@@ -150,6 +152,11 @@ def _catalog(cursor: object, synth: object, days: int) -> None:
         "INSERT INTO synth_person VALUES (%s, %s, %s)",
         [(i, pk, name) for i, (pk, name) in enumerate(synth.people)],
     )
+    if synth.reasons:
+        cursor.executemany(
+            "INSERT INTO synth_reason VALUES (%s, %s, %s)",
+            [(i, pk, description) for i, (pk, description) in enumerate(synth.reasons)],
+        )
 
 
 def _draw(cursor: object, synth: object, count: int, days: int) -> None:
@@ -229,50 +236,47 @@ def _protocols(cursor: object, synth: object) -> None:
     )
 
 
-def _story(cursor: object, now: datetime) -> None:
-    """Each occurrence's path and times, as ``Synthesizer._story`` draws them."""
+def _story(cursor: object, synth: object) -> None:
+    """Each occurrence's path and times, as ``Synthesizer._story`` draws them, with who
+    works it and where: one table the inserts read without joining anything else."""
     cursor.execute(
         """
         CREATE TEMP TABLE synth_story ON COMMIT DROP AS
-        SELECT o.*, kk.type_id, kk.pt_id, kk.default_id, kk.start_id, kk.middle, kk.closing,
-               kk.subjects, kk.func_id, kk.func_desc, kk.tmpl_id, kk.tmpl_desc, kk.sla_kind,
-               kk.sla_interval,
-               o.fate >= 0.15 AS started,
-               o.fate >= 0.15 AND cardinality(kk.middle) > 0 AND o.r_mid < 0.5 AS has_mid,
-               o.fate >= 0.35 AND o.fate < 0.5 AS released,
-               o.fate >= 0.5 AS closed,
-               o.fate >= 0.5 AND o.r_reo < 0.05 AS reopened,
-               o.fate >= 0.5 AND o.r_reo < 0.05 AND o.r_rec < 0.5 AS reclosed,
-               COALESCE(kk.start_id, kk.default_id) AS start_status,
-               kk.middle[1 + o.pick %% greatest(cardinality(kk.middle), 1)] AS mid_status,
-               kk.closing[1 + o.pick %% cardinality(kk.closing)] AS close1,
-               kk.closing[1 + (o.pick / 7) %% cardinality(kk.closing)] AS close2,
-               COALESCE(kk.start_id, kk.default_id) AS reopen_status,
-               least(o.reg + o.s1, %(now)s) AS t1,
-               least(o.reg + o.s1 + o.s2, %(now)s) AS t2,
-               least(o.reg + o.s1 + o.s2 + o.s3, %(now)s) AS t3,
-               least(o.reg + o.s1 + o.s2 + o.s3 + o.s4, %(now)s) AS t4,
-               least(o.reg + o.s1 + o.s2 + o.s3 + o.s4 + o.s5, %(now)s) AS t5,
-               o.r_cre < 0.6 AS by_person
-        FROM synth_occ o
-        JOIN synth_kind kk USING (k)
+        SELECT p.*,
+               CASE WHEN p.has_mid THEN p.mid_status ELSE p.start_status END
+                   AS status_before_end,
+               CASE WHEN p.has_mid THEN p.t3 ELSE p.t2 END AS t_end,
+               CASE WHEN p.has_mid THEN p.t4 ELSE p.t3 END AS t_reopen,
+               CASE WHEN p.has_mid THEN p.t5 ELSE p.t4 END AS t_reclose,
+               CASE WHEN p.has_mid THEN 4 ELSE 3 END AS seq_end
+        FROM (
+            SELECT o.*, kk.type_id, kk.pt_id, kk.default_id, kk.start_id, kk.middle,
+                   kk.closing, kk.subjects, kk.func_id, kk.func_desc, kk.tmpl_id,
+                   kk.tmpl_desc, kk.sla_kind, kk.sla_interval,
+                   w.id AS worker, (%(units)s::int[])[1 + o.pick %% %(unit_count)s] AS unit,
+                   o.fate >= 0.15 AS started,
+                   o.fate >= 0.15 AND cardinality(kk.middle) > 0 AND o.r_mid < 0.5 AS has_mid,
+                   o.fate >= 0.35 AND o.fate < 0.5 AS released,
+                   o.fate >= 0.5 AS closed,
+                   o.fate >= 0.5 AND o.r_reo < 0.05 AS reopened,
+                   o.fate >= 0.5 AND o.r_reo < 0.05 AND o.r_rec < 0.5 AS reclosed,
+                   COALESCE(kk.start_id, kk.default_id) AS start_status,
+                   kk.middle[1 + o.pick %% greatest(cardinality(kk.middle), 1)] AS mid_status,
+                   kk.closing[1 + o.pick %% cardinality(kk.closing)] AS close1,
+                   kk.closing[1 + (o.pick / 7) %% cardinality(kk.closing)] AS close2,
+                   COALESCE(kk.start_id, kk.default_id) AS reopen_status,
+                   least(o.reg + o.s1, %(now)s) AS t1,
+                   least(o.reg + o.s1 + o.s2, %(now)s) AS t2,
+                   least(o.reg + o.s1 + o.s2 + o.s3, %(now)s) AS t3,
+                   least(o.reg + o.s1 + o.s2 + o.s3 + o.s4, %(now)s) AS t4,
+                   least(o.reg + o.s1 + o.s2 + o.s3 + o.s4 + o.s5, %(now)s) AS t5,
+                   o.r_cre < 0.6 AS by_person
+            FROM synth_occ o
+            JOIN synth_kind kk USING (k)
+            JOIN synth_person w ON w.i = o.person
+        ) p
         """,
-        {"now": now},
-    )
-    # The times after a middle step shift by one when there was no middle status change.
-    cursor.execute(
-        """
-        ALTER TABLE synth_story
-            ADD COLUMN status_before_end int, ADD COLUMN t_end timestamptz,
-            ADD COLUMN t_reopen timestamptz, ADD COLUMN t_reclose timestamptz,
-            ADD COLUMN seq_end int;
-        UPDATE synth_story SET
-            status_before_end = CASE WHEN has_mid THEN mid_status ELSE start_status END,
-            t_end = CASE WHEN has_mid THEN t3 ELSE t2 END,
-            t_reopen = CASE WHEN has_mid THEN t4 ELSE t3 END,
-            t_reclose = CASE WHEN has_mid THEN t5 ELSE t4 END,
-            seq_end = CASE WHEN has_mid THEN 4 ELSE 3 END
-        """
+        {"now": synth.now, **_values(synth)},
     )
 
 
@@ -298,14 +302,13 @@ def _insert_occurrences(cursor: object, synth: object) -> None:
                (%(first)s::text[])[s.first_name] || ' ' || (%(last)s::text[])[s.last_name],
                lpad((1 + s.pick %% 99999)::text, 7, '0'), '', s.func_id, s.func_desc,
                s.tmpl_id, s.tmpl_desc, CASE WHEN s.by_person THEN creator.id END,
-               f.attendant, (%(units)s::int[])[1 + s.pick %% %(unit_count)s], s.started,
+               f.attendant, s.unit, s.started,
                s.reg, f.updated_at,
                CASE s.sla_kind WHEN 'interval' THEN s.reg + s.sla_interval
                                WHEN 'table' THEN due.due END,
                NULL, f.closed_at, f.outcome_text, '', f.reason, f.resolved, f.events, f.events
         FROM synth_story s
         JOIN synth_protocol p USING (id)
-        JOIN synth_person worker ON worker.i = s.person
         JOIN synth_person creator ON creator.i = s.creator
         LEFT JOIN synth_due due ON due.k = s.k AND due.day = (s.reg AT TIME ZONE %(tz)s)::date
         LEFT JOIN synth_status c1 ON c1.id = s.close1
@@ -318,7 +321,7 @@ def _insert_occurrences(cursor: object, synth: object) -> None:
                  WHEN s.reopened OR s.released THEN %(open)s
                  WHEN s.started THEN %(in_attendance)s ELSE %(new)s END AS state,
             CASE WHEN s.reopened OR s.released OR NOT s.started THEN NULL
-                 ELSE worker.id END AS attendant,
+                 ELSE s.worker END AS attendant,
             CASE WHEN s.reclosed THEN s.t_reclose WHEN s.reopened THEN s.t_reopen
                  WHEN s.closed OR s.released THEN s.t_end
                  WHEN s.has_mid THEN s.t2 WHEN s.started THEN s.t1 ELSE s.reg END AS updated_at,
@@ -409,16 +412,8 @@ def _insert_events(cursor: object, synth: object) -> None:
         JOIN synth_status sa ON sa.id = e.sa
         LEFT JOIN synth_status sb ON sb.id = e.sb
         LEFT JOIN synth_person actor ON actor.i = e.who
-        LEFT JOIN LATERAL (
-            SELECT rr.id, rr.description FROM catalog_outcomereason rr
-            WHERE rr.id = (%(reasons)s::int[])[1 + e.pick %% %(reason_count)s]
-        ) r ON true
-        """.replace(
-            "FROM story s",
-            "FROM (SELECT st.*, w.id AS worker,"
-            " (%(units)s::int[])[1 + st.pick %% %(unit_count)s] AS unit"
-            " FROM synth_story st JOIN synth_person w ON w.i = st.person) s",
-        ),
+        LEFT JOIN synth_reason r ON r.i = e.pick %% %(reason_count)s
+        """.replace("FROM story s", "FROM synth_story s"),
         {**_values(synth), "visible": visible},
     )
 
