@@ -86,8 +86,8 @@ def main() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         sql, values = report_statement(params, application=application, connection=connection)
         with report_copy(cursor, sql, values) as copy:
-            for _row in copy:
-                streamed += 1
+            for row in copy:
+                streamed += len(row) > 2  # not the binary COPY's 2-byte trailer
     alone = time.perf_counter() - began
     print(
         f"PostgreSQL alone (COPY of the report's query, {streamed:,} rows discarded): "

@@ -346,3 +346,12 @@ def test_a_child_names_its_parents_protocol_the_others_none(world):
     assert created[child.protocol][3] == parent.protocol
     assert created[parent.protocol][3] == ""
     assert created[world.by_name["G"].protocol][3] == ""
+
+
+def test_a_period_with_nothing_in_it_gives_the_header_and_the_footer(world):
+    params = replace(world.params(), start=date(2024, 1, 1), end=date(2024, 1, 31))
+    out = io.StringIO(newline="")
+    assert report_write(params, out) == 2
+    header, footer = out.getvalue().splitlines()
+    assert header.startswith("00;Relatório ocorrência;01/01/2024 00:00:00;31/01/2024 23:59:59;")
+    assert footer.startswith("99;")
