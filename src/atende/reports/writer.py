@@ -19,7 +19,7 @@ import io
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import BinaryIO, TextIO
@@ -281,12 +281,12 @@ def _pieces(d: _Dialect, *fields: str | _Text | _Late) -> tuple[list[str], list[
     ``pieces[0] + late[0] + pieces[1] + ...`` is the ``;``-joined line."""
     groups: list[list[str | _Text]] = [[]]
     late: list[str] = []
-    for field in fields:
-        if isinstance(field, _Late):
-            late.append(field.expr)
+    for each in fields:
+        if isinstance(each, _Late):
+            late.append(each.expr)
             groups.append([])
         else:
-            groups[-1].append(field)
+            groups[-1].append(each)
     pieces = []
     for k, group in enumerate(groups):
         parts = [_fields(d, group)] if group else []
@@ -401,10 +401,14 @@ def report_query(
             for code, (texts, late) in lines.items()
         },
     )
-    where, more = _selection(
+    selection = _selection(
         params, from_first=first_registered is not None and first <= first_registered
     )
-    values.update(more)
+    where = "".join(f"\n      AND {clause}" for clause in selection.where)
+    aggregates = "".join(
+        f",\n        {expr} OVER w AS {name}" for name, expr in selection.window.items()
+    )
+    after_window = " AND ".join(selection.after)
     # Each event's time is formatted once: for its own line, its predecessor's next change
     # and the 01 line's last update.
     at_text = d.time("e.at")
@@ -421,7 +425,7 @@ FROM (
         {at_text} AS at_text,
         LEAD({at_text}) OVER w AS next_at_text,
         LAST_VALUE({at_text}) OVER w AS last_at_text,
-        LAST_VALUE(e.state_after) OVER w AS last_state
+        LAST_VALUE(e.state_after) OVER w AS last_state{aggregates}
     FROM occurrences_event e
     JOIN occurrences_occurrence o ON o.id = e.occurrence_id
     JOIN catalog_protocoltype pt ON pt.id = o.protocol_type_id
@@ -445,6 +449,7 @@ FROM (
             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
         )
 ) x
+{f"WHERE {after_window}" if after_window else ""}
 ORDER BY x.registered_at, x.protocol, x.id, x.at, x.seq
 """  # noqa: S608
     return sql, values
@@ -455,11 +460,21 @@ def _by_code(column: str, exprs: dict[str, str]) -> str:
     return f"CASE {column}{whens} END"
 
 
-def _selection(params: ReportParams, *, from_first: bool = False) -> tuple[str, dict]:
-    """The layout's filters, ANDed, as conditions on the occurrence ``o``. ``from_first``:
-    the period starts at or before the application's first registration."""
-    values: dict = {}
-    clauses: list[str] = []
+@dataclass
+class _Selection:
+    """The layout's filters: conditions on the occurrence ``o`` before the window, window
+    aggregates over its report events, and conditions on the windowed row ``x``."""
+
+    where: list[str] = field(default_factory=list)
+    window: dict[str, str] = field(default_factory=dict)
+    after: list[str] = field(default_factory=list)
+
+
+def _selection(params: ReportParams, *, from_first: bool = False) -> _Selection:
+    """The filters, ANDed. ``from_first``: the period starts at or before the
+    application's first registration."""
+    selection = _Selection()
+    closed = int(State.CLOSED)
 
     def events(condition: str) -> str:
         return (
@@ -467,33 +482,48 @@ def _selection(params: ReportParams, *, from_first: bool = False) -> tuple[str, 
             f" AND x.at >= %(first)s AND x.at < %(after)s AND {condition})"
         )
 
-    def state_before(bound: str) -> str:
-        return (
-            "(SELECT x.state_after FROM occurrences_event x WHERE x.occurrence_id = o.id"  # noqa: S608
-            f" AND x.at < {bound} ORDER BY x.at DESC, x.seq DESC LIMIT 1)"
-        )
+    def moved(event: str) -> str:
+        """The movement type's event, of alias ``event``."""
+        return {
+            Movement.ALL: f"{event}.report_code <> ''",
+            Movement.MOVEMENT: f"{event}.report_code = '{ReportCode.CHANGED}'"
+            f" AND {event}.state_after IN ({State.OPEN}, {State.IN_ATTENDANCE})",
+            Movement.CLOSED: f"{event}.report_code = '{ReportCode.CLOSED}'",
+        }[params.movement]
 
-    period = {
+    if params.include_open_before:
+        # Both sides of the OR from the occurrence's own report events in the window, so
+        # the plan stays parallel. Closed at the period start: the closings before it
+        # outnumber the reopenings (each event starts in the state the one before left, and
+        # a closed occurrence changes only by reopening). One now closed since before the
+        # start is neither, and is left out before the window.
+        selection.where.append(
+            "(o.registered_at >= %(first)s OR o.closed_at IS NULL OR o.closed_at >= %(first)s)"
+        )
+        selection.window["closed_at_start"] = (
+            f"sum(CASE WHEN e.at >= %(first)s THEN 0 WHEN e.state_after = {closed} THEN 1"
+            " ELSE 0 END"
+            f" - CASE WHEN e.at >= %(first)s THEN 0 WHEN e.state_before = {closed} THEN 1"
+            " ELSE 0 END)"
+        )
+        if params.movement == Movement.CREATION:
+            period = "x.registered_at >= %(first)s"
+        else:
+            selection.window["moved"] = (
+                f"max(CASE WHEN e.at >= %(first)s AND {moved('e')} THEN 1 ELSE 0 END)"
+            )
+            period = "x.moved = 1"
+        selection.after.append(
+            f"({period} OR (x.registered_at < %(first)s AND x.closed_at_start = 0))"
+        )
+    elif params.movement == Movement.CREATION or (params.movement == Movement.ALL and from_first):
         # An occurrence's creation is a report event at its registration: one registered in
         # the period moved in it, and from the first registration on, that is all of them.
-        Movement.ALL: "o.registered_at >= %(first)s"
-        if from_first
-        else events("x.report_code <> ''"),
-        Movement.CREATION: "o.registered_at >= %(first)s",
-        Movement.MOVEMENT: events(
-            f"x.report_code = '{ReportCode.CHANGED}'"
-            f" AND x.state_after IN ({State.OPEN}, {State.IN_ATTENDANCE})"
-        ),
-        Movement.CLOSED: events(f"x.report_code = '{ReportCode.CLOSED}'"),
-    }[params.movement]
-    if params.include_open_before:
-        period = (
-            f"({period} OR (o.registered_at < %(first)s"
-            f" AND {state_before('%(first)s')} <> {State.CLOSED}))"
-        )
-    clauses.append(period)
+        selection.where.append("o.registered_at >= %(first)s")
+    else:
+        selection.where.append(events(moved("x")))
     if params.attendant_id is not None:
-        clauses.append(
+        selection.where.append(
             {
                 AttendantMovement.ALL: events("x.actor_id = %(attendant)s"),
                 AttendantMovement.CREATION: events(
@@ -505,15 +535,21 @@ def _selection(params: ReportParams, *, from_first: bool = False) -> tuple[str, 
             }[params.attendant_movement]
         )
     if params.states:
-        clauses.append(f"{state_before('%(after)s')} IN ({_int_list(params.states)})")
+        # Read per occurrence before the window: it leaves out most rows before they are
+        # formatted (faster than filtering on the window's last state, measured).
+        selection.where.append(
+            "(SELECT x.state_after FROM occurrences_event x WHERE x.occurrence_id = o.id"  # noqa: S608
+            f" AND x.at < %(after)s ORDER BY x.at DESC, x.seq DESC LIMIT 1)"
+            f" IN ({_int_list(params.states)})"
+        )
     if params.type_ids:
-        clauses.append(f"o.occurrence_type_id IN ({_int_list(params.type_ids)})")
+        selection.where.append(f"o.occurrence_type_id IN ({_int_list(params.type_ids)})")
     if params.subject_ids:
-        clauses.append(f"o.subject_id IN ({_int_list(params.subject_ids)})")
+        selection.where.append(f"o.subject_id IN ({_int_list(params.subject_ids)})")
     modes = ModeFilter(params.mode).modes
     if modes:
-        clauses.append(f"o.mode IN ({_int_list(modes)})")
-    return "".join(f"\n      AND {clause}" for clause in clauses), values
+        selection.where.append(f"o.mode IN ({_int_list(modes)})")
+    return selection
 
 
 def _int_list(values: tuple[int, ...]) -> str:

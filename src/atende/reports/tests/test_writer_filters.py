@@ -355,3 +355,22 @@ def test_a_period_with_nothing_in_it_gives_the_header_and_the_footer(world):
     header, footer = out.getvalue().splitlines()
     assert header.startswith("00;Relatório ocorrência;01/01/2024 00:00:00;31/01/2024 23:59:59;")
     assert footer.startswith("99;")
+
+
+@pytest.mark.parametrize(
+    ("movement", "expected"),
+    [(Movement.ALL, {"M", "P"}), (Movement.CREATION, {"M"})],
+)
+def test_open_at_the_start_after_closings_and_reopenings_before_it(world, movement, expected):
+    world.create("M", "01/03/2025 15:00:00")
+    world.close("M", "02/03/2025 15:00:00")
+    world.reopen("M", "03/03/2025 15:00:00")  # open again at the start
+    world.create("N", "01/03/2025 16:00:00")
+    world.close("N", "02/03/2025 16:00:00")
+    world.reopen("N", "03/03/2025 16:00:00")
+    world.close("N", "04/03/2025 16:00:00")  # closed again before the start
+    world.create("P", "01/03/2025 17:00:00")
+    world.close("P", "02/03/2025 17:00:00")
+    world.reopen("P", "12/03/2025 17:00:00")  # closed at the start, moved inside
+    selected = world.selected(movement=movement, include_open_before=True)
+    assert selected & {"M", "N", "P"} == expected
