@@ -381,42 +381,42 @@ def _insert_events(cursor: object, synth: object) -> None:
                    CASE WHEN s.by_person THEN s.creator END AS who,
                    NULL::int AS sb, s.default_id AS sa, NULL::int AS stb, %(new)s AS sta,
                    NULL::int AS ab, NULL::int AS aa, s.pick, s.unit
-            FROM story s
+            FROM synth_story s
             UNION ALL
             SELECT s.id, 2, %(k_started)s, %(changed)s, s.t1, s.person, s.default_id,
                    s.start_status, %(new)s, %(in_attendance)s, NULL, s.worker, s.pick, s.unit
-            FROM story s WHERE s.started
+            FROM synth_story s WHERE s.started
             UNION ALL
             SELECT s.id, 3, %(k_status)s, %(changed)s, s.t2, s.person, s.start_status,
                    s.mid_status, %(in_attendance)s, %(in_attendance)s, s.worker, s.worker,
                    s.pick, s.unit
-            FROM story s WHERE s.has_mid
+            FROM synth_story s WHERE s.has_mid
             UNION ALL
             SELECT s.id, s.seq_end, %(k_released)s, %(changed)s, s.t_end, s.person,
                    s.status_before_end, s.status_before_end, %(in_attendance)s, %(open)s,
                    s.worker, NULL, s.pick, s.unit
-            FROM story s WHERE s.released
+            FROM synth_story s WHERE s.released
             UNION ALL
             SELECT s.id, s.seq_end, %(k_closed)s, %(closing)s, s.t_end, s.person,
                    s.status_before_end, s.close1, %(in_attendance)s, %(closed)s, s.worker,
                    s.worker, s.pick, s.unit
-            FROM story s WHERE s.closed
+            FROM synth_story s WHERE s.closed
             UNION ALL
             SELECT s.id, s.seq_end + 1, %(k_reopened)s, %(changed)s, s.t_reopen, s.boss,
                    s.close1, s.reopen_status, %(closed)s, %(open)s, s.worker, NULL, s.pick,
                    s.unit
-            FROM story s WHERE s.reopened
+            FROM synth_story s WHERE s.reopened
             UNION ALL
             SELECT s.id, s.seq_end + 2, %(k_closed)s, %(closing)s, s.t_reclose, s.boss,
                    s.reopen_status, s.close2, %(open)s, %(closed)s, NULL, NULL,
                    s.pick, s.unit
-            FROM story s WHERE s.reclosed
+            FROM synth_story s WHERE s.reclosed
         ) e
         JOIN synth_status sa ON sa.id = e.sa
         LEFT JOIN synth_status sb ON sb.id = e.sb
         LEFT JOIN synth_person actor ON actor.i = e.who
         LEFT JOIN synth_reason r ON r.i = e.pick %% %(reason_count)s
-        """.replace("FROM story s", "FROM synth_story s"),
+        """,
         {**_values(synth), "visible": visible},
     )
 
