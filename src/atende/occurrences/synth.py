@@ -24,21 +24,15 @@ from atende.catalog.protocols import protocol_block
 from atende.occurrences import synth_pg
 from atende.occurrences.models import (
     Channel,
-    Event,
     EventKind,
     Mode,
     Nature,
-    Occurrence,
     State,
 )
 from atende.occurrences.services import VISIBLE_KINDS, report_code_for, state_derive
+from atende.occurrences.synth_pg import EVENT_COLUMNS, OCCURRENCE_COLUMNS
 from atende.tenancy.models import Application, Instance, Membership, Operator, Role
 
-OCCURRENCE_COLUMNS = [
-    f.column
-    for f in Occurrence._meta.concrete_fields  # includes id: reserved up front
-]
-EVENT_COLUMNS = [f.column for f in Event._meta.concrete_fields if f.column != "id"]
 FIRST = "Ana Bruno Carla Daniel Eduarda Felipe Gabriela Heitor Isabela João Larissa Marcos"
 LAST = "Silva Santos Oliveira Souza Lima Pereira Costa Rodrigues Almeida Nascimento"
 CHANNELS = [c.value for c in Channel]
@@ -285,23 +279,13 @@ class Synthesizer:
         )
 
     def run(self, count: int, *, days: int = 365) -> int:
-        in_sql = synth_pg.supported(self)
-        size = synth_pg.CHUNK if in_sql else CHUNK
-        chunks = [min(size, count - made) for made in range(0, count, size)]
-        if in_sql and synth_pg.indexes_worth_deferring(count):
-            # One transaction for the whole load, its indexes built once at the end.
-            with transaction.atomic(), synth_pg.indexes_deferred():
-                self._skip_checks()
-                for chunk in chunks:
-                    synth_pg.generate(self, chunk, days)
+        if synth_pg.supported(self):
+            synth_pg.load(self, count, days)
             return count
-        for chunk in chunks:
+        for made in range(0, count, CHUNK):
             with transaction.atomic():
                 self._skip_checks()
-                if in_sql:
-                    synth_pg.generate(self, chunk, days)
-                else:
-                    self._chunk(chunk, days)
+                self._chunk(min(CHUNK, count - made), days)
         return count
 
     def _skip_checks(self) -> None:

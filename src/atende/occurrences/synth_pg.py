@@ -1,24 +1,56 @@
 """The synthetic generator on PostgreSQL, set-based: the database draws the random stories
-and writes occurrences and events with a few INSERT … SELECT statements, so nothing goes
-row by row through Python. It tells the same stories as ``Synthesizer._story`` (create;
-start attendance; maybe a status change; stay, release, or close; rarely reopen and close
-again), reserves protocols from the real sequences, and its rows replay exactly — the
-synth test checks it on PostgreSQL.
+and writes occurrences and events with a few statements, so nothing goes row by row through
+Python. It tells the same stories as ``Synthesizer._story`` (create; start attendance;
+maybe a status change; stay, release, or close; rarely reopen and close again), reserves
+protocols from the real sequences, and its rows replay exactly — the synth test checks it.
+
+The work is split between connections so that both cores of a small machine are busy:
+
+- *helpers* (``HELPERS`` connections of their own, in autocommit) draw the stories of one
+  chunk of occurrences at a time and write its finished occurrence and event rows into two
+  unlogged staging tables — no WAL, no index, nothing shared;
+- the *load* (Django's connection, one transaction for the whole run) takes the chunks in
+  order, reserves their protocols from the real sequences, and copies the staged rows into
+  the real tables.
+
+A chunk covers a slice of the period in time order and its occurrences take ids reserved
+for the whole run up front, so ids and protocol numbers grow with registration time, as in
+use. The load's transaction holds everything that counts: a failed run leaves no
+occurrence, no event and no protocol reserved. The staging tables are dropped by the load
+as it copies them, and whatever a failed run left is dropped after it.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import itertools
+import secrets
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 
 from atende.catalog.models import SlaUnit
 from atende.catalog.protocols import protocol_period_format, protocol_reserve
-from atende.occurrences.models import EventKind, Nature, ReportCode, State
+from atende.occurrences.models import Event, EventKind, Nature, Occurrence, ReportCode, State
 
-# Occurrences per transaction: bounds the temporary tables and the transaction's size.
-CHUNK = 250_000
+# Occurrences a helper draws and stages at a time (the first chunk is smaller).
+CHUNK = 50_000
+FIRST_CHUNK = 10_000
+# Connections drawing chunks while the load copies the previous ones.
+HELPERS = 2
+TABLES = ["occurrences_occurrence", "occurrences_event"]
+# Below this many rows a rebuild of the indexes costs more than keeping them up row by row.
+DEFER_INDEXES_FROM = 100_000
+# The youngest synthetic occurrence was registered this long before the run.
+NEWEST_AGE = timedelta(hours=1)
+
+# Every column, by name: the staging tables carry them all (and the load names them), so a
+# column added to a model and forgotten here fails the load instead of writing its default.
+OCCURRENCE_COLUMNS = [f.column for f in Occurrence._meta.concrete_fields]
+EVENT_COLUMNS = [f.column for f in Event._meta.concrete_fields if f.column != "id"]
 
 
 def supported(synth: object) -> bool:
@@ -29,29 +61,196 @@ def supported(synth: object) -> bool:
     )
 
 
-TEMP_TABLES = (
-    "synth_kind, synth_status, synth_due, synth_person, synth_reason, synth_occ,"
-    " synth_block, synth_protocol, synth_story"
-)
-TABLES = ["occurrences_occurrence", "occurrences_event"]
-# Below this many rows a rebuild of the indexes costs more than keeping them up row by row.
-DEFER_INDEXES_FROM = 100_000
+@dataclass(frozen=True)
+class _Plan:
+    """What every connection of one run needs to know, fixed before it starts."""
+
+    token: str
+    count: int
+    first_id: int
+    start: datetime
+    step: float  # seconds of the period per occurrence
+    seeds: Sequence[float]
+    values: dict
+    catalog: dict
+
+    @property
+    def chunks(self) -> list[tuple[int, int]]:
+        return _chunks(self.count)
+
+    def stage(self, chunk: int, what: str) -> str:
+        return f"synth_stage_{self.token}_{chunk}_{what}"
 
 
-def generate(synth: object, count: int, days: int) -> None:
+def _chunks(count: int) -> list[tuple[int, int]]:
+    """The occurrences' ordinals of each chunk; a small first one, so that the load starts
+    copying sooner."""
+    bounds = [0, *range(min(FIRST_CHUNK, count), count, CHUNK), count]
+    return list(itertools.pairwise(bounds))
+
+
+def load(synth: object, count: int, days: int) -> None:
+    """Write ``count`` occurrences with their events in one transaction."""
+    token = secrets.token_hex(4)
+    try:
+        with transaction.atomic():
+            synth._skip_checks()
+            with connection.cursor() as cursor:
+                # Writers wait for the load (readers do not): the ids reserved below stay
+                # ours, and a deferred index is missed by nobody.
+                cursor.execute(f"LOCK TABLE {', '.join(TABLES)} IN SHARE ROW EXCLUSIVE MODE")
+                # Every run holds that lock to its end, so what staging tables are left are
+                # a stopped run's (or their drop went with a rolled back transaction).
+                _drop_stages(cursor)
+            deferred = indexes_deferred() if indexes_worth_deferring(count) else nullcontext()
+            with deferred:
+                _load(synth, _plan(synth, token, count, days))
+    except BaseException:
+        # The rollback released the load's locks on the staging tables it had copied.
+        _drop_failed_stages(token)
+        raise
+
+
+def _plan(synth: object, token: str, count: int, days: int) -> _Plan:
     with connection.cursor() as cursor:
         # The planner's cost of these statements asks for JIT, whose compilation took half
         # a second of each 250,000 occurrences and won nothing back.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SELECT setseed(%s)", [(synth.rng.random() * 2) - 1])
-        _catalog(cursor, synth, days)
-        _draw(cursor, synth, count, days)
-        _protocols(cursor, synth)
-        _story(cursor, synth)
-        _insert_occurrences(cursor, synth)
-        _insert_events(cursor, synth)
-        # Several chunks may share one transaction (see indexes_deferred).
-        cursor.execute(f"DROP TABLE {TEMP_TABLES}")
+        first_id = _reserve_ids(cursor, TABLES[0], count)
+    start = synth.now - timedelta(days=days)
+    span = (synth.now - NEWEST_AGE - start).total_seconds()
+    return _Plan(
+        token=token,
+        count=count,
+        first_id=first_id,
+        start=start,
+        step=span / count,
+        seeds=[(synth.rng.random() * 2) - 1 for _ in _chunks(count)],
+        values=_values(synth),
+        catalog=_catalog(synth, days),
+    )
+
+
+def _reserve_ids(cursor: object, table: str, count: int) -> int:
+    """The first of ``count`` consecutive ids of ``table``'s sequence, taken at once. Only
+    writers of the table take its ids, and the load's lock keeps them waiting."""
+    cursor.execute(
+        "SELECT setval(pg_get_serial_sequence(%s, 'id'),"
+        " nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
+        [table, table, count],
+    )
+    return cursor.fetchone()[0] - count + 1
+
+
+def _load(synth: object, plan: _Plan) -> None:
+    params = connection.get_connection_params()
+    chunks = plan.chunks
+    ready: list[Future] = [Future() for _ in chunks]
+    stop = threading.Event()
+    helpers = [
+        threading.Thread(
+            target=_helper,
+            args=(plan, params, range(h, len(chunks), HELPERS), ready, stop),
+            name=f"synth-helper-{h}",
+            daemon=True,
+        )
+        for h in range(min(HELPERS, len(chunks)))
+    ]
+    for helper in helpers:
+        helper.start()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE synth_block (pt_id int, period text, head text, width int,"
+                " first bigint, PRIMARY KEY (pt_id, period)) ON COMMIT DROP"
+            )
+            types = {kind.type.protocol_type_id: kind.type.protocol_type for kind in synth.kinds}
+            for chunk, future in enumerate(ready):
+                _copy(cursor, plan, chunk, future.result(), types)
+            cursor.execute("DROP TABLE synth_block")
+    finally:
+        stop.set()
+        for helper in helpers:
+            helper.join()
+
+
+def _copy(cursor: object, plan: _Plan, chunk: int, staged: tuple, types: dict) -> None:
+    """Reserve the chunk's protocols, one block per (protocol type, period), in time order
+    across chunks, and its event ids; then copy its staged rows into the real tables."""
+    groups, event_count = staged
+    blocks = []
+    for pt_id, period, first_at, n in groups:
+        head, width, first = protocol_reserve(protocol_type=types[pt_id], at=first_at, count=n)
+        blocks.append((pt_id, period, head, width, first))
+    cursor.execute("TRUNCATE synth_block")
+    cursor.executemany("INSERT INTO synth_block VALUES (%s, %s, %s, %s, %s)", blocks)
+    occurrences, events = plan.stage(chunk, "occ"), plan.stage(chunk, "ev")
+    values = [
+        "b.head || lpad((b.first + o.rank - 1)::text, b.width, '0')"
+        if column == "protocol"
+        else f"o.{column}"
+        for column in OCCURRENCE_COLUMNS
+    ]
+    cursor.execute(
+        f"INSERT INTO occurrences_occurrence ({', '.join(OCCURRENCE_COLUMNS)})"  # noqa: S608
+        f" SELECT {', '.join(values)} FROM {occurrences} o"
+        " JOIN synth_block b ON b.pt_id = o.protocol_type_id AND b.period = o.period"
+    )
+    first_event = _reserve_ids(cursor, TABLES[1], event_count)
+    columns = ", ".join(EVENT_COLUMNS)
+    cursor.execute(
+        f"INSERT INTO occurrences_event (id, {columns})"  # noqa: S608
+        f" SELECT %s + n - 1, {columns} FROM {events}",
+        [first_event],
+    )
+    cursor.execute(f"DROP TABLE {occurrences}, {events}")
+
+
+def _helper(
+    plan: _Plan,
+    params: dict,
+    chunks: Sequence[int],
+    ready: list[Future],
+    stop: threading.Event,
+) -> None:
+    """Stage the given chunks on a connection of its own; each chunk's future gets what
+    ``_stage`` returns, or the error that stopped the helper."""
+    pending = list(chunks)
+    try:
+        with (
+            connection.Database.connect(**params, autocommit=True) as helper,
+            helper.cursor() as cursor,
+        ):
+            _helper_setup(cursor, plan)
+            while pending and not stop.is_set():
+                chunk = pending[0]
+                ready[chunk].set_result(_stage(cursor, plan, chunk))
+                pending.pop(0)
+    except BaseException as error:  # the load waits on these futures: it must hear of it
+        for chunk in pending:
+            ready[chunk].set_exception(error)
+        if not isinstance(error, Exception):
+            raise
+
+
+def _drop_stages(cursor: object, token: str = "") -> None:
+    """Drop the staging tables of the run ``token`` (of any earlier run without one)."""
+    cursor.execute(
+        "SELECT relname FROM pg_class WHERE relname LIKE %s AND relkind = 'r'",
+        [f"synth\\_stage\\_{token}%"],
+    )
+    for (name,) in cursor.fetchall():
+        cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
+
+
+def _drop_failed_stages(token: str) -> None:
+    """After a failed run's rollback (which took back the load's drops): its staging
+    tables, from a connection of its own."""
+    with (
+        connection.Database.connect(**connection.get_connection_params(), autocommit=True) as c,
+        c.cursor() as cursor,
+    ):
+        _drop_stages(cursor, f"{token}\\_")
 
 
 def indexes_worth_deferring(count: int) -> bool:
@@ -68,46 +267,64 @@ def indexes_worth_deferring(count: int) -> bool:
 
 @contextmanager
 def indexes_deferred() -> Iterator[None]:
-    """Inside the caller's transaction: drop the secondary indexes of occurrences and events
-    (not those of primary keys and unique constraints), and build them again at the end.
-    The tables are locked meanwhile — a benchmark tool's load, never production. An error
-    rolls the drops back with everything else."""
+    """Inside the caller's transaction: drop every index of occurrences and events that no
+    foreign key of theirs relies on — the secondary ones, the unique constraints (protocol,
+    event sequence) and the events' primary key, with the foreign keys of other tables
+    that point at it — and build them again at the end, then add those foreign keys back
+    (PostgreSQL checks them then). The occurrences' primary key, which the events point
+    at, stays. The tables are locked meanwhile — a benchmark tool's load, never
+    production. A duplicate fails the rebuild as it would have failed the insert, and an
+    error rolls the drops back with everything else."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
-            " JOIN pg_class c ON c.oid = i.indexrelid"
+            "SELECT i.indexrelid, c.relname, i.indrelid::regclass::text, k.conname,"
+            " pg_get_indexdef(i.indexrelid), pg_get_constraintdef(k.oid)"
+            " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid"
+            "  AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')"
             " WHERE i.indrelid = ANY(%s::regclass[])"
-            " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+            " AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f'"
+            "  AND f.conindid = i.indexrelid AND f.conrelid = ANY(%s::regclass[]))"
             " ORDER BY c.relname",
-            [TABLES],
+            [TABLES, TABLES],
         )
         indexes = cursor.fetchall()
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f' AND conindid = ANY(%s) ORDER BY conname",
+            [[index[0] for index in indexes]],
+        )
+        foreign_keys = cursor.fetchall()
+        quote = connection.ops.quote_name
+        for table, name, _definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        for _oid, name, table, constraint, _index, _constraint in indexes:
+            if constraint:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(constraint)}")
+            else:
+                cursor.execute(f"DROP INDEX {quote(name)}")
     yield
     with connection.cursor() as cursor:
         # Django's foreign keys are checked at the commit; PostgreSQL builds no index on a
         # table with checks still pending, so they run now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _name, definition in indexes:
-            cursor.execute(definition)
+        for _oid, _name, table, constraint, index, definition in indexes:
+            if constraint:
+                cursor.execute(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {quote(constraint)} {definition}"
+                )
+            else:
+                cursor.execute(index)
+        for table, name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
 
 
-def _catalog(cursor: object, synth: object, days: int) -> None:
-    cursor.execute(
-        "CREATE TEMP TABLE synth_kind (k int, type_id int, pt_id int, period_fmt text,"
-        " default_id int, start_id int, middle int[], closing int[], subjects int[],"
-        " func_id text, func_desc text, tmpl_id text, tmpl_desc text,"
-        " sla_kind text, sla_interval interval) ON COMMIT DROP;"
-        "CREATE TEMP TABLE synth_status (id int PRIMARY KEY, descr text, vis bool,"
-        " resolved bool) ON COMMIT DROP;"
-        "CREATE TEMP TABLE synth_due (k int, day date, due timestamptz,"
-        " PRIMARY KEY (k, day)) ON COMMIT DROP;"
-        "CREATE TEMP TABLE synth_person (i int PRIMARY KEY, id int, name text) ON COMMIT DROP;"
-        "CREATE TEMP TABLE synth_reason (i int PRIMARY KEY, id int, description text)"
-        " ON COMMIT DROP"
-    )
+# --- the helpers' side ---------------------------------------------------------------------
+
+
+def _catalog(synth: object, days: int) -> dict:
+    """The operator's catalog as rows of the helpers' small temporary tables."""
     kinds, statuses, dues = [], {}, []
     tz = ZoneInfo(synth.operator.time_zone)
     today = synth.now.astimezone(tz).date()
@@ -143,179 +360,199 @@ def _catalog(cursor: object, synth: object, days: int) -> None:
                 t.request_template_description, sla_kind, interval,
             )
         )  # fmt: skip
+    return {
+        "kind": kinds,
+        "status": list(statuses.values()),
+        "due": dues,
+        "person": [(i, pk, name) for i, (pk, name) in enumerate(synth.people)],
+        "cpf": list(enumerate(synth.cpfs, start=1)),
+    }
+
+
+def _helper_setup(cursor: object, plan: _Plan) -> None:
+    # Chunks are sorted and held in memory, not in temporary files.
+    cursor.execute("SET jit = off")
+    cursor.execute("SET work_mem = '64MB'")
+    cursor.execute("SET temp_buffers = '256MB'")
+    cursor.execute(
+        "CREATE TEMP TABLE synth_kind (k int PRIMARY KEY, type_id int, pt_id int,"
+        " period_fmt text, default_id int, start_id int, middle int[], closing int[],"
+        " subjects int[], func_id text, func_desc text, tmpl_id text, tmpl_desc text,"
+        " sla_kind text, sla_interval interval);"
+        "CREATE TEMP TABLE synth_status (id int PRIMARY KEY, descr text, vis bool,"
+        " resolved bool);"
+        "CREATE TEMP TABLE synth_due (k int, day date, due timestamptz, PRIMARY KEY (k, day));"
+        "CREATE TEMP TABLE synth_person (i int PRIMARY KEY, id int, name text);"
+        "CREATE TEMP TABLE synth_cpf (i int PRIMARY KEY, cpf text);"
+        # Numbers a chunk's events as they are staged (a window over them would keep them
+        # all in memory first).
+        "CREATE TEMP SEQUENCE synth_event_n"
+    )
+    catalog = plan.catalog
     cursor.executemany(
         "INSERT INTO synth_kind VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
         " %s, %s)",
-        kinds,
+        catalog["kind"],
     )
-    cursor.executemany("INSERT INTO synth_status VALUES (%s, %s, %s, %s)", statuses.values())
-    if dues:
-        cursor.executemany("INSERT INTO synth_due VALUES (%s, %s, %s)", dues)
-    cursor.executemany(
-        "INSERT INTO synth_person VALUES (%s, %s, %s)",
-        [(i, pk, name) for i, (pk, name) in enumerate(synth.people)],
-    )
-    if synth.reasons:
-        cursor.executemany(
-            "INSERT INTO synth_reason VALUES (%s, %s, %s)",
-            [(i, pk, description) for i, (pk, description) in enumerate(synth.reasons)],
-        )
+    cursor.executemany("INSERT INTO synth_status VALUES (%s, %s, %s, %s)", catalog["status"])
+    cursor.executemany("INSERT INTO synth_due VALUES (%s, %s, %s)", catalog["due"])
+    cursor.executemany("INSERT INTO synth_person VALUES (%s, %s, %s)", catalog["person"])
+    cursor.executemany("INSERT INTO synth_cpf VALUES (%s, %s)", catalog["cpf"])
+    cursor.execute("ANALYZE synth_kind, synth_status, synth_due, synth_person, synth_cpf")
 
 
-def _draw(cursor: object, synth: object, count: int, days: int) -> None:
-    """One row per occurrence with every random choice its story needs, in time order (so
-    ids grow with registration time, as in use)."""
+def _stage(cursor: object, plan: _Plan, chunk: int) -> tuple[list, int]:
+    """Draw one chunk's stories and stage its finished rows; return its protocol groups
+    (type, period, first registration, count), which the load reserves, and how many
+    events it staged."""
+    low, high = plan.chunks[chunk]
+    cursor.execute("SELECT setseed(%s)", [plan.seeds[chunk]])
+    _draw(cursor, plan, low, high)
+    _stage_occurrences(cursor, plan, plan.stage(chunk, "occ"))
+    cursor.execute("SELECT setval('synth_event_n', 1, false)")
+    events = _stage_events(cursor, plan, plan.stage(chunk, "ev"))
+    cursor.execute(
+        "SELECT pt_id, period, min(reg), count(*) FROM synth_story GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    groups = cursor.fetchall()
+    cursor.execute("DROP TABLE synth_story")
+    return groups, events
+
+
+def _draw(cursor: object, plan: _Plan, low: int, high: int) -> None:
+    """One row per occurrence with every random choice its story needs and what follows
+    from them: its path and times, who works it and where, its protocol period and its
+    rank there. Occurrence ``n`` of the run is registered in the ``n``-th equal slice of the
+    period, so registration times grow with ids without a sort."""
     steps = ", ".join(
         f"(1 + floor(random() * 4320))::int * interval '1 minute' AS s{n}" for n in range(1, 6)
     )
     cursor.execute(
         f"""
-        CREATE TEMP TABLE synth_occ ON COMMIT DROP AS
-        SELECT nextval(pg_get_serial_sequence('occurrences_occurrence', 'id')) AS id, d.*
+        CREATE TEMP TABLE synth_story AS
+        SELECT q.started, q.has_mid, q.released, q.closed, q.reopened, q.reclosed, q.id,
+               q.seq_end, q.reg, q.t1, q.t2, q.t_end, q.t_reopen, q.t_reclose, q.by_person,
+               q.creator, q.person, q.boss, q.worker, q.unit, q.default_id, q.start_status,
+               q.mid_status, q.status_before_end, q.close1, q.close2, q.reopen_status,
+               q.reason_id, q.reason_description,
+               -- the events read only what comes before this line
+               q.k, q.pick, q.cpf, q.first_name, q.last_name, q.channel, q.type_id, q.pt_id,
+               q.subjects, q.func_id, q.func_desc, q.tmpl_id, q.tmpl_desc, q.sla_kind,
+               q.sla_interval, q.period,
+               row_number() OVER (PARTITION BY q.pt_id, q.period ORDER BY q.id) AS rank
         FROM (
-            SELECT %(now)s::timestamptz
-                     - (3600 + random() * (%(span)s - 3600)) * interval '1 second' AS reg,
-                   floor(random() * %(kinds)s)::int AS k,
-                   random() AS fate, random() AS r_mid, random() AS r_reo, random() AS r_rec,
-                   random() AS r_cre, floor(random() * 1000000)::int AS pick,
-                   floor(random() * %(people)s)::int AS person,
-                   floor(random() * %(people)s)::int AS boss,
-                   floor(random() * %(people)s)::int AS creator,
-                   floor(random() * %(cpfs)s)::int + 1 AS cpf,
-                   floor(random() * %(first)s)::int + 1 AS first_name,
-                   floor(random() * %(last)s)::int + 1 AS last_name,
-                   floor(random() * %(channels)s)::int + 1 AS channel,
-                   {steps}
-            FROM generate_series(1, %(count)s)
-            ORDER BY 1
-        ) d
+            SELECT p.*,
+                   CASE WHEN p.has_mid THEN p.mid_status ELSE p.start_status END
+                       AS status_before_end,
+                   CASE WHEN p.has_mid THEN p.t3 ELSE p.t2 END AS t_end,
+                   CASE WHEN p.has_mid THEN p.t4 ELSE p.t3 END AS t_reopen,
+                   CASE WHEN p.has_mid THEN p.t5 ELSE p.t4 END AS t_reclose,
+                   CASE WHEN p.has_mid THEN 4 ELSE 3 END AS seq_end,
+                   to_char(p.reg AT TIME ZONE %(tz)s, p.period_fmt) AS period
+            FROM (
+                SELECT o.*, kk.type_id, kk.pt_id, kk.period_fmt, kk.default_id, kk.start_id,
+                       kk.subjects, kk.func_id, kk.func_desc, kk.tmpl_id, kk.tmpl_desc,
+                       kk.sla_kind, kk.sla_interval, w.id AS worker,
+                       (%(units)s::int[])[1 + o.pick %% %(unit_count)s] AS unit,
+                       (%(reasons)s::int[])[1 + o.pick %% %(reason_count)s] AS reason_id,
+                       COALESCE((%(reason_descriptions)s::text[])
+                                [1 + o.pick %% %(reason_count)s], '') AS reason_description,
+                       o.fate >= 0.15 AS started,
+                       o.fate >= 0.15 AND cardinality(kk.middle) > 0 AND o.r_mid < 0.5
+                           AS has_mid,
+                       o.fate >= 0.35 AND o.fate < 0.5 AS released,
+                       o.fate >= 0.5 AS closed,
+                       o.fate >= 0.5 AND o.r_reo < 0.05 AS reopened,
+                       o.fate >= 0.5 AND o.r_reo < 0.05 AND o.r_rec < 0.5 AS reclosed,
+                       COALESCE(kk.start_id, kk.default_id) AS start_status,
+                       kk.middle[1 + o.pick %% greatest(cardinality(kk.middle), 1)]
+                           AS mid_status,
+                       kk.closing[1 + o.pick %% cardinality(kk.closing)] AS close1,
+                       kk.closing[1 + (o.pick / 7) %% cardinality(kk.closing)] AS close2,
+                       COALESCE(kk.start_id, kk.default_id) AS reopen_status,
+                       least(o.reg + o.s1, %(now)s) AS t1,
+                       least(o.reg + o.s1 + o.s2, %(now)s) AS t2,
+                       least(o.reg + o.s1 + o.s2 + o.s3, %(now)s) AS t3,
+                       least(o.reg + o.s1 + o.s2 + o.s3 + o.s4, %(now)s) AS t4,
+                       least(o.reg + o.s1 + o.s2 + o.s3 + o.s4 + o.s5, %(now)s) AS t5,
+                       o.r_cre < 0.6 AS by_person
+                FROM (
+                    SELECT %(first_id)s::bigint + g AS id,
+                           %(start)s::timestamptz
+                             + (g + random()) * %(step)s * interval '1 second' AS reg,
+                           floor(random() * %(kinds)s)::int AS k,
+                           random() AS fate, random() AS r_mid, random() AS r_reo,
+                           random() AS r_rec, random() AS r_cre,
+                           floor(random() * 1000000)::int AS pick,
+                           floor(random() * %(people)s)::int AS person,
+                           floor(random() * %(people)s)::int AS boss,
+                           floor(random() * %(people)s)::int AS creator,
+                           floor(random() * %(cpfs)s)::int + 1 AS cpf,
+                           floor(random() * %(first)s)::int + 1 AS first_name,
+                           floor(random() * %(last)s)::int + 1 AS last_name,
+                           floor(random() * %(channels)s)::int + 1 AS channel,
+                           {steps}
+                    FROM generate_series(%(low)s, %(high)s - 1) g
+                ) o
+                JOIN synth_kind kk USING (k)
+                JOIN synth_person w ON w.i = o.person
+            ) p
+        ) q
         """,  # noqa: S608 - the f-string adds only fixed column expressions
         {
-            "now": synth.now,
-            "span": int(timedelta(days=days).total_seconds()),
-            "kinds": len(synth.kinds),
-            "people": len(synth.people),
-            "cpfs": len(synth.cpfs),
-            "first": len(synth.first_names),
-            "last": len(synth.last_names),
-            "channels": len(synth.channels),
-            "count": count,
+            **plan.values,
+            "first_id": plan.first_id,
+            "start": plan.start,
+            "step": plan.step,
+            "kinds": len(plan.catalog["kind"]),
+            "people": len(plan.catalog["person"]),
+            "cpfs": len(plan.catalog["cpf"]),
+            "first": len(plan.values["first"]),
+            "last": len(plan.values["last"]),
+            "channels": len(plan.values["channels"]),
+            "low": low,
+            "high": high,
         },
     )
 
 
-def _protocols(cursor: object, synth: object) -> None:
-    """Reserve one block per (protocol type, period) from the real sequences."""
-    tz = synth.operator.time_zone
+def _stage_occurrences(cursor: object, plan: _Plan, table: str) -> None:
+    """The occurrence rows as the real table takes them, but for the protocol: its type,
+    period and rank there, which the load turns into the number."""
     cursor.execute(
-        "SELECT kk.pt_id, kk.period_fmt, to_char(o.reg AT TIME ZONE %s, kk.period_fmt),"
-        " min(o.reg), count(*) FROM synth_occ o JOIN synth_kind kk USING (k)"
-        " GROUP BY 1, 2, 3 ORDER BY 1, 3",
-        [tz],
-    )
-    groups = cursor.fetchall()
-    types = {kind.type.protocol_type_id: kind.type.protocol_type for kind in synth.kinds}
-    blocks = []
-    for pt_id, _fmt, period, first_at, n in groups:
-        head, width, first = protocol_reserve(protocol_type=types[pt_id], at=first_at, count=n)
-        blocks.append((pt_id, period, head, width, first))
-    cursor.execute(
-        "CREATE TEMP TABLE synth_block (pt_id int, period text, head text, width int,"
-        " first bigint, PRIMARY KEY (pt_id, period)) ON COMMIT DROP"
-    )
-    cursor.executemany("INSERT INTO synth_block VALUES (%s, %s, %s, %s, %s)", blocks)
-    cursor.execute(
-        """
-        CREATE TEMP TABLE synth_protocol ON COMMIT DROP AS
-        SELECT o.id, b.head || lpad((b.first - 1 + row_number() OVER (
-                   PARTITION BY b.pt_id, b.period ORDER BY o.reg, o.id))::text, b.width, '0')
-               AS protocol
-        FROM synth_occ o
-        JOIN synth_kind kk USING (k)
-        JOIN synth_block b
-          ON b.pt_id = kk.pt_id AND b.period = to_char(o.reg AT TIME ZONE %s, kk.period_fmt)
-        """,
-        [tz],
-    )
-
-
-def _story(cursor: object, synth: object) -> None:
-    """Each occurrence's path and times, as ``Synthesizer._story`` draws them, with who
-    works it and where: one table the inserts read without joining anything else."""
-    cursor.execute(
-        """
-        CREATE TEMP TABLE synth_story ON COMMIT DROP AS
-        SELECT p.*,
-               CASE WHEN p.has_mid THEN p.mid_status ELSE p.start_status END
-                   AS status_before_end,
-               CASE WHEN p.has_mid THEN p.t3 ELSE p.t2 END AS t_end,
-               CASE WHEN p.has_mid THEN p.t4 ELSE p.t3 END AS t_reopen,
-               CASE WHEN p.has_mid THEN p.t5 ELSE p.t4 END AS t_reclose,
-               CASE WHEN p.has_mid THEN 4 ELSE 3 END AS seq_end
-        FROM (
-            SELECT o.*, kk.type_id, kk.pt_id, kk.default_id, kk.start_id, kk.middle,
-                   kk.closing, kk.subjects, kk.func_id, kk.func_desc, kk.tmpl_id,
-                   kk.tmpl_desc, kk.sla_kind, kk.sla_interval,
-                   w.id AS worker, (%(units)s::int[])[1 + o.pick %% %(unit_count)s] AS unit,
-                   o.fate >= 0.15 AS started,
-                   o.fate >= 0.15 AND cardinality(kk.middle) > 0 AND o.r_mid < 0.5 AS has_mid,
-                   o.fate >= 0.35 AND o.fate < 0.5 AS released,
-                   o.fate >= 0.5 AS closed,
-                   o.fate >= 0.5 AND o.r_reo < 0.05 AS reopened,
-                   o.fate >= 0.5 AND o.r_reo < 0.05 AND o.r_rec < 0.5 AS reclosed,
-                   COALESCE(kk.start_id, kk.default_id) AS start_status,
-                   kk.middle[1 + o.pick %% greatest(cardinality(kk.middle), 1)] AS mid_status,
-                   kk.closing[1 + o.pick %% cardinality(kk.closing)] AS close1,
-                   kk.closing[1 + (o.pick / 7) %% cardinality(kk.closing)] AS close2,
-                   COALESCE(kk.start_id, kk.default_id) AS reopen_status,
-                   least(o.reg + o.s1, %(now)s) AS t1,
-                   least(o.reg + o.s1 + o.s2, %(now)s) AS t2,
-                   least(o.reg + o.s1 + o.s2 + o.s3, %(now)s) AS t3,
-                   least(o.reg + o.s1 + o.s2 + o.s3 + o.s4, %(now)s) AS t4,
-                   least(o.reg + o.s1 + o.s2 + o.s3 + o.s4 + o.s5, %(now)s) AS t5,
-                   o.r_cre < 0.6 AS by_person
-            FROM synth_occ o
-            JOIN synth_kind kk USING (k)
-            JOIN synth_person w ON w.i = o.person
-        ) p
-        """,
-        {"now": synth.now, **_values(synth)},
-    )
-
-
-def _insert_occurrences(cursor: object, synth: object) -> None:
-    cursor.execute(
-        """
-        INSERT INTO occurrences_occurrence (
-            id, operator_id, application_id, protocol, protocol_type_id, parent_id,
-            occurrence_type_id, subject_id, status_id, state, mode, channel, nature,
-            requester_identifier, requester_name, beneficiary_identifier, beneficiary_name,
-            contract_number, description, functionality_id, functionality_description,
-            request_template_id, request_template_description, created_by_id, attendant_id,
-            unit_id, attended, registered_at, updated_at, sla_due_at, sla_breached_at,
-            closed_at, outcome_text, outcome_attachment_url, outcome_reason_id, resolved,
-            version, last_seq)
-        SELECT s.id, %(operator)s, %(application)s, p.protocol, s.pt_id, NULL, s.type_id,
-               s.subjects[1 + s.pick %% greatest(cardinality(s.subjects), 1)],
-               f.status, f.state, 2, (%(channels)s::text[])[s.channel],
-               CASE WHEN s.by_person THEN %(attendance)s ELSE %(self_service)s END,
-               (%(cpfs)s::text[])[s.cpf],
-               (%(first)s::text[])[s.first_name] || ' ' || (%(last)s::text[])[s.last_name],
-               (%(cpfs)s::text[])[s.cpf],
-               (%(first)s::text[])[s.first_name] || ' ' || (%(last)s::text[])[s.last_name],
-               lpad((1 + s.pick %% 99999)::text, 7, '0'), '', s.func_id, s.func_desc,
-               s.tmpl_id, s.tmpl_desc, CASE WHEN s.by_person THEN creator.id END,
-               f.attendant, s.unit, s.started,
-               s.reg, f.updated_at,
+        f"""
+        CREATE UNLOGGED TABLE {table} WITH (autovacuum_enabled = off) AS
+        SELECT s.id, %(operator)s AS operator_id, %(application)s AS application_id,
+               s.pt_id AS protocol_type_id, NULL::int AS parent_id,
+               s.type_id AS occurrence_type_id,
+               s.subjects[1 + s.pick %% greatest(cardinality(s.subjects), 1)] AS subject_id,
+               f.status AS status_id, f.state, 2 AS mode,
+               (%(channels)s::text[])[s.channel] AS channel,
+               CASE WHEN s.by_person THEN %(attendance)s ELSE %(self_service)s END AS nature,
+               c.cpf AS requester_identifier, n.name AS requester_name,
+               c.cpf AS beneficiary_identifier, n.name AS beneficiary_name,
+               lpad((1 + s.pick %% 99999)::text, 7, '0') AS contract_number,
+               '' AS contact_email, '' AS contact_phone, '' AS description,
+               s.func_id AS functionality_id, s.func_desc AS functionality_description,
+               s.tmpl_id AS request_template_id,
+               s.tmpl_desc AS request_template_description,
+               CASE WHEN s.by_person THEN creator.id END AS created_by_id,
+               f.attendant AS attendant_id, s.unit AS unit_id, s.started AS attended,
+               s.reg AS registered_at, f.updated_at,
                CASE s.sla_kind WHEN 'interval' THEN s.reg + s.sla_interval
-                               WHEN 'table' THEN due.due END,
-               NULL, f.closed_at, f.outcome_text, '', f.reason, f.resolved, f.events, f.events
+                               WHEN 'table' THEN due.due END AS sla_due_at,
+               NULL::timestamptz AS sla_breached_at, f.closed_at, f.outcome_text,
+               '' AS outcome_attachment_url, f.reason AS outcome_reason_id, f.resolved,
+               f.events AS version, f.events AS last_seq, s.period, s.rank
         FROM synth_story s
-        JOIN synth_protocol p USING (id)
         JOIN synth_person creator ON creator.i = s.creator
+        JOIN synth_cpf c ON c.i = s.cpf
         LEFT JOIN synth_due due ON due.k = s.k AND due.day = (s.reg AT TIME ZONE %(tz)s)::date
         LEFT JOIN synth_status c1 ON c1.id = s.close1
         LEFT JOIN synth_status c2 ON c2.id = s.close2
+        CROSS JOIN LATERAL (SELECT
+            (%(first)s::text[])[s.first_name] || ' ' || (%(last)s::text[])[s.last_name]
+              AS name) n
         CROSS JOIN LATERAL (SELECT
             CASE WHEN s.reclosed THEN s.close2 WHEN s.reopened THEN s.reopen_status
                  WHEN s.closed THEN s.close1 WHEN s.started THEN s.status_before_end
@@ -334,21 +571,23 @@ def _insert_occurrences(cursor: object, synth: object) -> None:
                  WHEN s.reopened THEN ''
                  WHEN s.closed THEN (CASE WHEN c1.resolved THEN %(yes)s ELSE %(no)s END)
                  ELSE '' END AS outcome_text,
-            CASE WHEN s.reclosed OR (s.closed AND NOT s.reopened)
-                 THEN (%(reasons)s::int[])[1 + s.pick %% %(reason_count)s] END AS reason,
+            CASE WHEN s.reclosed OR (s.closed AND NOT s.reopened) THEN s.reason_id END
+              AS reason,
             CASE WHEN s.reclosed THEN c2.resolved WHEN s.reopened THEN NULL
                  WHEN s.closed THEN c1.resolved END AS resolved,
             1 + s.started::int + s.has_mid::int + (s.released OR s.closed)::int
               + s.reopened::int + s.reclosed::int AS events
         ) f
-        """,
-        _values(synth),
+        """,  # noqa: S608 - the f-string names only the run's own staging table
+        plan.values,
     )
 
 
-def _insert_events(cursor: object, synth: object) -> None:
-    """Every step of every story, in one statement; descriptions joined from the catalog."""
-    visible = list(
+def _stage_events(cursor: object, plan: _Plan, table: str) -> int:
+    """Every step of every story, numbered as they come: the load gives them ids in that
+    order (a filtered pass over the stories per step costs less than one pass producing
+    every possible step)."""
+    visible = [
         str(k)
         for k in (
             EventKind.CREATED,
@@ -357,82 +596,88 @@ def _insert_events(cursor: object, synth: object) -> None:
             EventKind.CLOSED,
             EventKind.REOPENED,
         )
-    )
+    ]
     cursor.execute(
-        """
-        INSERT INTO occurrences_event (
-            operator_id, occurrence_id, seq, kind, report_code, at, actor_id, actor_name,
-            actor_application_id, status_before_id, status_before_description,
-            status_after_id, status_after_description, state_before, state_after,
-            attendant_before_id, attendant_after_id, unit_before_id, unit_after_id,
-            shows_occurrence, visible_in_history, outcome_text, outcome_attachment_url,
-            outcome_reason_id, outcome_reason_description, resolved, payload)
-        SELECT %(operator)s, e.id, e.seq, e.kind, e.code, e.at, actor.id,
-               COALESCE(actor.name, ''), CASE WHEN actor.id IS NULL THEN %(application)s END,
-               e.sb, COALESCE(sb.descr, ''), e.sa, sa.descr, e.stb, e.sta, e.ab, e.aa,
-               e.unit, e.unit, true, sa.vis AND e.kind = ANY(%(visible)s),
+        f"""
+        CREATE UNLOGGED TABLE {table} WITH (autovacuum_enabled = off) AS
+        SELECT nextval('synth_event_n') AS n, %(operator)s AS operator_id,
+               e.id AS occurrence_id, e.seq, e.kind, e.code AS report_code, e.at,
+               actor.id AS actor_id, COALESCE(actor.name, '') AS actor_name,
+               CASE WHEN actor.id IS NULL THEN %(application)s END AS actor_application_id,
+               e.sb AS status_before_id, COALESCE(sb.descr, '') AS status_before_description,
+               e.sa AS status_after_id, sa.descr AS status_after_description,
+               e.stb AS state_before, e.sta AS state_after, e.ab AS attendant_before_id,
+               e.aa AS attendant_after_id, e.unit AS unit_before_id, e.unit AS unit_after_id,
+               true AS shows_occurrence,
+               sa.vis AND e.kind = ANY(%(visible)s) AS visible_in_history,
                CASE WHEN e.code = %(closing)s
-                    THEN (CASE WHEN sa.resolved THEN %(yes)s ELSE %(no)s END) ELSE '' END,
-               '', CASE WHEN e.code = %(closing)s THEN r.id END,
-               CASE WHEN e.code = %(closing)s THEN r.description ELSE '' END,
-               CASE WHEN e.code = %(closing)s THEN sa.resolved END, '{}'::jsonb
+                    THEN (CASE WHEN sa.resolved THEN %(yes)s ELSE %(no)s END) ELSE ''
+               END AS outcome_text,
+               '' AS outcome_attachment_url,
+               CASE WHEN e.code = %(closing)s THEN e.reason_id END AS outcome_reason_id,
+               CASE WHEN e.code = %(closing)s THEN e.reason_description ELSE '' END
+                   AS outcome_reason_description,
+               CASE WHEN e.code = %(closing)s THEN sa.resolved END AS resolved,
+               '{{}}'::jsonb AS payload
         FROM (
             SELECT s.id, 1 AS seq, %(k_created)s AS kind, %(created)s AS code, s.reg AS at,
                    CASE WHEN s.by_person THEN s.creator END AS who,
                    NULL::int AS sb, s.default_id AS sa, NULL::int AS stb, %(new)s AS sta,
-                   NULL::int AS ab, NULL::int AS aa, s.pick, s.unit
+                   NULL::int AS ab, NULL::int AS aa, s.unit, s.reason_id, s.reason_description
             FROM synth_story s
             UNION ALL
             SELECT s.id, 2, %(k_started)s, %(changed)s, s.t1, s.person, s.default_id,
-                   s.start_status, %(new)s, %(in_attendance)s, NULL, s.worker, s.pick, s.unit
+                   s.start_status, %(new)s, %(in_attendance)s, NULL, s.worker, s.unit,
+                   s.reason_id, s.reason_description
             FROM synth_story s WHERE s.started
             UNION ALL
             SELECT s.id, 3, %(k_status)s, %(changed)s, s.t2, s.person, s.start_status,
                    s.mid_status, %(in_attendance)s, %(in_attendance)s, s.worker, s.worker,
-                   s.pick, s.unit
+                   s.unit, s.reason_id, s.reason_description
             FROM synth_story s WHERE s.has_mid
             UNION ALL
             SELECT s.id, s.seq_end, %(k_released)s, %(changed)s, s.t_end, s.person,
                    s.status_before_end, s.status_before_end, %(in_attendance)s, %(open)s,
-                   s.worker, NULL, s.pick, s.unit
+                   s.worker, NULL, s.unit, s.reason_id, s.reason_description
             FROM synth_story s WHERE s.released
             UNION ALL
             SELECT s.id, s.seq_end, %(k_closed)s, %(closing)s, s.t_end, s.person,
                    s.status_before_end, s.close1, %(in_attendance)s, %(closed)s, s.worker,
-                   s.worker, s.pick, s.unit
+                   s.worker, s.unit, s.reason_id, s.reason_description
             FROM synth_story s WHERE s.closed
             UNION ALL
             SELECT s.id, s.seq_end + 1, %(k_reopened)s, %(changed)s, s.t_reopen, s.boss,
-                   s.close1, s.reopen_status, %(closed)s, %(open)s, s.worker, NULL, s.pick,
-                   s.unit
+                   s.close1, s.reopen_status, %(closed)s, %(open)s, s.worker, NULL, s.unit,
+                   s.reason_id, s.reason_description
             FROM synth_story s WHERE s.reopened
             UNION ALL
             SELECT s.id, s.seq_end + 2, %(k_closed)s, %(closing)s, s.t_reclose, s.boss,
-                   s.reopen_status, s.close2, %(open)s, %(closed)s, NULL, NULL,
-                   s.pick, s.unit
+                   s.reopen_status, s.close2, %(open)s, %(closed)s, NULL, NULL, s.unit,
+                   s.reason_id, s.reason_description
             FROM synth_story s WHERE s.reclosed
         ) e
         JOIN synth_status sa ON sa.id = e.sa
         LEFT JOIN synth_status sb ON sb.id = e.sb
         LEFT JOIN synth_person actor ON actor.i = e.who
-        LEFT JOIN synth_reason r ON r.i = e.pick %% %(reason_count)s
-        """,
-        {**_values(synth), "visible": visible},
+        """,  # noqa: S608 - the f-string names only the run's own staging table
+        {**plan.values, "visible": visible},
     )
+    return cursor.rowcount
 
 
 def _values(synth: object) -> dict:
     return {
         "operator": synth.operator.pk,
         "application": synth.application.pk,
+        "now": synth.now,
         "tz": synth.operator.time_zone,
-        "cpfs": synth.cpfs,
         "first": synth.first_names,
         "last": synth.last_names,
         "channels": synth.channels,
         "units": synth.units or [None],
         "unit_count": max(len(synth.units), 1),
-        "reasons": [pk for pk, _d in synth.reasons] or [None],
+        "reasons": [pk for pk, _description in synth.reasons] or [None],
+        "reason_descriptions": [description for _pk, description in synth.reasons] or [None],
         "reason_count": max(len(synth.reasons), 1),
         "attendance": Nature.ATTENDANCE,
         "self_service": Nature.SELF_SERVICE,

@@ -1,9 +1,12 @@
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Sum
 
+from atende.catalog.models import ProtocolSequence
 from atende.occurrences import synth_pg
 from atende.occurrences.history import occurrence_replay
 from atende.occurrences.models import Event, Occurrence
@@ -63,26 +66,101 @@ def test_synthetic_protocols_continue_the_real_sequence(catalog_a, app_a, attend
     assert not Occurrence.objects.exclude(pk=issued.pk).filter(protocol=issued.protocol).exists()
 
 
-def _indexes() -> set[tuple[str, str]]:
+def _schema() -> set[tuple[str, ...]]:
+    """The indexes of occurrences and events, and every constraint on them or pointing at
+    them, as PostgreSQL would write them again."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
             [synth_pg.TABLES],
         )
-        return set(cursor.fetchall())
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid),"
+            " convalidated::text FROM pg_constraint"
+            " WHERE conrelid = ANY(%s::regclass[]) OR confrelid = ANY(%s::regclass[])",
+            [synth_pg.TABLES, synth_pg.TABLES],
+        )
+        return set(indexes) | set(cursor.fetchall())
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk path")
-def test_a_large_load_builds_the_indexes_once_and_leaves_them_as_they_were(monkeypatch):
+def _stage_tables() -> set[str]:
+    """The staging tables in the database. Those of earlier tests may be there: a test's
+    rollback takes back the drops its loads made."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'synth\\_stage\\_%%'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def _several_chunks(monkeypatch) -> None:
+    monkeypatch.setattr(synth_pg, "FIRST_CHUNK", 50)
+    monkeypatch.setattr(synth_pg, "CHUNK", 150)
+
+
+pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk path")
+
+
+@pg_only
+def test_a_large_load_builds_the_indexes_once_and_leaves_the_schema_as_it_was(monkeypatch):
     monkeypatch.setattr(synth_pg, "DEFER_INDEXES_FROM", 100)
-    monkeypatch.setattr(synth_pg, "CHUNK", 150)  # several chunks in the one transaction
-    before = _indexes()
+    _several_chunks(monkeypatch)
+    before, staged = _schema(), _stage_tables()
     operator, application = synth_target(seed=3)
     synthesizer = Synthesizer(operator=operator, application=application, seed=3)
     assert synth_pg.indexes_worth_deferring(400)
     assert synthesizer.run(400, days=30) == 400
-    assert _indexes() == before
+    assert _schema() == before
+    assert _stage_tables() <= staged
     assert Occurrence.objects.count() == 400
     protocols = list(Occurrence.objects.values_list("protocol", flat=True))
     assert len(set(protocols)) == 400
     assert Event.objects.filter(seq=1, report_code="01").count() == 400
+
+
+@pg_only
+def test_ids_and_protocol_numbers_follow_registration_time_across_chunks(monkeypatch):
+    _several_chunks(monkeypatch)
+    operator, application = synth_target(seed=5)
+    Synthesizer(operator=operator, application=application, seed=5).run(400, days=3)
+    rows = list(Occurrence.objects.order_by("pk").values_list("pk", "registered_at", "protocol"))
+    assert [pk for pk, _at, _protocol in rows] == list(range(rows[0][0], rows[0][0] + 400))
+    assert [at for _pk, at, _protocol in rows] == sorted(at for _pk, at, _protocol in rows)
+    tz = ZoneInfo(operator.time_zone)
+    days = {}
+    for _pk, at, protocol in rows:
+        # Padrão ANS: registration, the local day of the registration, a daily sequence.
+        assert protocol[:6] == operator.ans_registration
+        assert protocol[6:14] == at.astimezone(tz).strftime("%Y%m%d")
+        days.setdefault(protocol[6:14], []).append(int(protocol[14:]))
+    for numbers in days.values():
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    events = Event.objects.order_by("pk")
+    assert (
+        events.count()
+        == len({e.pk for e in events})
+        == Occurrence.objects.aggregate(n=Sum("last_seq"))["n"]
+    )
+
+
+@pg_only
+def test_a_failed_load_leaves_no_row_no_protocol_and_no_staging_table(monkeypatch):
+    monkeypatch.setattr(synth_pg, "DEFER_INDEXES_FROM", 100)
+    _several_chunks(monkeypatch)
+    operator, application = synth_target(seed=9)
+    synthesizer = Synthesizer(operator=operator, application=application, seed=9)
+    before, staged = _schema(), _stage_tables()
+    sequences = list(ProtocolSequence.objects.values_list("period", "last_value"))
+    stage = synth_pg._stage
+
+    def stage_until_the_third_chunk(cursor, plan, chunk):
+        if chunk == 2:
+            raise RuntimeError("helper lost")
+        return stage(cursor, plan, chunk)
+
+    monkeypatch.setattr(synth_pg, "_stage", stage_until_the_third_chunk)
+    with pytest.raises(RuntimeError, match="helper lost"):
+        synthesizer.run(400, days=30)
+    assert Occurrence.objects.count() == Event.objects.count() == 0
+    assert list(ProtocolSequence.objects.values_list("period", "last_value")) == sequences
+    assert _schema() == before
+    assert _stage_tables() <= staged
