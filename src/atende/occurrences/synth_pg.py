@@ -21,6 +21,7 @@ as it copies them, and whatever a failed run left is dropped after it.
 """
 
 import itertools
+import os
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
@@ -42,6 +43,10 @@ FIRST_CHUNK = 10_000
 # Connections drawing chunks while the load copies the previous ones.
 HELPERS = 2
 TABLES = ["occurrences_occurrence", "occurrences_event"]
+# Parallel workers of each index build beside the load's own process: one on a two-core
+# machine (with two, three processes took turns on two cores and the builds were slower),
+# PostgreSQL's default of two on a larger one.
+INDEX_WORKERS = min(2, max((os.cpu_count() or 2) - 1, 0))
 # Below this many rows a rebuild of the indexes costs more than keeping them up row by row.
 DEFER_INDEXES_FROM = 100_000
 # The youngest synthetic occurrence was registered this long before the run.
@@ -309,6 +314,7 @@ def indexes_deferred() -> Iterator[None]:
         # table with checks still pending, so they run now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(f"SET LOCAL max_parallel_maintenance_workers = {INDEX_WORKERS}")
         for _oid, _name, table, constraint, index, definition in indexes:
             if constraint:
                 cursor.execute(
@@ -584,9 +590,10 @@ def _stage_occurrences(cursor: object, plan: _Plan, table: str) -> None:
 
 
 def _stage_events(cursor: object, plan: _Plan, table: str) -> int:
-    """Every step of every story, numbered as they come: the load gives them ids in that
-    order (a filtered pass over the stories per step costs less than one pass producing
-    every possible step)."""
+    """Every step of every story, in order of occurrence and step and numbered so: the
+    load gives them ids in that order, and the primary key and the (occurrence, seq) index
+    are built from rows already in order. (A filtered pass over the stories per step costs
+    less than one pass making every possible step.)"""
     visible = [
         str(k)
         for k in (
@@ -600,7 +607,8 @@ def _stage_events(cursor: object, plan: _Plan, table: str) -> int:
     cursor.execute(
         f"""
         CREATE UNLOGGED TABLE {table} WITH (autovacuum_enabled = off) AS
-        SELECT nextval('synth_event_n') AS n, %(operator)s AS operator_id,
+        SELECT nextval('synth_event_n') AS n, sorted.* FROM (
+        SELECT %(operator)s AS operator_id,
                e.id AS occurrence_id, e.seq, e.kind, e.code AS report_code, e.at,
                actor.id AS actor_id, COALESCE(actor.name, '') AS actor_name,
                CASE WHEN actor.id IS NULL THEN %(application)s END AS actor_application_id,
@@ -659,6 +667,7 @@ def _stage_events(cursor: object, plan: _Plan, table: str) -> int:
         JOIN synth_status sa ON sa.id = e.sa
         LEFT JOIN synth_status sb ON sb.id = e.sb
         LEFT JOIN synth_person actor ON actor.i = e.who
+        ORDER BY e.id, e.seq) sorted
         """,  # noqa: S608 - the f-string names only the run's own staging table
         {**plan.values, "visible": visible},
     )
