@@ -6,10 +6,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 
-from atende.catalog.models import ProtocolSequence
+from atende.accounts.models import User
+from atende.catalog.models import Closing, ProtocolSequence, Status
 from atende.occurrences import synth_pg
 from atende.occurrences.history import occurrence_replay
 from atende.occurrences.models import Event, Occurrence
+from atende.occurrences.services import VISIBLE_KINDS
 from atende.occurrences.synth import Synthesizer, synth_target
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +46,25 @@ def test_synthetic_occurrences_agree_with_their_events_and_have_unique_protocols
             assert closing[-1].outcome_text == occurrence.outcome_text
             assert closing[-1].outcome_reason_id == occurrence.outcome_reason_id
             assert closing[-1].resolved == occurrence.resolved
+    # What the events copy from the catalog and the people is what the services would write.
+    statuses = {s.pk: s for s in Status.objects.filter(occurrence_type__operator=operator)}
+    names = {u.pk: u.full_name or u.email for u in User.objects.all()}
+    for event in (e for history in events.values() for e in history):
+        after = statuses[event.status_after_id]
+        assert event.status_after_description == after.internal_description
+        assert event.status_before_description == (
+            statuses[event.status_before_id].internal_description if event.seq > 1 else ""
+        )
+        assert event.visible_in_history == (
+            after.visible_in_history and event.kind in VISIBLE_KINDS
+        )
+        assert event.actor_name == (names[event.actor_id] if event.actor_id else "")
+        assert (event.actor_application_id is None) == (event.actor_id is not None)
+        if event.report_code == "03":
+            assert event.resolved == (after.closing == Closing.RESOLVED)
+            assert event.outcome_reason_description == (
+                event.outcome_reason.description if event.outcome_reason_id else ""
+            )
 
 
 def test_synthetic_protocols_continue_the_real_sequence(catalog_a, app_a, attendant_a):
