@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from atende.catalog.models import SlaUnit
 from atende.catalog.protocols import protocol_period_format, protocol_reserve
 from atende.occurrences.models import Event, EventKind, Nature, Occurrence, ReportCode, State
+from atende.occurrences.services import VISIBLE_KINDS
 
 # Occurrences a helper draws and stages at a time (the first chunk is smaller).
 CHUNK = 50_000
@@ -125,15 +126,6 @@ def _plan(synth: object, token: str, count: int, days: int) -> _Plan:
     start = synth.now - timedelta(days=days)
     span = (synth.now - NEWEST_AGE - start).total_seconds()
     catalog = _catalog(synth, days)
-    # The events look their statuses up in arrays rather than joining each event to them.
-    ids, descriptions, visible, resolved = zip(*catalog["status"], strict=True)
-    values = {
-        **_values(synth),
-        "status_ids": list(ids),
-        "status_descriptions": list(descriptions),
-        "status_visible": list(visible),
-        "status_resolved": list(resolved),
-    }
     return _Plan(
         token=token,
         count=count,
@@ -141,7 +133,7 @@ def _plan(synth: object, token: str, count: int, days: int) -> _Plan:
         start=start,
         step=span / count,
         seeds=[(synth.rng.random() * 2) - 1 for _ in _chunks(count)],
-        values=values,
+        values=_values(synth),
         catalog=catalog,
     )
 
@@ -603,92 +595,87 @@ def _stage_events(cursor: object, plan: _Plan, table: str) -> int:
     """Every step of every story, in order of occurrence and step and numbered so: the
     load gives them ids in that order, and the primary key and the (occurrence, seq) index
     are built from rows already in order. The steps are sorted narrow, before their
-    descriptions are looked up. (A filtered pass over the stories per step costs less than
+    descriptions are joined. (A filtered pass over the stories per step costs less than
     one pass making every possible step.)"""
-    visible = [
-        str(k)
-        for k in (
-            EventKind.CREATED,
-            EventKind.ATTENDANCE_STARTED,
-            EventKind.STATUS_CHANGED,
-            EventKind.CLOSED,
-            EventKind.REOPENED,
-        )
-    ]
+    # Which steps the beneficiary's history shows, by the services' rule.
+    shown = {
+        f"shown_{name}": kind in VISIBLE_KINDS
+        for name, kind in [
+            ("created", EventKind.CREATED),
+            ("started", EventKind.ATTENDANCE_STARTED),
+            ("status", EventKind.STATUS_CHANGED),
+            ("released", EventKind.RELEASED),
+            ("closed", EventKind.CLOSED),
+            ("reopened", EventKind.REOPENED),
+        ]
+    }
     cursor.execute(
         f"""
         CREATE UNLOGGED TABLE {table} WITH (autovacuum_enabled = off) AS
         SELECT nextval('synth_event_n') AS n, %(operator)s AS operator_id,
                e.id AS occurrence_id, e.seq, e.kind, e.code AS report_code, e.at,
-               (%(person_ids)s::int[])[e.who + 1] AS actor_id,
-               COALESCE((%(person_names)s::text[])[e.who + 1], '') AS actor_name,
-               CASE WHEN e.who IS NULL THEN %(application)s END AS actor_application_id,
-               e.sb AS status_before_id,
-               COALESCE((%(status_descriptions)s::text[])
-                        [array_position(%(status_ids)s::int[], e.sb)], '')
-                   AS status_before_description,
-               e.sa AS status_after_id,
-               (%(status_descriptions)s::text[])[e.sa_i] AS status_after_description,
+               actor.id AS actor_id, COALESCE(actor.name, '') AS actor_name,
+               CASE WHEN actor.id IS NULL THEN %(application)s END AS actor_application_id,
+               e.sb AS status_before_id, COALESCE(sb.descr, '') AS status_before_description,
+               e.sa AS status_after_id, sa.descr AS status_after_description,
                e.stb AS state_before, e.sta AS state_after, e.ab AS attendant_before_id,
                e.aa AS attendant_after_id, e.unit AS unit_before_id, e.unit AS unit_after_id,
-               true AS shows_occurrence,
-               (%(status_visible)s::bool[])[e.sa_i] AND e.kind = ANY(%(visible)s)
-                   AS visible_in_history,
+               true AS shows_occurrence, sa.vis AND e.shown AS visible_in_history,
                CASE WHEN e.code = %(closing)s
-                    THEN (CASE WHEN (%(status_resolved)s::bool[])[e.sa_i]
-                               THEN %(yes)s ELSE %(no)s END)
-                    ELSE '' END AS outcome_text,
+                    THEN (CASE WHEN sa.resolved THEN %(yes)s ELSE %(no)s END) ELSE ''
+               END AS outcome_text,
                '' AS outcome_attachment_url,
                CASE WHEN e.code = %(closing)s THEN e.reason_id END AS outcome_reason_id,
                CASE WHEN e.code = %(closing)s THEN e.reason_description ELSE '' END
                    AS outcome_reason_description,
-               CASE WHEN e.code = %(closing)s THEN (%(status_resolved)s::bool[])[e.sa_i]
-               END AS resolved,
+               CASE WHEN e.code = %(closing)s THEN sa.resolved END AS resolved,
                '{{}}'::jsonb AS payload
         FROM (
-            SELECT u.*, array_position(%(status_ids)s::int[], u.sa) AS sa_i
-            FROM (
-                SELECT s.id, 1 AS seq, %(k_created)s AS kind, %(created)s AS code,
-                       s.reg AS at, CASE WHEN s.by_person THEN s.creator END AS who,
-                       NULL::int AS sb, s.default_id AS sa, NULL::int AS stb, %(new)s AS sta,
-                       NULL::int AS ab, NULL::int AS aa, s.unit, s.reason_id,
-                       s.reason_description
-                FROM synth_story s
-                UNION ALL
-                SELECT s.id, 2, %(k_started)s, %(changed)s, s.t1, s.person, s.default_id,
-                       s.start_status, %(new)s, %(in_attendance)s, NULL, s.worker, s.unit,
-                       s.reason_id, s.reason_description
-                FROM synth_story s WHERE s.started
-                UNION ALL
-                SELECT s.id, 3, %(k_status)s, %(changed)s, s.t2, s.person, s.start_status,
-                       s.mid_status, %(in_attendance)s, %(in_attendance)s, s.worker,
-                       s.worker, s.unit, s.reason_id, s.reason_description
-                FROM synth_story s WHERE s.has_mid
-                UNION ALL
-                SELECT s.id, s.seq_end, %(k_released)s, %(changed)s, s.t_end, s.person,
-                       s.status_before_end, s.status_before_end, %(in_attendance)s,
-                       %(open)s, s.worker, NULL, s.unit, s.reason_id, s.reason_description
-                FROM synth_story s WHERE s.released
-                UNION ALL
-                SELECT s.id, s.seq_end, %(k_closed)s, %(closing)s, s.t_end, s.person,
-                       s.status_before_end, s.close1, %(in_attendance)s, %(closed)s,
-                       s.worker, s.worker, s.unit, s.reason_id, s.reason_description
-                FROM synth_story s WHERE s.closed
-                UNION ALL
-                SELECT s.id, s.seq_end + 1, %(k_reopened)s, %(changed)s, s.t_reopen, s.boss,
-                       s.close1, s.reopen_status, %(closed)s, %(open)s, s.worker, NULL,
-                       s.unit, s.reason_id, s.reason_description
-                FROM synth_story s WHERE s.reopened
-                UNION ALL
-                SELECT s.id, s.seq_end + 2, %(k_closed)s, %(closing)s, s.t_reclose, s.boss,
-                       s.reopen_status, s.close2, %(open)s, %(closed)s, NULL, NULL, s.unit,
-                       s.reason_id, s.reason_description
-                FROM synth_story s WHERE s.reclosed
-            ) u
-            ORDER BY u.id, u.seq
+            SELECT s.id, 1 AS seq, %(k_created)s AS kind, %(created)s AS code, s.reg AS at,
+                   CASE WHEN s.by_person THEN s.creator END AS who,
+                   NULL::int AS sb, s.default_id AS sa, NULL::int AS stb, %(new)s AS sta,
+                   NULL::int AS ab, NULL::int AS aa, s.unit, s.reason_id,
+                   s.reason_description, %(shown_created)s AS shown
+            FROM synth_story s
+            UNION ALL
+            SELECT s.id, 2, %(k_started)s, %(changed)s, s.t1, s.person, s.default_id,
+                   s.start_status, %(new)s, %(in_attendance)s, NULL, s.worker, s.unit,
+                   s.reason_id, s.reason_description, %(shown_started)s
+            FROM synth_story s WHERE s.started
+            UNION ALL
+            SELECT s.id, 3, %(k_status)s, %(changed)s, s.t2, s.person, s.start_status,
+                   s.mid_status, %(in_attendance)s, %(in_attendance)s, s.worker, s.worker,
+                   s.unit, s.reason_id, s.reason_description, %(shown_status)s
+            FROM synth_story s WHERE s.has_mid
+            UNION ALL
+            SELECT s.id, s.seq_end, %(k_released)s, %(changed)s, s.t_end, s.person,
+                   s.status_before_end, s.status_before_end, %(in_attendance)s, %(open)s,
+                   s.worker, NULL, s.unit, s.reason_id, s.reason_description,
+                   %(shown_released)s
+            FROM synth_story s WHERE s.released
+            UNION ALL
+            SELECT s.id, s.seq_end, %(k_closed)s, %(closing)s, s.t_end, s.person,
+                   s.status_before_end, s.close1, %(in_attendance)s, %(closed)s, s.worker,
+                   s.worker, s.unit, s.reason_id, s.reason_description, %(shown_closed)s
+            FROM synth_story s WHERE s.closed
+            UNION ALL
+            SELECT s.id, s.seq_end + 1, %(k_reopened)s, %(changed)s, s.t_reopen, s.boss,
+                   s.close1, s.reopen_status, %(closed)s, %(open)s, s.worker, NULL, s.unit,
+                   s.reason_id, s.reason_description, %(shown_reopened)s
+            FROM synth_story s WHERE s.reopened
+            UNION ALL
+            SELECT s.id, s.seq_end + 2, %(k_closed)s, %(closing)s, s.t_reclose, s.boss,
+                   s.reopen_status, s.close2, %(open)s, %(closed)s, NULL, NULL, s.unit,
+                   s.reason_id, s.reason_description, %(shown_closed)s
+            FROM synth_story s WHERE s.reclosed
+            ORDER BY 1, 2
         ) e
+        -- Joined after the sort: each join keeps the order of the sorted steps it probes.
+        JOIN synth_status sa ON sa.id = e.sa
+        LEFT JOIN synth_status sb ON sb.id = e.sb
+        LEFT JOIN synth_person actor ON actor.i = e.who
         """,  # noqa: S608 - the f-string names only the run's own staging table
-        {**plan.values, "visible": visible},
+        {**plan.values, **shown},
     )
     return cursor.rowcount
 
@@ -699,8 +686,6 @@ def _values(synth: object) -> dict:
         "application": synth.application.pk,
         "now": synth.now,
         "tz": synth.operator.time_zone,
-        "person_ids": [pk for pk, _name in synth.people],
-        "person_names": [name for _pk, name in synth.people],
         "first": synth.first_names,
         "last": synth.last_names,
         "channels": synth.channels,
