@@ -2,7 +2,7 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Sum
 
@@ -182,3 +182,16 @@ def test_a_failed_load_leaves_no_row_no_protocol_and_no_staging_table(monkeypatc
     assert list(ProtocolSequence.objects.values_list("period", "last_value")) == sequences
     assert _schema() == before
     assert _stage_tables() <= staged
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--occurrences", "0"], "--occurrences must be at least 1."),
+        (["--occurrences", "10", "--days", "0"], "--days must be at least 1."),
+    ],
+)
+def test_the_command_refuses_an_empty_load_or_period(arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("synth", *arguments, stdout=io.StringIO())
+    assert not Occurrence.objects.exists()

@@ -32,6 +32,8 @@ class Command(BaseCommand):
         count = options["occurrences"]
         if count < 1:
             raise CommandError("--occurrences must be at least 1.")
+        if options["days"] < 1:
+            raise CommandError("--days must be at least 1.")
         if options["operator"]:
             operator = Operator.objects.filter(pk=options["operator"]).first()
             if operator is None:
