@@ -43,11 +43,11 @@ def main() -> None:
         synthesizer = Synthesizer(
             operator=operator, application=application, seed=run, skip_checks=True
         )
-        busy, idle = cpu_seconds()
+        before = cpu_seconds()
         started = time.perf_counter()
         synthesizer.run(args.occurrences)
         elapsed = time.perf_counter() - started
-        busy, idle = cpu_seconds()[0] - busy, cpu_seconds()[1] - idle
+        busy, idle = (now - then for now, then in zip(cpu_seconds(), before, strict=True))
         rates.append(args.occurrences / elapsed)
         print(
             f"run {run}: {args.occurrences:,} occurrences with {Event.objects.count():,} events "

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
-from atende.catalog.models import SlaUnit
+from atende.catalog.models import Closing, SlaUnit
 from atende.catalog.protocols import protocol_period_format, protocol_reserve
 from atende.occurrences.models import Event, EventKind, Nature, Occurrence, ReportCode, State
 from atende.occurrences.services import VISIBLE_KINDS
@@ -72,17 +72,13 @@ class _Plan:
     """What every connection of one run needs to know, fixed before it starts."""
 
     token: str
-    count: int
+    chunks: list[tuple[int, int]]  # the occurrences' ordinals of each chunk
     first_id: int
     start: datetime
     step: float  # seconds of the period per occurrence
     seeds: Sequence[float]
     values: dict
     catalog: dict
-
-    @property
-    def chunks(self) -> list[tuple[int, int]]:
-        return _chunks(self.count)
 
     def stage(self, chunk: int, what: str) -> str:
         return f"synth_stage_{self.token}_{chunk}_{what}"
@@ -102,6 +98,9 @@ def load(synth: object, count: int, days: int) -> None:
         with transaction.atomic():
             synth._skip_checks()
             with connection.cursor() as cursor:
+                # The planner's cost of these statements asks for JIT, whose compilation
+                # took half a second of each 250,000 occurrences and won nothing back.
+                cursor.execute("SET LOCAL jit = off")
                 # Writers wait for the load (readers do not): the ids reserved below stay
                 # ours, and a deferred index is missed by nobody.
                 cursor.execute(f"LOCK TABLE {', '.join(TABLES)} IN SHARE ROW EXCLUSIVE MODE")
@@ -119,22 +118,19 @@ def load(synth: object, count: int, days: int) -> None:
 
 def _plan(synth: object, token: str, count: int, days: int) -> _Plan:
     with connection.cursor() as cursor:
-        # The planner's cost of these statements asks for JIT, whose compilation took half
-        # a second of each 250,000 occurrences and won nothing back.
-        cursor.execute("SET LOCAL jit = off")
         first_id = _reserve_ids(cursor, TABLES[0], count)
     start = synth.now - timedelta(days=days)
     span = (synth.now - NEWEST_AGE - start).total_seconds()
-    catalog = _catalog(synth, days)
+    chunks = _chunks(count)
     return _Plan(
         token=token,
-        count=count,
+        chunks=chunks,
         first_id=first_id,
         start=start,
         step=span / count,
-        seeds=[(synth.rng.random() * 2) - 1 for _ in _chunks(count)],
+        seeds=[(synth.rng.random() * 2) - 1 for _ in chunks],
         values=_values(synth),
-        catalog=catalog,
+        catalog=_catalog(synth, days),
     )
 
 
@@ -149,15 +145,19 @@ def _reserve_ids(cursor: object, table: str, count: int) -> int:
     return cursor.fetchone()[0] - count + 1
 
 
+def _side_connection() -> object:
+    """A connection of its own to the load's database, in autocommit."""
+    return connection.Database.connect(**connection.get_connection_params(), autocommit=True)
+
+
 def _load(synth: object, plan: _Plan) -> None:
-    params = connection.get_connection_params()
     chunks = plan.chunks
     ready: list[Future] = [Future() for _ in chunks]
     stop = threading.Event()
     helpers = [
         threading.Thread(
             target=_helper,
-            args=(plan, params, range(h, len(chunks), HELPERS), ready, stop),
+            args=(plan, range(h, len(chunks), HELPERS), ready, stop),
             name=f"synth-helper-{h}",
             daemon=True,
         )
@@ -215,7 +215,6 @@ def _copy(cursor: object, plan: _Plan, chunk: int, staged: tuple, types: dict) -
 
 def _helper(
     plan: _Plan,
-    params: dict,
     chunks: Sequence[int],
     ready: list[Future],
     stop: threading.Event,
@@ -224,10 +223,7 @@ def _helper(
     ``_stage`` returns, or the error that stopped the helper."""
     pending = list(chunks)
     try:
-        with (
-            connection.Database.connect(**params, autocommit=True) as helper,
-            helper.cursor() as cursor,
-        ):
+        with _side_connection() as helper, helper.cursor() as cursor:
             _helper_setup(cursor, plan)
             while pending and not stop.is_set():
                 chunk = pending[0]
@@ -253,10 +249,7 @@ def _drop_stages(cursor: object, token: str = "") -> None:
 def _drop_failed_stages(token: str) -> None:
     """After a failed run's rollback (which took back the load's drops): its staging
     tables, from a connection of its own."""
-    with (
-        connection.Database.connect(**connection.get_connection_params(), autocommit=True) as c,
-        c.cursor() as cursor,
-    ):
+    with _side_connection() as side, side.cursor() as cursor:
         _drop_stages(cursor, f"{token}\\_")
 
 
@@ -357,7 +350,7 @@ def _catalog(synth: object, days: int) -> dict:
                     status.pk,
                     status.internal_description,
                     status.visible_in_history,
-                    status.closing == "resolved",
+                    status.closing == Closing.RESOLVED,
                 )
         kinds.append(
             (
