@@ -63,7 +63,12 @@ class Occurrence(models.Model):
         ProtocolType, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        db_index=False,
     )
     occurrence_type = models.ForeignKey(
         OccurrenceType, on_delete=models.PROTECT, related_name="+", db_index=False
@@ -83,7 +88,7 @@ class Occurrence(models.Model):
     nature = models.PositiveSmallIntegerField(choices=Nature.choices, default=Nature.ATTENDANCE)
     requester_identifier = models.CharField(max_length=20, blank=True)
     requester_name = models.CharField(max_length=200, blank=True)
-    beneficiary_identifier = models.CharField(max_length=20, blank=True, db_index=True)
+    beneficiary_identifier = models.CharField(max_length=20, blank=True)
     beneficiary_name = models.CharField(max_length=200, blank=True)
     contract_number = models.CharField(max_length=30, blank=True)
     # Where the status actions reach the beneficiary (e-mail; SMS and WhatsApp in E.164).
@@ -149,6 +154,13 @@ class Occurrence(models.Model):
             models.Index(fields=["operator", "state", "id"], name="occ_state"),
             models.Index(fields=["operator", "attendant", "state", "id"], name="occ_attendant"),
             models.Index(fields=["operator", "registered_at"], name="occ_registered"),
+            # Looked up by equality only: no second, pattern-matching index (which
+            # ``db_index`` would add on PostgreSQL) to keep up on every write.
+            models.Index(fields=["beneficiary_identifier"], name="occ_beneficiary"),
+            # Few occurrences have a parent: only those are indexed.
+            models.Index(
+                fields=["parent"], name="occ_children", condition=models.Q(parent__isnull=False)
+            ),
             models.Index(
                 fields=["sla_due_at"],
                 name="occ_sla_open",
