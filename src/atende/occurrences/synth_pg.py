@@ -43,6 +43,11 @@ CHUNK = 50_000
 FIRST_CHUNK = 10_000
 # Connections drawing chunks while the load copies the previous ones.
 HELPERS = 2
+# Chunks staged or being staged and not copied yet, at most. Two helpers and the load then
+# share the cores while the helpers keep up, and a helper that gets ahead waits, leaving its
+# core to the load. (Without a bound the helpers finished early and the load copied its last
+# chunks alone on one core; the staging tables also took all the run's rows at once.)
+AHEAD = 3
 TABLES = ["occurrences_occurrence", "occurrences_event"]
 # Parallel workers of each index build beside the load's own process: one on a two-core
 # machine (with two, three processes took turns on two cores and the builds were slower),
@@ -153,11 +158,11 @@ def _side_connection() -> object:
 def _load(synth: object, plan: _Plan) -> None:
     chunks = plan.chunks
     ready: list[Future] = [Future() for _ in chunks]
-    stop = threading.Event()
+    pace = _Pace()
     helpers = [
         threading.Thread(
             target=_helper,
-            args=(plan, range(h, len(chunks), HELPERS), ready, stop),
+            args=(plan, range(h, len(chunks), HELPERS), ready, pace),
             name=f"synth-helper-{h}",
             daemon=True,
         )
@@ -174,9 +179,10 @@ def _load(synth: object, plan: _Plan) -> None:
             types = {kind.type.protocol_type_id: kind.type.protocol_type for kind in synth.kinds}
             for chunk, future in enumerate(ready):
                 _copy(cursor, plan, chunk, future.result(), types)
+                pace.copied(chunk)
             cursor.execute("DROP TABLE synth_block")
     finally:
-        stop.set()
+        pace.stop()
         for helper in helpers:
             helper.join()
 
@@ -213,11 +219,36 @@ def _copy(cursor: object, plan: _Plan, chunk: int, staged: tuple, types: dict) -
     cursor.execute(f"DROP TABLE {occurrences}, {events}")
 
 
+class _Pace:
+    """Keeps the helpers at most ``AHEAD`` chunks ahead of the load."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._copied = 0
+        self._stopped = False
+
+    def turn(self, chunk: int) -> bool:
+        """Wait until ``chunk`` may be staged; False once the load has stopped."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._stopped or chunk < self._copied + AHEAD)
+            return not self._stopped
+
+    def copied(self, chunk: int) -> None:
+        with self._changed:
+            self._copied = chunk + 1
+            self._changed.notify_all()
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+
+
 def _helper(
     plan: _Plan,
     chunks: Sequence[int],
     ready: list[Future],
-    stop: threading.Event,
+    pace: _Pace,
 ) -> None:
     """Stage the given chunks on a connection of its own; each chunk's future gets what
     ``_stage`` returns, or the error that stopped the helper."""
@@ -225,7 +256,7 @@ def _helper(
     try:
         with _side_connection() as helper, helper.cursor() as cursor:
             _helper_setup(cursor, plan)
-            while pending and not stop.is_set():
+            while pending and pace.turn(pending[0]):
                 chunk = pending[0]
                 ready[chunk].set_result(_stage(cursor, plan, chunk))
                 pending.pop(0)
@@ -387,7 +418,7 @@ def _helper_setup(cursor: object, plan: _Plan) -> None:
         "CREATE TEMP TABLE synth_cpf (i int PRIMARY KEY, cpf text);"
         # Numbers a chunk's events as they are staged (a window over them would keep them
         # all in memory first).
-        "CREATE TEMP SEQUENCE synth_event_n"
+        "CREATE TEMP SEQUENCE synth_event_n CACHE 10000"
     )
     catalog = plan.catalog
     cursor.executemany(
