@@ -57,7 +57,9 @@ class Occurrence(models.Model):
     operator = models.ForeignKey(
         Operator, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     protocol = models.CharField(_("protocol"), max_length=30)
     protocol_type = models.ForeignKey(
         ProtocolType, on_delete=models.PROTECT, related_name="+", db_index=False
