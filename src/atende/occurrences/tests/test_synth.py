@@ -184,6 +184,56 @@ def test_a_failed_load_leaves_no_row_no_protocol_and_no_staging_table(monkeypatc
     assert _stage_tables() <= staged
 
 
+@pg_only
+@pytest.mark.parametrize("ahead", [1, 2])
+def test_helpers_stay_at_most_ahead_chunks_in_front_of_the_load(monkeypatch, ahead):
+    _several_chunks(monkeypatch)
+    monkeypatch.setattr(synth_pg, "AHEAD", ahead)
+    log = []
+    stage, copy = synth_pg._stage, synth_pg._copy
+
+    def logged_stage(cursor, plan, chunk):
+        log.append(("stage", chunk))
+        return stage(cursor, plan, chunk)
+
+    def logged_copy(cursor, plan, chunk, staged, types):
+        copy(cursor, plan, chunk, staged, types)
+        log.append(("copied", chunk))
+
+    monkeypatch.setattr(synth_pg, "_stage", logged_stage)
+    monkeypatch.setattr(synth_pg, "_copy", logged_copy)
+    operator, application = synth_target(seed=4)
+    Synthesizer(operator=operator, application=application, seed=4).run(800, days=3)
+    copied = 0
+    for what, chunk in log:
+        if what == "copied":
+            copied = chunk + 1
+        else:
+            assert chunk < copied + ahead, log
+    assert copied == len(synth_pg._chunks(800)) == 6
+    assert Occurrence.objects.count() == 800
+
+
+@pg_only
+def test_a_load_that_fails_stops_the_helpers_waiting_for_their_turn(monkeypatch):
+    _several_chunks(monkeypatch)
+    monkeypatch.setattr(synth_pg, "AHEAD", 1)
+    copy = synth_pg._copy
+
+    def copy_until_the_second_chunk(cursor, plan, chunk, staged, types):
+        if chunk == 1:
+            raise RuntimeError("load lost")
+        copy(cursor, plan, chunk, staged, types)
+
+    monkeypatch.setattr(synth_pg, "_copy", copy_until_the_second_chunk)
+    staged = _stage_tables()
+    operator, application = synth_target(seed=6)
+    with pytest.raises(RuntimeError, match="load lost"):
+        Synthesizer(operator=operator, application=application, seed=6).run(800, days=3)
+    assert Occurrence.objects.count() == Event.objects.count() == 0
+    assert _stage_tables() <= staged
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
