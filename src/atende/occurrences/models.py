@@ -151,6 +151,9 @@ class Occurrence(models.Model):
                 fields=["operator", "protocol"], name="occurrences_protocol_unique"
             ),
         ]
+        # The three queue indexes end with the id, so their keys never repeat: on PostgreSQL
+        # migration 0005 turns their B-tree deduplication off (a new migration that rebuilds
+        # one of them must do so again).
         indexes = [
             models.Index(fields=["operator", "unit", "state", "id"], name="occ_queue"),
             models.Index(fields=["operator", "state", "id"], name="occ_state"),

@@ -15,6 +15,7 @@ from atende.occurrences.services import VISIBLE_KINDS
 from atende.occurrences.synth import Synthesizer, synth_target
 
 pytestmark = pytest.mark.django_db
+pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk path")
 
 
 def test_synthetic_occurrences_agree_with_their_events_and_have_unique_protocols():
@@ -105,6 +106,19 @@ def _schema() -> set[tuple[str, ...]]:
         return set(indexes) | set(cursor.fetchall())
 
 
+def _without_deduplication() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE 'deduplicate_items=off' = ANY(reloptions)"
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pg_only
+def test_the_queue_indexes_whose_keys_never_repeat_do_not_deduplicate():
+    assert _without_deduplication() == {"occ_queue", "occ_state", "occ_attendant"}
+
+
 def _stage_tables() -> set[str]:
     """The staging tables in the database. Those of earlier tests may be there: a test's
     rollback takes back the drops its loads made."""
@@ -118,9 +132,6 @@ def _several_chunks(monkeypatch) -> None:
     monkeypatch.setattr(synth_pg, "CHUNK", 150)
 
 
-pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk path")
-
-
 @pg_only
 def test_a_large_load_builds_the_indexes_once_and_leaves_the_schema_as_it_was(monkeypatch):
     monkeypatch.setattr(synth_pg, "DEFER_INDEXES_FROM", 100)
@@ -132,6 +143,8 @@ def test_a_large_load_builds_the_indexes_once_and_leaves_the_schema_as_it_was(mo
     assert synthesizer.run(400, days=30) == 400
     assert _schema() == before
     assert _stage_tables() <= staged
+    # Rebuilt as they were, storage parameters included.
+    assert _without_deduplication() == {"occ_queue", "occ_state", "occ_attendant"}
     assert Occurrence.objects.count() == 400
     protocols = list(Occurrence.objects.values_list("protocol", flat=True))
     assert len(set(protocols)) == 400
