@@ -62,6 +62,24 @@ NEWEST_AGE = timedelta(hours=1)
 # column added to a model and forgotten here fails the load instead of writing its default.
 OCCURRENCE_COLUMNS = [f.column for f in Occurrence._meta.concrete_fields]
 EVENT_COLUMNS = [f.column for f in Event._meta.concrete_fields if f.column != "id"]
+# How the load copies a chunk's staged rows: each occurrence's protocol is its block's head
+# and the number its rank reaches from the block's first; each event's id, its place in the
+# chunk from the chunk's first reserved id.
+_COPY_OCCURRENCES = (
+    f"INSERT INTO occurrences_occurrence ({', '.join(OCCURRENCE_COLUMNS)}) SELECT "  # noqa: S608
+    + ", ".join(
+        "b.head || lpad((b.first + o.rank - 1)::text, b.width, '0')"
+        if column == "protocol"
+        else f"o.{column}"
+        for column in OCCURRENCE_COLUMNS
+    )
+    + " FROM {stage} o"
+    " JOIN synth_block b ON b.pt_id = o.protocol_type_id AND b.period = o.period"
+)
+_COPY_EVENTS = (
+    f"INSERT INTO occurrences_event (id, {', '.join(EVENT_COLUMNS)})"  # noqa: S608
+    f" SELECT %s + n - 1, {', '.join(EVENT_COLUMNS)} FROM {{stage}}"
+)
 
 
 def supported(synth: object) -> bool:
@@ -174,7 +192,7 @@ def _load(synth: object, plan: _Plan) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 "CREATE TEMP TABLE synth_block (pt_id int, period text, head text, width int,"
-                " first bigint, PRIMARY KEY (pt_id, period)) ON COMMIT DROP"
+                " first bigint, PRIMARY KEY (pt_id, period))"
             )
             types = {kind.type.protocol_type_id: kind.type.protocol_type for kind in synth.kinds}
             for chunk, future in enumerate(ready):
@@ -198,24 +216,9 @@ def _copy(cursor: object, plan: _Plan, chunk: int, staged: tuple, types: dict) -
     cursor.execute("TRUNCATE synth_block")
     cursor.executemany("INSERT INTO synth_block VALUES (%s, %s, %s, %s, %s)", blocks)
     occurrences, events = plan.stage(chunk, "occ"), plan.stage(chunk, "ev")
-    values = [
-        "b.head || lpad((b.first + o.rank - 1)::text, b.width, '0')"
-        if column == "protocol"
-        else f"o.{column}"
-        for column in OCCURRENCE_COLUMNS
-    ]
-    cursor.execute(
-        f"INSERT INTO occurrences_occurrence ({', '.join(OCCURRENCE_COLUMNS)})"  # noqa: S608
-        f" SELECT {', '.join(values)} FROM {occurrences} o"
-        " JOIN synth_block b ON b.pt_id = o.protocol_type_id AND b.period = o.period"
-    )
+    cursor.execute(_COPY_OCCURRENCES.format(stage=occurrences))
     first_event = _reserve_ids(cursor, TABLES[1], event_count)
-    columns = ", ".join(EVENT_COLUMNS)
-    cursor.execute(
-        f"INSERT INTO occurrences_event (id, {columns})"  # noqa: S608
-        f" SELECT %s + n - 1, {columns} FROM {events}",
-        [first_event],
-    )
+    cursor.execute(_COPY_EVENTS.format(stage=events), [first_event])
     cursor.execute(f"DROP TABLE {occurrences}, {events}")
 
 
