@@ -7,17 +7,19 @@ protocols from the real sequences, and its rows replay exactly — the synth tes
 The work is split between connections so that both cores of a small machine are busy:
 
 - *helpers* (``HELPERS`` connections of their own, in autocommit) draw the stories of one
-  chunk of occurrences at a time and write its finished occurrence and event rows into two
-  unlogged staging tables — no WAL, no index, nothing shared;
-- the *load* (Django's connection, one transaction for the whole run) takes the chunks in
-  order, reserves their protocols from the real sequences, and copies the staged rows into
-  the real tables.
+  chunk of occurrences at a time and write its finished occurrence and event rows, ids and
+  protocols included, into two unlogged staging tables with the real tables' columns — no
+  WAL, no index, nothing shared;
+- the *load* (Django's connection, one transaction for the whole run) reserves each chunk's
+  protocols from the real sequences as soon as a helper has drawn it, and copies the staged
+  rows into the real tables as they are: a copy that computes nothing forms no new row.
 
-A chunk covers a slice of the period in time order and its occurrences take ids reserved
-for the whole run up front, so ids and protocol numbers grow with registration time, as in
-use. The load's transaction holds everything that counts: a failed run leaves no
-occurrence, no event and no protocol reserved. The staging tables are dropped by the load
-as it copies them, and whatever a failed run left is dropped after it.
+A chunk covers a slice of the period in time order; its occurrences take ids reserved for
+the whole run up front, its events the ids that follow the previous chunk's, and its
+protocols are reserved after the previous chunk's: ids and protocol numbers grow with
+registration time, as in use. The load's transaction holds everything that counts: a failed
+run leaves no occurrence, no event and no protocol reserved. The staging tables are dropped
+by the load as it copies them, and whatever a failed run left is dropped after it.
 """
 
 import itertools
@@ -25,7 +27,6 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,28 +59,10 @@ DEFER_INDEXES_FROM = 100_000
 # The youngest synthetic occurrence was registered this long before the run.
 NEWEST_AGE = timedelta(hours=1)
 
-# Every column, by name: the staging tables carry them all (and the load names them), so a
-# column added to a model and forgotten here fails the load instead of writing its default.
+# Every column, by name: the helpers name them all, so a column added to a model and
+# forgotten here fails the load instead of writing its default.
 OCCURRENCE_COLUMNS = [f.column for f in Occurrence._meta.concrete_fields]
 EVENT_COLUMNS = [f.column for f in Event._meta.concrete_fields if f.column != "id"]
-# How the load copies a chunk's staged rows: each occurrence's protocol is its block's head
-# and the number its rank reaches from the block's first; each event's id, its place in the
-# chunk from the chunk's first reserved id.
-_COPY_OCCURRENCES = (
-    f"INSERT INTO occurrences_occurrence ({', '.join(OCCURRENCE_COLUMNS)}) SELECT "  # noqa: S608
-    + ", ".join(
-        "b.head || lpad((b.first + o.rank - 1)::text, b.width, '0')"
-        if column == "protocol"
-        else f"o.{column}"
-        for column in OCCURRENCE_COLUMNS
-    )
-    + " FROM {stage} o"
-    " JOIN synth_block b ON b.pt_id = o.protocol_type_id AND b.period = o.period"
-)
-_COPY_EVENTS = (
-    f"INSERT INTO occurrences_event (id, {', '.join(EVENT_COLUMNS)})"  # noqa: S608
-    f" SELECT %s + n - 1, {', '.join(EVENT_COLUMNS)} FROM {{stage}}"
-)
 
 
 def supported(synth: object) -> bool:
@@ -97,11 +80,14 @@ class _Plan:
     token: str
     chunks: list[tuple[int, int]]  # the occurrences' ordinals of each chunk
     first_id: int
+    first_event_id: int
     start: datetime
     step: float  # seconds of the period per occurrence
     seeds: Sequence[float]
     values: dict
     catalog: dict
+    # Each real table's columns in its own order, with their types: the staging tables'.
+    shapes: dict[str, list[str]]
 
     def stage(self, chunk: int, what: str) -> str:
         return f"synth_stage_{self.token}_{chunk}_{what}"
@@ -130,31 +116,48 @@ def load(synth: object, count: int, days: int) -> None:
                 # Every run holds that lock to its end, so what staging tables are left are
                 # a stopped run's (or their drop went with a rolled back transaction).
                 _drop_stages(cursor)
+                # Read before any index is dropped: a helper reading the real tables'
+                # catalog would then wait for the load's lock, and the load for it.
+                plan = _plan(cursor, synth, token, count, days)
             deferred = indexes_deferred() if indexes_worth_deferring(count) else nullcontext()
             with deferred:
-                _load(synth, _plan(synth, token, count, days))
+                _load(synth, plan)
     except BaseException:
         # The rollback released the load's locks on the staging tables it had copied.
         _drop_failed_stages(token)
         raise
 
 
-def _plan(synth: object, token: str, count: int, days: int) -> _Plan:
-    with connection.cursor() as cursor:
-        first_id = _reserve_ids(cursor, TABLES[0], count)
+def _plan(cursor: object, synth: object, token: str, count: int, days: int) -> _Plan:
     start = synth.now - timedelta(days=days)
     span = (synth.now - NEWEST_AGE - start).total_seconds()
     chunks = _chunks(count)
     return _Plan(
         token=token,
         chunks=chunks,
-        first_id=first_id,
+        first_id=_reserve_ids(cursor, TABLES[0], count),
+        # The rest of the events' ids are taken once the run knows how many it wrote.
+        first_event_id=_reserve_ids(cursor, TABLES[1], 1),
         start=start,
         step=span / count,
         seeds=[(synth.rng.random() * 2) - 1 for _ in chunks],
         values=_values(synth),
         catalog=_catalog(synth, days),
+        shapes={table: _shape(cursor, table) for table in TABLES},
     )
+
+
+def _shape(cursor: object, table: str) -> list[str]:
+    """The columns of ``table`` as a table definition writes them, in the table's order:
+    the staged values take the columns' types (a value too long fails there), and the
+    real table checks the rest when the load copies them."""
+    cursor.execute(
+        "SELECT quote_ident(attname) || ' ' || format_type(atttypid, atttypmod)"
+        " FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+        " AND NOT attisdropped ORDER BY attnum",
+        [table],
+    )
+    return [column for (column,) in cursor.fetchall()]
 
 
 def _reserve_ids(cursor: object, table: str, count: int) -> int:
@@ -174,13 +177,14 @@ def _side_connection() -> object:
 
 
 def _load(synth: object, plan: _Plan) -> None:
+    """Serve the helpers' chunks in order: reserve the protocols of each one drawn (the
+    helpers wait for them), and copy each one staged."""
     chunks = plan.chunks
-    ready: list[Future] = [Future() for _ in chunks]
-    pace = _Pace()
+    relay = _Relay(plan.first_event_id)
     helpers = [
         threading.Thread(
             target=_helper,
-            args=(plan, range(h, len(chunks), HELPERS), ready, pace),
+            args=(plan, range(h, len(chunks), HELPERS), relay),
             name=f"synth-helper-{h}",
             daemon=True,
         )
@@ -189,83 +193,156 @@ def _load(synth: object, plan: _Plan) -> None:
     for helper in helpers:
         helper.start()
     try:
+        types = {kind.type.protocol_type_id: kind.type.protocol_type for kind in synth.kinds}
+        reserved = 0
         with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TEMP TABLE synth_block (pt_id int, period text, head text, width int,"
-                " first bigint, PRIMARY KEY (pt_id, period))"
-            )
-            types = {kind.type.protocol_type_id: kind.type.protocol_type for kind in synth.kinds}
-            for chunk, future in enumerate(ready):
-                _copy(cursor, plan, chunk, future.result(), types)
-                pace.copied(chunk)
-            cursor.execute("DROP TABLE synth_block")
+            for chunk in range(len(chunks)):
+                while (groups := relay.next_for_load(reserved, chunk)) is not None:
+                    relay.reserved(reserved, _reserve_protocols(groups, types))
+                    reserved += 1
+                _copy(cursor, plan, chunk)
+                relay.copied(chunk)
+            last_event_id = relay.first_event_id(len(chunks), load=True) - 1
+            if _reserve_ids(cursor, TABLES[1], last_event_id - plan.first_event_id) != (
+                plan.first_event_id + 1
+            ):
+                raise RuntimeError("Another writer took ids of the events during the load.")
     finally:
-        pace.stop()
+        relay.stop()
         for helper in helpers:
             helper.join()
 
 
-def _copy(cursor: object, plan: _Plan, chunk: int, staged: tuple, types: dict) -> None:
-    """Reserve the chunk's protocols, one block per (protocol type, period), in time order
-    across chunks, and its event ids; then copy its staged rows into the real tables."""
-    groups, event_count = staged
+def _reserve_protocols(groups: list, types: dict) -> list[tuple]:
+    """One block of protocols per (protocol type, period) of a chunk, in the load's
+    transaction."""
     blocks = []
     for pt_id, period, first_at, n in groups:
         head, width, first = protocol_reserve(protocol_type=types[pt_id], at=first_at, count=n)
         blocks.append((pt_id, period, head, width, first))
-    cursor.execute("TRUNCATE synth_block")
-    cursor.executemany("INSERT INTO synth_block VALUES (%s, %s, %s, %s, %s)", blocks)
+    return blocks
+
+
+def _copy(cursor: object, plan: _Plan, chunk: int) -> None:
+    """Copy a chunk's staged rows, which are the real tables' rows, as they are."""
     occurrences, events = plan.stage(chunk, "occ"), plan.stage(chunk, "ev")
-    cursor.execute(_COPY_OCCURRENCES.format(stage=occurrences))
-    first_event = _reserve_ids(cursor, TABLES[1], event_count)
-    cursor.execute(_COPY_EVENTS.format(stage=events), [first_event])
+    cursor.execute(f"INSERT INTO {TABLES[0]} SELECT * FROM {occurrences}")  # noqa: S608
+    cursor.execute(f"INSERT INTO {TABLES[1]} SELECT * FROM {events}")  # noqa: S608
     cursor.execute(f"DROP TABLE {occurrences}, {events}")
 
 
-class _Pace:
-    """Keeps the helpers at most ``AHEAD`` chunks ahead of the load."""
+class _Stopped(Exception):
+    """The load stopped: a helper leaves what it was doing."""
 
-    def __init__(self) -> None:
+
+class _Relay:
+    """What the helpers and the load hand each other, chunk by chunk: the first id of each
+    chunk's events (from the previous chunk's count), the protocol groups of each chunk
+    drawn and the blocks the load reserved for them, and which chunks are staged and
+    copied. It keeps the helpers at most ``AHEAD`` chunks ahead of the load, and a helper's
+    error reaches the load, and the load's stop every helper, wherever they wait."""
+
+    def __init__(self, first_event_id: int) -> None:
         self._changed = threading.Condition()
+        self._first_event_ids = {0: first_event_id}
+        self._groups: dict[int, list] = {}
+        self._blocks: dict[int, list] = {}
+        self._staged: set[int] = set()
         self._copied = 0
         self._stopped = False
+        self._error: BaseException | None = None
 
-    def turn(self, chunk: int) -> bool:
-        """Wait until ``chunk`` may be staged; False once the load has stopped."""
+    def _wait(self, ready: object, *, load: bool = False) -> None:
+        """Wait, holding the condition, until ``ready()``. If the run ends first, a helper
+        stops, and the load raises the error that ended it."""
+        self._changed.wait_for(lambda: self._stopped or self._error is not None or ready())
+        if load and self._error is not None:
+            raise self._error
+        if self._stopped or self._error is not None:
+            raise _Stopped
+
+    def _set(self, change: object) -> None:
         with self._changed:
-            self._changed.wait_for(lambda: self._stopped or chunk < self._copied + AHEAD)
-            return not self._stopped
+            change()
+            self._changed.notify_all()
+
+    # The helpers' side.
+
+    def turn(self, chunk: int) -> None:
+        """Wait until ``chunk`` may be staged."""
+        with self._changed:
+            self._wait(lambda: chunk < self._copied + AHEAD)
+
+    def first_event_id(self, chunk: int, count: int | None = None, *, load: bool = False) -> int:
+        """The first id of ``chunk``'s events, once the previous chunk has its own; with
+        ``count``, the chunk's events, the next chunk gets its first."""
+        with self._changed:
+            self._wait(lambda: chunk in self._first_event_ids, load=load)
+            first = self._first_event_ids[chunk]
+            if count is not None:
+                self._first_event_ids[chunk + 1] = first + count
+                self._changed.notify_all()
+            return first
+
+    def drawn(self, chunk: int, groups: list) -> None:
+        """Hand the load the protocol groups of ``chunk``, to reserve them."""
+        self._set(lambda: self._groups.__setitem__(chunk, groups))
+
+    def blocks(self, chunk: int) -> list:
+        """Wait for the protocol blocks the load reserved for ``chunk``."""
+        with self._changed:
+            self._wait(lambda: chunk in self._blocks)
+            return self._blocks.pop(chunk)
+
+    def staged(self, chunk: int) -> None:
+        self._set(lambda: self._staged.add(chunk))
+
+    def fail(self, error: BaseException) -> None:
+        def change() -> None:
+            self._error = self._error or error
+
+        self._set(change)
+
+    # The load's side.
+
+    def next_for_load(self, reserve: int, copy: int) -> list | None:
+        """Wait until the chunk ``reserve`` has been drawn or ``copy`` staged: the former's
+        protocol groups (helpers wait for them), or None when ``copy`` may be copied."""
+        with self._changed:
+            self._wait(lambda: reserve in self._groups or copy in self._staged, load=True)
+            return self._groups.pop(reserve, None)
+
+    def reserved(self, chunk: int, blocks: list) -> None:
+        self._set(lambda: self._blocks.__setitem__(chunk, blocks))
 
     def copied(self, chunk: int) -> None:
-        with self._changed:
+        def change() -> None:
+            self._staged.discard(chunk)
             self._copied = chunk + 1
-            self._changed.notify_all()
+
+        self._set(change)
 
     def stop(self) -> None:
-        with self._changed:
+        def change() -> None:
             self._stopped = True
-            self._changed.notify_all()
+
+        self._set(change)
 
 
-def _helper(
-    plan: _Plan,
-    chunks: Sequence[int],
-    ready: list[Future],
-    pace: _Pace,
-) -> None:
-    """Stage the given chunks on a connection of its own; each chunk's future gets what
-    ``_stage`` returns, or the error that stopped the helper."""
-    pending = list(chunks)
+def _helper(plan: _Plan, chunks: Sequence[int], relay: _Relay) -> None:
+    """Stage the given chunks on a connection of its own; an error that stops the helper
+    reaches the load through the relay."""
     try:
         with _side_connection() as helper, helper.cursor() as cursor:
             _helper_setup(cursor, plan)
-            while pending and pace.turn(pending[0]):
-                chunk = pending[0]
-                ready[chunk].set_result(_stage(cursor, plan, chunk))
-                pending.pop(0)
-    except BaseException as error:  # the load waits on these futures: it must hear of it
-        for chunk in pending:
-            ready[chunk].set_exception(error)
+            for chunk in chunks:
+                relay.turn(chunk)
+                _stage(cursor, plan, chunk, relay)
+                relay.staged(chunk)
+    except _Stopped:
+        return
+    except BaseException as error:  # the load waits on the relay: it must hear of it
+        relay.fail(error)
         if not isinstance(error, Exception):
             raise
 
@@ -436,22 +513,35 @@ def _helper_setup(cursor: object, plan: _Plan) -> None:
     cursor.execute("ANALYZE synth_kind, synth_status, synth_due, synth_person, synth_cpf")
 
 
-def _stage(cursor: object, plan: _Plan, chunk: int) -> tuple[list, int]:
-    """Draw one chunk's stories and stage its finished rows; return its protocol groups
-    (type, period, first registration, count), which the load reserves, and how many
-    events it staged."""
+def _stage(cursor: object, plan: _Plan, chunk: int, relay: _Relay) -> None:
+    """Draw one chunk's stories and stage its finished rows: its events with the ids that
+    follow the previous chunk's, its occurrences with the protocols the load reserves for
+    them meanwhile."""
     low, high = plan.chunks[chunk]
     cursor.execute("SELECT setseed(%s)", [plan.seeds[chunk]])
     _draw(cursor, plan, low, high)
-    _stage_occurrences(cursor, plan, plan.stage(chunk, "occ"))
-    cursor.execute("SELECT setval('synth_event_n', 1, false)")
-    events = _stage_events(cursor, plan, plan.stage(chunk, "ev"))
     cursor.execute(
-        "SELECT pt_id, period, min(reg), count(*) FROM synth_story GROUP BY 1, 2 ORDER BY 1, 2"
+        "SELECT pt_id, period, min(reg), count(*), sum(events) FROM synth_story"
+        " GROUP BY 1, 2 ORDER BY 1, 2"
     )
     groups = cursor.fetchall()
+    count = sum(group[4] for group in groups)
+    first_event_id = relay.first_event_id(chunk, count)
+    relay.drawn(chunk, [group[:4] for group in groups])
+    cursor.execute("SELECT setval('synth_event_n', 1, false)")
+    staged = _stage_events(cursor, plan, plan.stage(chunk, "ev"), first_event_id)
+    if staged != count:
+        raise RuntimeError(f"Chunk {chunk} staged {staged} events for {count} steps.")
+    _stage_occurrences(cursor, plan, plan.stage(chunk, "occ"), relay.blocks(chunk))
     cursor.execute("DROP TABLE synth_story")
-    return groups, events
+
+
+def _create_stage(cursor: object, plan: _Plan, table: str, real: str) -> None:
+    """A staging table with the columns of the real table ``real``, in its order."""
+    cursor.execute(
+        f"CREATE UNLOGGED TABLE {table} ({', '.join(plan.shapes[real])})"
+        " WITH (autovacuum_enabled = off)"
+    )
 
 
 def _draw(cursor: object, plan: _Plan, low: int, high: int) -> None:
@@ -473,7 +563,7 @@ def _draw(cursor: object, plan: _Plan, low: int, high: int) -> None:
                -- the events read only what comes before this line
                q.k, q.pick, q.cpf, q.first_name, q.last_name, q.channel, q.type_id, q.pt_id,
                q.subjects, q.func_id, q.func_desc, q.tmpl_id, q.tmpl_desc, q.sla_kind,
-               q.sla_interval, q.period,
+               q.sla_interval, q.period, q.events,
                row_number() OVER (PARTITION BY q.pt_id, q.period ORDER BY q.id) AS rank
         FROM (
             SELECT p.*,
@@ -483,6 +573,8 @@ def _draw(cursor: object, plan: _Plan, low: int, high: int) -> None:
                    CASE WHEN p.has_mid THEN p.t4 ELSE p.t3 END AS t_reopen,
                    CASE WHEN p.has_mid THEN p.t5 ELSE p.t4 END AS t_reclose,
                    CASE WHEN p.has_mid THEN 4 ELSE 3 END AS seq_end,
+                   1 + p.started::int + p.has_mid::int + (p.released OR p.closed)::int
+                     + p.reopened::int + p.reclosed::int AS events,
                    to_char(p.reg AT TIME ZONE %(tz)s, p.period_fmt) AS period
             FROM (
                 SELECT o.*, kk.type_id, kk.pt_id, kk.period_fmt, kk.default_id, kk.start_id,
@@ -551,13 +643,19 @@ def _draw(cursor: object, plan: _Plan, low: int, high: int) -> None:
     )
 
 
-def _stage_occurrences(cursor: object, plan: _Plan, table: str) -> None:
-    """The occurrence rows as the real table takes them, but for the protocol: its type,
-    period and rank there, which the load turns into the number."""
+_BLOCK_FIELDS = ("pt_ids", "periods", "heads", "widths", "firsts")
+
+
+def _stage_occurrences(cursor: object, plan: _Plan, table: str, blocks: list) -> None:
+    """The occurrence rows as the real table takes them. Each protocol is its block's head
+    and the number its rank in the (protocol type, period) reaches from the block's first."""
+    _create_stage(cursor, plan, table, TABLES[0])
+    columns = ", ".join(OCCURRENCE_COLUMNS)
     cursor.execute(
         f"""
-        CREATE UNLOGGED TABLE {table} WITH (autovacuum_enabled = off) AS
+        INSERT INTO {table} ({columns}) SELECT {columns} FROM (
         SELECT s.id, %(operator)s AS operator_id, %(application)s AS application_id,
+               b.head || lpad((b.first + s.rank - 1)::text, b.width, '0') AS protocol,
                s.pt_id AS protocol_type_id, NULL::int AS parent_id,
                s.type_id AS occurrence_type_id,
                s.subjects[1 + s.pick %% greatest(cardinality(s.subjects), 1)] AS subject_id,
@@ -578,8 +676,15 @@ def _stage_occurrences(cursor: object, plan: _Plan, table: str) -> None:
                                WHEN 'table' THEN due.due END AS sla_due_at,
                NULL::timestamptz AS sla_breached_at, f.closed_at, f.outcome_text,
                '' AS outcome_attachment_url, f.reason AS outcome_reason_id, f.resolved,
-               f.events AS version, f.events AS last_seq, s.period, s.rank
+               s.events AS version, s.events AS last_seq
         FROM synth_story s
+        -- Every story has its block (or the protocol is null, which the staging table
+        -- refuses). An inner join on two columns is estimated to keep a few rows of
+        -- thousands, and the planner then nests loops over the stories.
+        LEFT JOIN unnest(%(pt_ids)s::int[], %(periods)s::text[], %(heads)s::text[],
+                         %(widths)s::int[], %(firsts)s::bigint[])
+                  b(pt_id, period, head, width, first)
+          ON b.pt_id = s.pt_id AND b.period = s.period
         JOIN synth_person creator ON creator.i = s.creator
         JOIN synth_cpf c ON c.i = s.cpf
         LEFT JOIN synth_due due ON due.k = s.k AND due.day = (s.reg AT TIME ZONE %(tz)s)::date
@@ -609,16 +714,19 @@ def _stage_occurrences(cursor: object, plan: _Plan, table: str) -> None:
             CASE WHEN s.reclosed OR (s.closed AND NOT s.reopened) THEN s.reason_id END
               AS reason,
             CASE WHEN s.reclosed THEN c2.resolved WHEN s.reopened THEN NULL
-                 WHEN s.closed THEN c1.resolved END AS resolved,
-            1 + s.started::int + s.has_mid::int + (s.released OR s.closed)::int
-              + s.reopened::int + s.reclosed::int AS events
+                 WHEN s.closed THEN c1.resolved END AS resolved
         ) f
-        """,  # noqa: S608 - the f-string names only the run's own staging table
-        plan.values,
+        ) x
+        """,  # noqa: S608 - the f-string names only the run's staging table and columns
+        {
+            **plan.values,
+            # One array per field of the blocks (pt_id, period, head, width, first).
+            **dict(zip(_BLOCK_FIELDS, map(list, zip(*blocks, strict=True)), strict=True)),
+        },
     )
 
 
-def _stage_events(cursor: object, plan: _Plan, table: str) -> int:
+def _stage_events(cursor: object, plan: _Plan, table: str, first_id: int) -> int:
     """Every step of every story, in order of occurrence and step and numbered so: the
     load gives them ids in that order, and the primary key and the (occurrence, seq) index
     are built from rows already in order. The steps are sorted narrow, before their
@@ -636,10 +744,12 @@ def _stage_events(cursor: object, plan: _Plan, table: str) -> int:
             ("reopened", EventKind.REOPENED),
         ]
     }
+    _create_stage(cursor, plan, table, TABLES[1])
+    columns = ", ".join(["id", *EVENT_COLUMNS])
     cursor.execute(
         f"""
-        CREATE UNLOGGED TABLE {table} WITH (autovacuum_enabled = off) AS
-        SELECT nextval('synth_event_n') AS n, %(operator)s AS operator_id,
+        INSERT INTO {table} ({columns}) SELECT {columns} FROM (
+        SELECT %(first_id)s - 1 + nextval('synth_event_n') AS id, %(operator)s AS operator_id,
                e.id AS occurrence_id, e.seq, e.kind, e.code AS report_code, e.at,
                actor.id AS actor_id, COALESCE(actor.name, '') AS actor_name,
                CASE WHEN actor.id IS NULL THEN %(application)s END AS actor_application_id,
@@ -701,8 +811,9 @@ def _stage_events(cursor: object, plan: _Plan, table: str) -> int:
         JOIN synth_status sa ON sa.id = e.sa
         LEFT JOIN synth_status sb ON sb.id = e.sb
         LEFT JOIN synth_person actor ON actor.i = e.who
-        """,  # noqa: S608 - the f-string names only the run's own staging table
-        {**plan.values, **shown},
+        ) x
+        """,  # noqa: S608 - the f-string names only the run's staging table and columns
+        {**plan.values, **shown, "first_id": first_id},
     )
     return cursor.rowcount
 

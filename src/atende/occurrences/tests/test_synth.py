@@ -168,9 +168,30 @@ def test_ids_and_protocol_numbers_follow_registration_time_across_chunks(monkeyp
         days.setdefault(protocol[6:14], []).append(int(protocol[14:]))
     for numbers in days.values():
         assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
-    events = list(Event.objects.order_by("pk").values_list("occurrence_id", "seq"))
-    assert events == sorted(events)  # event ids follow the occurrence and its steps
+    events = list(Event.objects.order_by("pk").values_list("pk", "occurrence_id", "seq"))
+    # Event ids follow the occurrence and its steps, with no gap between chunks.
+    assert [(o, seq) for _pk, o, seq in events] == sorted((o, seq) for _pk, o, seq in events)
+    assert [pk for pk, _o, _seq in events] == list(range(events[0][0], events[0][0] + len(events)))
     assert len(events) == Occurrence.objects.aggregate(n=Sum("last_seq"))["n"]
+
+
+@pg_only
+def test_events_written_after_a_load_take_the_ids_that_follow_it(monkeypatch):
+    from atende.catalog.models import OccurrenceType
+    from atende.testing.occurrences import new_occurrence
+
+    _several_chunks(monkeypatch)
+    operator, application = synth_target(seed=8)
+    synthesizer = Synthesizer(operator=operator, application=application, seed=8)
+    assert synth_pg.supported(synthesizer)
+    synthesizer.run(400, days=3)
+    last = Event.objects.order_by("-pk").values_list("pk", flat=True)[0]
+    issued = new_occurrence(
+        user=User.objects.get(email="atendente1@synth.atende"),
+        application=application,
+        occurrence_type=OccurrenceType.objects.filter(operator=operator).first(),
+    )
+    assert list(Event.objects.filter(occurrence=issued).values_list("pk", flat=True)) == [last + 1]
 
 
 @pg_only
@@ -183,10 +204,10 @@ def test_a_failed_load_leaves_no_row_no_protocol_and_no_staging_table(monkeypatc
     sequences = list(ProtocolSequence.objects.values_list("period", "last_value"))
     stage = synth_pg._stage
 
-    def stage_until_the_third_chunk(cursor, plan, chunk):
+    def stage_until_the_third_chunk(cursor, plan, chunk, relay):
         if chunk == 2:
             raise RuntimeError("helper lost")
-        return stage(cursor, plan, chunk)
+        stage(cursor, plan, chunk, relay)
 
     monkeypatch.setattr(synth_pg, "_stage", stage_until_the_third_chunk)
     with pytest.raises(RuntimeError, match="helper lost"):
@@ -205,12 +226,12 @@ def test_helpers_stay_at_most_ahead_chunks_in_front_of_the_load(monkeypatch, ahe
     log = []
     stage, copy = synth_pg._stage, synth_pg._copy
 
-    def logged_stage(cursor, plan, chunk):
+    def logged_stage(cursor, plan, chunk, relay):
         log.append(("stage", chunk))
-        return stage(cursor, plan, chunk)
+        stage(cursor, plan, chunk, relay)
 
-    def logged_copy(cursor, plan, chunk, staged, types):
-        copy(cursor, plan, chunk, staged, types)
+    def logged_copy(cursor, plan, chunk):
+        copy(cursor, plan, chunk)
         log.append(("copied", chunk))
 
     monkeypatch.setattr(synth_pg, "_stage", logged_stage)
@@ -233,10 +254,10 @@ def test_a_load_that_fails_stops_the_helpers_waiting_for_their_turn(monkeypatch)
     monkeypatch.setattr(synth_pg, "AHEAD", 1)
     copy = synth_pg._copy
 
-    def copy_until_the_second_chunk(cursor, plan, chunk, staged, types):
+    def copy_until_the_second_chunk(cursor, plan, chunk):
         if chunk == 1:
             raise RuntimeError("load lost")
-        copy(cursor, plan, chunk, staged, types)
+        copy(cursor, plan, chunk)
 
     monkeypatch.setattr(synth_pg, "_copy", copy_until_the_second_chunk)
     staged = _stage_tables()
