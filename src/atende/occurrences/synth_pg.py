@@ -202,10 +202,10 @@ def _load(synth: object, plan: _Plan) -> None:
                     reserved += 1
                 _copy(cursor, plan, chunk)
                 relay.copied(chunk)
-            last_event_id = relay.first_event_id(len(chunks), load=True) - 1
-            if _reserve_ids(cursor, TABLES[1], last_event_id - plan.first_event_id) != (
-                plan.first_event_id + 1
-            ):
+            # The events' ids after the first, now that their count is known; they follow
+            # the first unless a writer took one meanwhile, which the lock should forbid.
+            rest = relay.first_event_id(len(chunks), load=True) - plan.first_event_id - 1
+            if _reserve_ids(cursor, TABLES[1], rest) != plan.first_event_id + 1:
                 raise RuntimeError("Another writer took ids of the events during the load.")
     finally:
         relay.stop()
@@ -261,9 +261,11 @@ class _Relay:
         if self._stopped or self._error is not None:
             raise _Stopped
 
-    def _set(self, change: object) -> None:
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Hold the condition while the caller changes the state, then wake every waiter."""
         with self._changed:
-            change()
+            yield
             self._changed.notify_all()
 
     # The helpers' side.
@@ -276,17 +278,17 @@ class _Relay:
     def first_event_id(self, chunk: int, count: int | None = None, *, load: bool = False) -> int:
         """The first id of ``chunk``'s events, once the previous chunk has its own; with
         ``count``, the chunk's events, the next chunk gets its first."""
-        with self._changed:
+        with self._changing():
             self._wait(lambda: chunk in self._first_event_ids, load=load)
             first = self._first_event_ids[chunk]
             if count is not None:
                 self._first_event_ids[chunk + 1] = first + count
-                self._changed.notify_all()
             return first
 
     def drawn(self, chunk: int, groups: list) -> None:
         """Hand the load the protocol groups of ``chunk``, to reserve them."""
-        self._set(lambda: self._groups.__setitem__(chunk, groups))
+        with self._changing():
+            self._groups[chunk] = groups
 
     def blocks(self, chunk: int) -> list:
         """Wait for the protocol blocks the load reserved for ``chunk``."""
@@ -295,13 +297,12 @@ class _Relay:
             return self._blocks.pop(chunk)
 
     def staged(self, chunk: int) -> None:
-        self._set(lambda: self._staged.add(chunk))
+        with self._changing():
+            self._staged.add(chunk)
 
     def fail(self, error: BaseException) -> None:
-        def change() -> None:
+        with self._changing():
             self._error = self._error or error
-
-        self._set(change)
 
     # The load's side.
 
@@ -313,20 +314,17 @@ class _Relay:
             return self._groups.pop(reserve, None)
 
     def reserved(self, chunk: int, blocks: list) -> None:
-        self._set(lambda: self._blocks.__setitem__(chunk, blocks))
+        with self._changing():
+            self._blocks[chunk] = blocks
 
     def copied(self, chunk: int) -> None:
-        def change() -> None:
+        with self._changing():
             self._staged.discard(chunk)
             self._copied = chunk + 1
 
-        self._set(change)
-
     def stop(self) -> None:
-        def change() -> None:
+        with self._changing():
             self._stopped = True
-
-        self._set(change)
 
 
 def _helper(plan: _Plan, chunks: Sequence[int], relay: _Relay) -> None:
