@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Min
 
 from atende.occurrences.models import Occurrence, ReportCode, State
+from atende.occurrences.services import VISIBLE_KINDS
 from atende.reports.params import AttendantMovement, ModeFilter, Movement, ReportParams
 from atende.tenancy.models import Application
 
@@ -237,6 +238,14 @@ class _Dialect:
             return f"to_char({expr} AT TIME ZONE %(tz)s, 'DD/MM/YYYY HH24:MI:SS')"
         return f"atende_report_dt({expr}, %(tz)s)"
 
+    def second(self, expr: str) -> str:
+        """A moment cut to its second (offsets of time zones are whole seconds, so this is
+        also the local time's second)."""
+        if self.vendor == "postgresql":
+            return f"date_trunc('second', {expr})"
+        # Django stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
+        return f"substr({expr}, 1, 19)"
+
     def opt_time(self, expr: str) -> str:
         return f"COALESCE({self.time(expr)}, '')"
 
@@ -320,6 +329,13 @@ def report_query(
         "attendant": params.attendant_id,
     }
     closed = int(State.CLOSED)
+    # "Vem do status atribuído" (seed 000): the flag of the status the occurrence holds
+    # after the change. A change of status stored it on its event; a release, a routing or a
+    # reassignment keeps the status, whose flag is read from the catalog.
+    kinds = ", ".join(f"'{kind}'" for kind in sorted(VISIBLE_KINDS))
+    status_visible = (
+        f"CASE WHEN e.kind IN ({kinds}) THEN e.visible_in_history ELSE sa.visible_in_history END"
+    )
     change_head = [
         "e.report_code",
         _Text("o.protocol"),
@@ -373,7 +389,7 @@ def report_query(
             _Late("x.at_text"),
             _Late("COALESCE(x.next_at_text, '')"),
             d.flag("e.shows_occurrence"),
-            d.flag("e.visible_in_history"),
+            d.flag(status_visible),
         ),
         ReportCode.CLOSED: _pieces(
             d,
@@ -386,7 +402,7 @@ def report_query(
             _Text("e.outcome_reason_description"),
             d.opt_flag("e.resolved"),
             d.flag("e.shows_occurrence"),
-            d.flag("e.visible_in_history"),
+            d.flag(status_visible),
         ),
     }
     # Every windowed row carries as many text pieces as the line with most late fields.
@@ -409,6 +425,8 @@ def report_query(
         f",\n        {expr} OVER w AS {name}" for name, expr in selection.window.items()
     )
     after_window = " AND ".join(selection.after)
+    # The file's order is dataRegistro as written (to the second), then the protocol.
+    registered_second = d.second("o.registered_at")
     # Each event's time is formatted once: for its own line, its predecessor's next change
     # and the 01 line's last update.
     at_text = d.time("e.at")
@@ -420,7 +438,8 @@ def report_query(
     sql = f"""
 SELECT {line}
 FROM (
-    SELECT o.registered_at, o.protocol, o.id, e.at, e.seq, e.report_code,
+    SELECT o.registered_at, {registered_second} AS registered_second, o.protocol, o.id,
+        e.at, e.seq, e.report_code,
         {", ".join(f"{piece} AS p{k}" for k, piece in enumerate(pieces))},
         {at_text} AS at_text,
         LEAD({at_text}) OVER w AS next_at_text,
@@ -431,6 +450,7 @@ FROM (
     JOIN catalog_protocoltype pt ON pt.id = o.protocol_type_id
     JOIN catalog_occurrencetype ot ON ot.id = o.occurrence_type_id
     LEFT JOIN catalog_subject su ON su.id = o.subject_id
+    JOIN catalog_status sa ON sa.id = e.status_after_id
     LEFT JOIN (
         -- Only the operator's parents: few, found by the parent index, not a hash of
         -- every occurrence.
@@ -444,13 +464,13 @@ FROM (
       AND o.registered_at < %(after)s {where}
       AND e.report_code <> '' AND e.at < %(after)s
     WINDOW w AS (
-            PARTITION BY o.registered_at, o.protocol, o.id
+            PARTITION BY {registered_second}, o.protocol, o.id
             ORDER BY e.at, e.seq, {", ".join(f"({key})" for key in [*pieces, at_text])}
             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
         )
 ) x
 {f"WHERE {after_window}" if after_window else ""}
-ORDER BY x.registered_at, x.protocol, x.id, x.at, x.seq
+ORDER BY x.registered_second, x.protocol, x.id, x.at, x.seq
 """  # noqa: S608
     return sql, values
 
