@@ -1,21 +1,32 @@
 """The public API, versioned under /api/v1/. Each app contributes a router from its
 ``api`` module; errors are JSON with a stable ``code`` and a Portuguese ``message``."""
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import SessionAuth
 
 from atende.catalog.api import router as catalog_router
 from atende.catalog.protocols import ProtocolExhausted
+from atende.core.jsonbody import JsonRefused, json_parse
 from atende.notifications.api import router as notifications_router
 from atende.occurrences.api import router as occurrences_router
 from atende.occurrences.services import Conflict
 from atende.reports.api import router as reports_router
 from atende.tenancy.api import router as tenancy_router
+
+
+class BodyParser(Parser):
+    """Bodies as ``json_parse`` reads them: too deep or holding NUL is refused."""
+
+    def parse_body(self, request: HttpRequest) -> dict:
+        return json_parse(request.body)
+
 
 api = NinjaAPI(
     title="Atende API",
@@ -27,6 +38,7 @@ api = NinjaAPI(
     urls_namespace="api-1",
     auth=SessionAuth(),
     docs_url="/docs",
+    parser=BodyParser(),
 )
 api.add_router("/", tenancy_router)
 api.add_router("/", catalog_router)
@@ -52,14 +64,28 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     # found ("body.version", "query.limit", "path.protocol").
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
-        where = ".".join(str(part) for part in error.get("loc", ())) or "request"
+        loc = tuple(error.get("loc", ()))
+        if len(loc) > 2 and loc[0] == "body":
+            # ("body", <the view's parameter>, field, …): the parameter is our own name.
+            loc = (loc[0], *loc[2:])
+        where = ".".join(str(part) for part in loc) or "request"
         errors.setdefault(where, []).append(str(error.get("msg", "")))
     return _error(request, "invalid_input", "Os dados enviados são inválidos.", 422, errors=errors)
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, JsonRefused):
+        # Django Ninja wraps whatever the parser raised; say what the parser said.
+        return _error(request, "invalid_json", str(exc.__cause__), 400)
     return _error(request, getattr(exc, "code", "error"), str(exc), exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+    message = _("The request body is larger than %(kb)d KB.") % {"kb": limit}
+    return _error(request, "too_large", message, 413)
 
 
 @api.exception_handler(ModelValidationError)

@@ -9,7 +9,6 @@ from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja import Status as Reply
-from ninja.security import SessionAuth
 from pydantic import Field
 
 from atende.occurrences.schemas import ErrorOut
@@ -17,10 +16,10 @@ from atende.reports.models import Report
 from atende.reports.params import AttendantMovement, ModeFilter, Movement, report_params_clean
 from atende.reports.selectors import REPORT_ROLES, reports_visible_to
 from atende.reports.services import ReportUnavailable, report_consume, report_request
-from atende.tenancy.auth import ApiError
+from atende.tenancy.auth import ApiError, PersonSessionAuth
 from atende.tenancy.models import Application
 
-router = Router(tags=["reports"], auth=SessionAuth())
+router = Router(tags=["reports"], auth=PersonSessionAuth())
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 

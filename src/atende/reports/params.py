@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from atende.catalog.models import OccurrenceType, Subject
+from atende.core.forms import date_in_range
 from atende.occurrences.models import Mode, State
 from atende.tenancy.models import Application, Membership, Operator
 
@@ -114,7 +115,13 @@ def report_params_clean(
         errors["start"] = _("Give the first day of the period.")
     if end is None:
         errors["end"] = _("Give the last day of the period.")
-    if start is not None and end is not None:
+    for name, day in (("start", start), ("end", end)):
+        try:
+            if day is not None:
+                date_in_range(day)
+        except ValidationError as error:
+            errors[name] = error.messages[0]
+    if start is not None and end is not None and not errors.keys() & {"start", "end"}:
         if end < start:
             errors["end"] = _("The period ends before it starts.")
         elif (end - start).days + 1 > operator.report_max_days:

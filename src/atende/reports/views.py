@@ -104,4 +104,4 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         end = form.cleaned_data["end"] or end
     figures = dashboard(operator_id=operator.pk, start=start, end=end)
     context = {"form": form, "operator": operator, "start": start, "end": end, **figures}
-    return render(request, "reports/dashboard.html", context)
+    return render(request, "reports/dashboard.html", context, status=400 if form.errors else 200)

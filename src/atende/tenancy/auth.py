@@ -37,4 +37,21 @@ def require_scope(request: HttpRequest, scope: str) -> None:
         )
 
 
+class PersonSessionAuth(SessionAuth):
+    """Only a person signed in to Atende. An application token sent here is told that it
+    cannot be used, rather than failing the session's CSRF check."""
+
+    def __call__(self, request: HttpRequest) -> object:
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            raise ApiError(
+                401,
+                "session_required",
+                _(
+                    "These operations are for people signed in to Atende; application tokens "
+                    "cannot use them."
+                ),
+            )
+        return super().__call__(request)
+
+
 API_AUTH = [TokenAuth(), SessionAuth()]

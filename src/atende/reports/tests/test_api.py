@@ -72,3 +72,36 @@ def test_others_reach_nothing(client, supervisor_a, attendant_a, attendant_b, ap
     _, token = api_token_create(application=app_a, name="integração", scopes=Scope.values)
     with_token = client.get(f"/api/v1/reports/{report_id}", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert with_token.status_code == 401
+
+
+def test_a_field_of_the_wrong_type_is_named_as_sent(client, supervisor_a, app_a):
+    client.force_login(supervisor_a)
+    response = post(client, "/api/v1/reports", body(app_a, start="ontem"))
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["body.start"]
+
+
+def test_a_date_past_any_calendar_is_refused_before_it_reaches_the_worker(
+    client, supervisor_a, app_a
+):
+    client.force_login(supervisor_a)
+    response = post(client, "/api/v1/reports", body(app_a, start="9999-12-30", end="9999-12-31"))
+    assert response.status_code == 400
+    for field in ("start", "end"):
+        assert response.json()["errors"][field] == [
+            "Informe uma data entre 01/01/1900 e 31/12/2999."
+        ]
+    assert not Report.objects.exists()
+
+
+def test_an_application_token_is_told_reports_need_a_person(client, app_a):
+    _, secret = api_token_create(application=app_a, name="App", scopes=[Scope.OCCURRENCES_READ])
+    response = client.post(
+        "/api/v1/reports",
+        body(app_a),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "session_required"
+    assert "CSRF" not in response.content.decode()

@@ -48,10 +48,11 @@ def test_the_command_writes_the_same_file(tmp_path, app_a, catalog_a, attendant_
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--start", "20/03/2025", "--end", "10/03/2025"], "termina antes de começar"),
+        (["--start", "20/03/2025", "--end", "10/03/2025"], "^--end: O período termina antes"),
         (["--start", "2025-03-10", "--end", "20/03/2025"], "use DD/MM/AAAA"),
         (["--start", "10/03/2025", "--end", "20/03/2025", "--state", "fechado"], "Estado"),
-        (["--start", "10/03/2025", "--end", "20/03/2025", "--type", "999999"], "types"),
+        (["--start", "10/03/2025", "--end", "20/03/2025", "--type", "999999"], "^--type: "),
+        (["--start", "10/03/2025", "--end", "31/12/9999"], "^--end: Informe uma data entre"),
     ],
 )
 def test_bad_parameters_exit_with_a_message(tmp_path, app_a, arguments, message):

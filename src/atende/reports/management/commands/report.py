@@ -20,6 +20,19 @@ from atende.reports.params import (
 from atende.reports.writer import report_write
 from atende.tenancy.models import Application
 
+# The service's fields, as this command's options name them.
+OPTION_NAMES = {
+    "start": "--start",
+    "end": "--end",
+    "movement": "--movement",
+    "attendant": "--attendant",
+    "attendant_movement": "--attendant-movement",
+    "states": "--state",
+    "types": "--type",
+    "subjects": "--subject",
+    "mode": "--mode",
+}
+
 
 def _day(text: str) -> date:
     try:
@@ -93,7 +106,10 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise CommandError(
-                " ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+                " ".join(
+                    f"{OPTION_NAMES.get(field, '--application')}: {' '.join(messages)}"
+                    for field, messages in error.message_dict.items()
+                )
             ) from None
         output = options["output"]
         if output == "-":
