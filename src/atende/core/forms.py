@@ -1,10 +1,31 @@
 """Form pieces every app's pages share."""
 
+from datetime import date
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 # The browser's date input sends ISO dates; a person typing gets the Brazilian order.
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+# The days anyone may ask about: every record fits, and the day after the last one still
+# exists (9999-12-31 has none, so a period ending then cannot even be computed).
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2999, 12, 31)
+
+
+def date_in_range(value: date) -> None:
+    """Refuse a date outside ``DATE_MIN`` to ``DATE_MAX`` (forms, the API and commands)."""
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise ValidationError(
+            _("Give a date between %(first)s and %(last)s.")
+            % {
+                "first": date_format(DATE_MIN, "SHORT_DATE_FORMAT"),
+                "last": date_format(DATE_MAX, "SHORT_DATE_FORMAT"),
+            },
+            code="date_range",
+        )
 
 
 def date_field(label: str, *, required: bool = True) -> forms.DateField:
@@ -12,7 +33,10 @@ def date_field(label: str, *, required: bool = True) -> forms.DateField:
         label=label,
         required=required,
         input_formats=DATE_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[date_in_range],
+        widget=forms.DateInput(
+            attrs={"type": "date", "min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
+        ),
     )
 
 

@@ -1,8 +1,10 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class LanguageMiddleware:
@@ -26,3 +28,40 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class UploadLimitMiddleware:
+    """Refuses a request whose declared body is larger than an attachment may be, before a
+    byte of it is read. Django never reads past the declared length, so what passes here is
+    read at most up to the limit (plus room for the form's other fields)."""
+
+    FORM_ROOM = 1024 * 1024
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        limit = settings.ATTACHMENT_MAX_BYTES + self.FORM_ROOM
+        if declared > limit and request.content_type == "multipart/form-data":
+            return _too_large(request)
+        return self.get_response(request)
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    message = _("The file must have content and at most %(mb)d MB.") % {
+        "mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+    }
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "too_large", "message": message, "errors": {"file": [message]}},
+            status=413,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    response = render(request, "core/too_large.html", {"message": message}, status=413)
+    # The unread body is still on its way; the connection cannot carry another request.
+    response["Connection"] = "close"
+    return response

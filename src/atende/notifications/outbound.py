@@ -96,12 +96,31 @@ def _resolve(url: str) -> tuple:
     return parts, addresses[0]
 
 
+# IPv6 ranges whose last 32 bits are an IPv4 address that the packets end up at (or that a
+# host may treat so): IPv4-compatible, IPv4-mapped, IPv4-translated, and NAT64's well-known
+# and local-use prefixes. Such an address is judged by the IPv4 address inside it.
+_EMBEDDING_IPV4 = [
+    ipaddress.ip_network(n)
+    for n in ("::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48")
+]
+
+
 def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if any(address in network for network in _allowed_networks()):
         return True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return _allowed(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return _allowed(embedded)
     return address.is_global and not address.is_multicast
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in _EMBEDDING_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def _allowed_networks() -> list:

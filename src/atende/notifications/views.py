@@ -39,7 +39,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
         "page_size": PAGE_SIZE,
     }
     template = "notifications/_deliveries.html" if request.htmx else "notifications/list.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -136,7 +136,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "now": timezone.now(),
     }
     template = "occurrences/_queue.html" if request.htmx else "occurrences/queue.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if form.errors else 200)
 
 
 def _queue_filter(

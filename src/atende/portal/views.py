@@ -6,7 +6,6 @@ operator, and every page reads only that operator's production occurrences whose
 beneficiary is that CPF. Staff sign-in and the portal's are separate: an attendant's
 session grants nothing here, nor a beneficiary's in the panel."""
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from atende.accounts.services import LoginThrottledError
 from atende.catalog.models import OccurrenceType
 from atende.core.forms import errors_onto
 from atende.core.http import client_address
+from atende.core.jsonbody import JsonRefused, json_parse
 from atende.notifications.models import SenderKind
 from atende.notifications.services import push_target_register, webpush_key_for
 from atende.occurrences.models import Channel, Mode, Nature, Occurrence
@@ -322,15 +322,15 @@ def push_subscribe(request: HttpRequest, visit: Visit) -> HttpResponse:
     if request.method != "POST":
         return JsonResponse({"error": _("Send the subscription with POST.")}, status=405)
     try:
-        subscription = json.loads(request.body or b"null")
+        subscription = json_parse(request.body or b"null")
         target = push_target_register(
             operator_id=visit.application.operator_id,
             beneficiary_identifier=visit.account.cpf,
             kind=SenderKind.WEBPUSH,
             subscription=subscription if isinstance(subscription, dict) else None,
         )
-    except json.JSONDecodeError:
-        return JsonResponse({"error": _("The subscription is not valid JSON.")}, status=400)
+    except JsonRefused as error:
+        return JsonResponse({"error": str(error)}, status=400)
     except ValidationError as error:
         return JsonResponse({"error": " ".join(error.messages)}, status=400)
     return JsonResponse({"id": target.pk}, status=201)

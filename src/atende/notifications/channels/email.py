@@ -24,6 +24,14 @@ def send(delivery: Delivery) -> Sent:
             subject, body, html = import_string(LATE_CONTENT[delivery.purpose])(delivery)
         except LookupError as error:
             raise Permanent(str(error)) from error
+    for header, value in ((_("subject"), subject), (_("recipient"), delivery.recipient)):
+        if "\r" in value or "\n" in value:
+            # A header cannot carry a line break (it would start another header): the same
+            # message fails the same way on every try.
+            raise Permanent(
+                _("The e-mail's %(header)s has a line break, which an e-mail header cannot carry.")
+                % {"header": header}
+            )
     message = EmailMultiAlternatives(subject, body, to=[delivery.recipient])
     # One Message-ID for every try: a mail system that got it already can drop the repeat.
     message.extra_headers["Message-ID"] = f"<{delivery.message_id}@atende>"

@@ -364,3 +364,29 @@ def test_each_delivery_of_one_change_has_its_own_message_id(
     assert len(deliveries) == 3
     assert len({d.message_id for d in deliveries}) == 3
     assert all(d.message_id.startswith("msg_") and d.created_at == event.at for d in deliveries)
+
+
+def test_a_subject_with_a_line_break_fails_at_once_with_the_reason(
+    app_a, reimbursement, attendant_a, smtp
+):
+    status_action_create(
+        status=status_named(reimbursement, "Em análise"),
+        description="e-mail",
+        kind=ActionKind.EMAIL,
+        subject_template="Olá, {{ beneficiario }}",
+        body_template="{{ status }}",
+    )
+    occurrence = new_occurrence(
+        user=attendant_a,
+        application=app_a,
+        occurrence_type=reimbursement,
+        beneficiary_name="Maria\r\nBcc: outro@example.com",
+        contact_email="maria@example.com",
+    )
+    start(occurrence, attendant_a)
+    deliveries_drain()
+    delivery = Delivery.objects.get()
+    assert delivery.state == DeliveryState.FAILED
+    assert delivery.attempts == 1
+    assert "quebra de linha" in delivery.last_error
+    assert smtp.messages == []

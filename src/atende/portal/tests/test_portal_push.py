@@ -134,3 +134,10 @@ def test_only_a_signed_in_beneficiary_subscribes(client, vapid, app_a, catalog_a
     )
     assert response.status_code == 302
     assert not PushTarget.objects.exists()
+
+
+def test_a_subscription_nested_past_the_parsers_depth_is_a_400(signed, vapid):
+    deep = signed.post(f"{HOME}notificacoes/", "[" * 100_000, content_type="application/json")
+    assert deep.status_code == 400
+    assert deep.json()["error"] == "O JSON tem níveis demais de aninhamento."
+    assert not PushTarget.objects.exists()
