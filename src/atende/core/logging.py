@@ -1,8 +1,13 @@
-"""Keeps personal data out of the logs (LGPD): CPFs, CNPJs, e-mail addresses and phone
-numbers are masked in every record before any handler writes it."""
+"""Keeps personal data and secrets out of the logs (LGPD): CPFs, CNPJs, e-mail addresses
+and phone numbers are masked in every record before any handler writes it, and so are the
+one-time tokens of password-reset links. Gunicorn's access log goes through the same
+filter (``atende.core.gunicorn``)."""
 
 import logging
 import re
+
+# A reset link is /senha/<user>/<token>/ (the panel's and the portal's): both parts go.
+_RESET_LINK = re.compile(r"(/senha/)[^/\s?#\"]+/[^/\s?#\"]+")
 
 _PATTERNS = [
     # CNPJ before CPF: a formatted CNPJ contains something CPF-shaped.
@@ -15,6 +20,7 @@ MASK = "[redacted]"
 
 
 def redact(text: str) -> str:
+    text = _RESET_LINK.sub(rf"\g<1>{MASK}", text)
     for pattern in _PATTERNS:
         text = pattern.sub(MASK, text)
     return text

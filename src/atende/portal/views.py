@@ -359,6 +359,13 @@ def password_reset(request: HttpRequest, bundle: str) -> HttpResponse:
     )
 
 
+# The link's token leaves the address at the first visit (Django's own pattern): it is kept
+# in the session and the browser is sent to the same address with this word instead, so the
+# token is not in the history, in a Referer, nor in a later request's log line.
+RESET_TOKEN_KEY = "portal_reset_token"  # noqa: S105 (a session key, not a secret)
+RESET_URL_WORD = "definir"
+
+
 @sensitive_post_parameters("new_password1", "new_password2")
 def password_reset_confirm(
     request: HttpRequest, bundle: str, uidb64: str, token: str
@@ -371,11 +378,23 @@ def password_reset_confirm(
     account = BeneficiaryLogin.objects.filter(
         pk=pk, operator_id=application.operator_id, is_active=True
     ).first()
+    if token != RESET_URL_WORD:
+        if account is None or not reset_tokens.check_token(account, token):
+            return _render(request, "password_reset_invalid", application, status=400)
+        request.session[RESET_TOKEN_KEY] = token
+        return redirect(
+            "portal:password_reset_confirm",
+            bundle=application.bundle,
+            uidb64=uidb64,
+            token=RESET_URL_WORD,
+        )
+    token = request.session.get(RESET_TOKEN_KEY, "")
     if account is None or not reset_tokens.check_token(account, token):
         return _render(request, "password_reset_invalid", application, status=400)
     form = NewPasswordForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         beneficiary_password_set(account=account, password=form.cleaned_data["new_password1"])
+        request.session.pop(RESET_TOKEN_KEY, None)
         messages.success(request, _("Password changed. Sign in with the new one."))
         return redirect("portal:sign_in", bundle=application.bundle)
     return _render(

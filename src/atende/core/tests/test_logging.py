@@ -23,3 +23,8 @@ def test_filter_rewrites_formatted_records():
     )
     RedactPersonalData().filter(record)
     assert record.getMessage() == f"busca por {MASK}"
+
+
+def test_password_reset_links_lose_their_user_and_token():
+    text = redact("GET /portal/br.com.a/senha/MTIz/cbz1a2-0123abcdef/ e /conta/senha/concluida/")
+    assert text == f"GET /portal/br.com.a/senha/{MASK}/ e /conta/senha/concluida/"

@@ -85,6 +85,9 @@ class Command(BaseCommand):
             "-",
             "--access-logformat",
             ACCESS_LOG_FORMAT,
+            # Masks CPFs and reset tokens in every line, the access log's included.
+            "--logger-class",
+            "atende.core.gunicorn.RedactingLogger",
             # Several instances may run on one machine; none needs the control socket.
             "--no-control-socket",
         ]
