@@ -130,6 +130,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # the rest of the window.
 LOGIN_FAILURE_LIMIT = env_int("ATENDE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("ATENDE_LOGIN_FAILURE_WINDOW", 900, minimum=60)
+# Password-reset e-mails asked for per account and per client address in that window;
+# past them the page answers the same and sends nothing.
+PASSWORD_RESET_ACCOUNT_LIMIT = env_int("ATENDE_PASSWORD_RESET_ACCOUNT_LIMIT", 3, minimum=1)
+PASSWORD_RESET_ADDRESS_LIMIT = env_int("ATENDE_PASSWORD_RESET_ADDRESS_LIMIT", 10, minimum=1)
 
 HTTPS = env_bool("ATENDE_HTTPS", SITE_URL.startswith("https://"))
 SESSION_COOKIE_SECURE = HTTPS
@@ -146,7 +150,10 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("ATENDE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
-if env_bool("ATENDE_BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("ATENDE_BEHIND_PROXY", False)
+# Proxies in front of Atende that each append to X-Forwarded-For (the load balancer, say).
+PROXY_COUNT = env_int("ATENDE_PROXY_COUNT", 1, minimum=1)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Language and time -----------------------------------------------------------------

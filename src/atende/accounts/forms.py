@@ -6,9 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from atende.accounts.services import (
     LoginThrottledError,
-    login_failure_register,
-    login_failures_clear,
-    login_throttle_check,
+    login_attempt_reserve,
+    login_attempt_succeeded,
 )
 from atende.core.http import client_address
 
@@ -29,15 +28,12 @@ class ThrottledLoginMixin:
         email = self.cleaned_data.get("username") or ""
         address = client_address(self.request) if self.request else ""
         try:
-            login_throttle_check(email=email, address=address)
+            reservation = login_attempt_reserve(account=email, address=address)
         except LoginThrottledError:
             raise ValidationError(self.error_messages["throttled"], code="throttled") from None
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            login_failure_register(email=email, address=address)
-            raise
-        login_failures_clear(email=email)
+        # A refused password leaves the reservation standing as its failure.
+        cleaned = super().clean()
+        login_attempt_succeeded(reservation=reservation, account=email)
         return cleaned
 
 

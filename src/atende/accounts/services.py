@@ -5,12 +5,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from atende.accounts.models import LoginFailure, User
+from atende.core.db import transaction_lock
 from atende.core.mail import mail_from_templates
 from atende.notifications.models import Channel, Purpose
 from atende.notifications.services import delivery_enqueue
@@ -26,30 +29,64 @@ def _key(value: str) -> str:
     ).hexdigest()
 
 
-def _keys(*, email: str, address: str) -> list[tuple[str, str]]:
-    keys = [(LoginFailure.Kind.ACCOUNT, _key(email))] if email else []
+def _keys(*, account: str, address: str) -> list[tuple[str, str]]:
+    keys = [(LoginFailure.Kind.ACCOUNT, _key(account))] if account else []
     if address:
         keys.append((LoginFailure.Kind.ADDRESS, _key(address)))
     return keys
 
 
-def login_throttle_check(*, email: str, address: str) -> None:
+def _reserve(keys: list[tuple[str, str]], limits: dict[str, int]) -> list[int]:
+    """Count the rows of each key in the window and add one, as one step per key: the
+    counts of concurrent callers include each other's rows. Raises ``LoginThrottledError``
+    (adding nothing) when a key is at its limit."""
     since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    for kind, key in _keys(email=email, address=address):
-        failures = LoginFailure.objects.filter(kind=kind, key=key, at__gte=since).count()
-        if failures >= settings.LOGIN_FAILURE_LIMIT:
-            raise LoginThrottledError
+    with transaction.atomic():
+        transaction_lock(*(f"throttle:{key}" for _kind, key in keys))
+        for kind, key in keys:
+            if (
+                LoginFailure.objects.filter(kind=kind, key=key, at__gte=since).count()
+                >= limits[kind]
+            ):
+                raise LoginThrottledError
+        rows = LoginFailure.objects.bulk_create(LoginFailure(kind=k, key=v) for k, v in keys)
+    return [row.pk for row in rows]
 
 
-def login_failure_register(*, email: str, address: str) -> None:
-    LoginFailure.objects.bulk_create(
-        LoginFailure(kind=kind, key=key) for kind, key in _keys(email=email, address=address)
+def login_attempt_reserve(*, account: str, address: str) -> list[int]:
+    """Take this sign-in attempt's place among the failures allowed, before the password is
+    checked: it is written as a failure at once, so that forty attempts sent together
+    cannot all pass a count none of them has added to yet. ``account`` names what is
+    signed in to (an e-mail, a portal's CPF). Returns the reservation for
+    ``login_attempt_succeeded``; raises ``LoginThrottledError`` past the limit."""
+    limit = settings.LOGIN_FAILURE_LIMIT
+    return _reserve(
+        _keys(account=account, address=address),
+        {LoginFailure.Kind.ACCOUNT: limit, LoginFailure.Kind.ADDRESS: limit},
     )
 
 
-def login_failures_clear(*, email: str) -> None:
-    """A successful sign-in forgives the account's earlier mistakes (not the address's)."""
-    LoginFailure.objects.filter(kind=LoginFailure.Kind.ACCOUNT, key=_key(email)).delete()
+def login_attempt_succeeded(*, reservation: list[int], account: str) -> None:
+    """The password was right: the reservation was no failure, and the account's earlier
+    mistakes are forgiven (not the address's)."""
+    LoginFailure.objects.filter(
+        Q(pk__in=reservation) | Q(kind=LoginFailure.Kind.ACCOUNT, key=_key(account))
+    ).delete()
+
+
+def password_reset_allowed(*, account: str, address: str) -> bool:
+    """Whether one more reset e-mail may be sent for this account to this client address
+    now; counts it when so. The page answers the same either way."""
+    keys = _keys(account=f"reset:{account}", address=f"reset:{address}" if address else "")
+    limits = {
+        LoginFailure.Kind.ACCOUNT: settings.PASSWORD_RESET_ACCOUNT_LIMIT,
+        LoginFailure.Kind.ADDRESS: settings.PASSWORD_RESET_ADDRESS_LIMIT,
+    }
+    try:
+        _reserve(keys, limits)
+    except LoginThrottledError:
+        return False
+    return True
 
 
 def login_failures_prune() -> int:
@@ -66,13 +103,16 @@ def user_create(
     return User.objects.create_user(email, password, full_name=full_name)
 
 
-def password_reset_request(*, email: str) -> None:
-    """Sends a reset link to the account with this e-mail, if there is an active one.
+def password_reset_request(*, email: str, address: str) -> None:
+    """Sends a reset link to the account with this e-mail, if there is an active one and
+    neither the account nor the client ``address`` asked too often lately.
 
     The answer to the person is the same either way, so the form does not reveal which
     addresses have accounts. The e-mail is a delivery of the pipeline whose link is made at
     send time (``password_reset_content``), so no reset token ever sits in a row.
     """
+    if not password_reset_allowed(account=email, address=address):
+        return
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if user is None or not user.has_usable_password():
         return

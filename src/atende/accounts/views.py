@@ -7,6 +7,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from atende.accounts.forms import LoginForm, PasswordResetRequestForm
 from atende.accounts.services import password_reset_request
+from atende.core.http import client_address
 
 
 class LoginView(auth_views.LoginView):
@@ -20,7 +21,7 @@ class LoginView(auth_views.LoginView):
 def password_reset(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        password_reset_request(email=form.cleaned_data["email"])
+        password_reset_request(email=form.cleaned_data["email"], address=client_address(request))
         return render(request, "accounts/password_reset_sent.html")
     return render(request, "accounts/password_reset.html", {"form": form})
 

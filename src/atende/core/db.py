@@ -1,4 +1,5 @@
-"""One new row written without compiling its INSERT on every call.
+"""Database helpers the apps share: one new row written without compiling its INSERT on
+every call, and a lock that serializes the transactions naming the same keys.
 
 The ORM compiles an INSERT each time a model is saved; for the rows every contact writes
 (the occurrence and its events) that cost more Python time than the rest of the
@@ -8,6 +9,20 @@ and database preparation) with a statement made once per model."""
 import functools
 
 from django.db import connection, models
+
+
+def transaction_lock(*names: str) -> None:
+    """Hold, until the current transaction ends, a lock on each of ``names``: transactions
+    that name the same key run one after the other. On PostgreSQL an advisory lock per key
+    (taken in a fixed order, so two callers never wait for each other); on SQLite the
+    transaction already holds the database's write lock (``transaction_mode`` IMMEDIATE)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("transaction_lock needs a transaction")
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for name in sorted(set(names)):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
 
 
 def row_insert(instance: models.Model) -> None:

@@ -16,9 +16,9 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from atende.accounts.services import (
-    login_failure_register,
-    login_failures_clear,
-    login_throttle_check,
+    login_attempt_reserve,
+    login_attempt_succeeded,
+    password_reset_allowed,
 )
 from atende.core.mail import mail_from_templates
 from atende.notifications.models import Channel, Purpose
@@ -83,16 +83,14 @@ def beneficiary_authenticate(
     same password on more than one. Raises ``LoginThrottledError`` after too many tries."""
     digits = cpf_parse(cpf) or ""
     key = _throttle_key(operator, digits or cpf)
-    login_throttle_check(email=key, address=address)
+    reservation = login_attempt_reserve(account=key, address=address)
     candidates = BeneficiaryLogin.objects.filter(operator=operator, cpf=digits, is_active=True)
     matches = [account for account in candidates if account.check_password(password)]
     if not candidates:
         # Hash once anyway, so an unknown CPF takes as long to refuse as a wrong password.
         make_password(password)
     if matches:
-        login_failures_clear(email=key)
-    else:
-        login_failure_register(email=key, address=address)
+        login_attempt_succeeded(reservation=reservation, account=key)
     return matches
 
 
@@ -100,12 +98,17 @@ def beneficiary_signed_in(account: BeneficiaryLogin) -> None:
     BeneficiaryLogin.objects.filter(pk=account.pk).update(last_login=timezone.now())
 
 
-def beneficiary_password_reset_request(*, application: Application, cpf: str) -> int:
+def beneficiary_password_reset_request(*, application: Application, cpf: str, address: str) -> int:
     """One e-mail per active login of this CPF that has an address, each naming its login
-    (the person chooses which one to reset by the link they follow). The page answers
-    the same whatever happens, so it does not tell who is a beneficiary."""
+    (the person chooses which one to reset by the link they follow), unless this CPF or
+    the client ``address`` asked too often lately. The page answers the same whatever
+    happens, so it does not tell who is a beneficiary."""
     digits = cpf_parse(cpf)
     if digits is None:
+        return 0
+    if not password_reset_allowed(
+        account=_throttle_key(application.operator, digits), address=address
+    ):
         return 0
     accounts = BeneficiaryLogin.objects.filter(
         operator_id=application.operator_id, cpf=digits, is_active=True

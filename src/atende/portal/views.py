@@ -352,7 +352,11 @@ def password_reset(request: HttpRequest, bundle: str) -> HttpResponse:
     application = _application(bundle)
     form = ResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        beneficiary_password_reset_request(application=application, cpf=form.cleaned_data["cpf"])
+        beneficiary_password_reset_request(
+            application=application,
+            cpf=form.cleaned_data["cpf"],
+            address=client_address(request),
+        )
         return _render(request, "password_reset_sent", application)
     return _render(
         request, "password_reset", application, form=form, status=400 if form.errors else 200
