@@ -47,7 +47,7 @@ def _application(request: HttpRequest) -> object:
 def register(request: HttpRequest, payload: PushTargetIn) -> Reply:
     application = _application(request)
     target = push_target_register(
-        operator_id=application.operator_id,
+        application=application,
         beneficiary_identifier=payload.beneficiary_identifier,
         kind=payload.kind,
         token=payload.token,
@@ -61,7 +61,8 @@ def register(request: HttpRequest, payload: PushTargetIn) -> Reply:
 )
 def remove(request: HttpRequest, target_id: int) -> Reply:
     application = _application(request)
-    target = PushTarget.objects.for_operator(application.operator_id).filter(pk=target_id).first()
+    # Only a device this application registered: a sandbox token reaches no production one.
+    target = PushTarget.objects.filter(application=application, pk=target_id).first()
     if target is None:
         raise ApiError(404, "not_found", _("Device not found."))
     push_target_remove(target=target)

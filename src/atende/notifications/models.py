@@ -72,9 +72,14 @@ class Sender(models.Model):
 
 class PushTarget(models.Model):
     """A device (FCM registration token) or a browser (Web Push subscription) of a
-    beneficiary, by CPF/CNPJ."""
+    beneficiary, by CPF/CNPJ, registered through one application: only that application's
+    occurrences reach it, and only that application removes it (sandbox and production
+    never mix)."""
 
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(
+        "tenancy.Application", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     beneficiary_identifier = models.CharField(max_length=20)
     kind = models.CharField(
         max_length=20, choices=[(SenderKind.FCM, "FCM"), (SenderKind.WEBPUSH, "Web Push")]
@@ -89,7 +94,7 @@ class PushTarget(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["operator", "beneficiary_identifier"], name="push_target_owner")
+            models.Index(fields=["application", "beneficiary_identifier"], name="push_target_owner")
         ]
 
     def __str__(self) -> str:

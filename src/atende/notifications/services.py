@@ -213,7 +213,7 @@ def _action_deliveries(
     key = f"action:{action.pk}:event:{event.pk}"
     if action.kind == ActionKind.PUSH:
         for target in PushTarget.objects.filter(
-            operator_id=occurrence.operator_id,
+            application_id=occurrence.application_id,
             beneficiary_identifier=occurrence.beneficiary_identifier,
             is_active=True,
         ).exclude(beneficiary_identifier=""):
@@ -558,14 +558,15 @@ SUBSCRIPTION_SCHEMA = {
 
 def push_target_register(
     *,
-    operator_id: int,
+    application: Application,
     beneficiary_identifier: str,
     kind: str,
     token: str = "",
     subscription: dict | None = None,
 ) -> PushTarget:
     """An app's registration token (FCM) or a browser's subscription (Web Push) for a
-    beneficiary. Registering the same device again returns the row already there."""
+    beneficiary, in ``application``. Registering the same device again returns the row
+    already there; the same device in another application is another row."""
     identifier = only_digits(beneficiary_identifier)
     if not (
         (len(identifier) == 11 and CPF().validate(identifier))
@@ -578,7 +579,7 @@ def push_target_register(
         token = (token or "").strip()
         if not token or len(token) > 4096:
             raise ValidationError({"token": _("Send the device's FCM registration token.")})
-        existing = PushTarget.objects.filter(operator_id=operator_id, kind=kind, token=token)
+        existing = PushTarget.objects.filter(application=application, kind=kind, token=token)
         subscription = {}
     elif kind == SenderKind.WEBPUSH:
         try:
@@ -596,7 +597,7 @@ def push_target_register(
             raise ValidationError({"subscription": str(error)}) from None
         token = ""
         existing = PushTarget.objects.filter(
-            operator_id=operator_id, kind=kind, subscription__endpoint=subscription["endpoint"]
+            application=application, kind=kind, subscription__endpoint=subscription["endpoint"]
         )
     else:
         raise ValidationError({"kind": _("Choose fcm or webpush.")})
@@ -608,7 +609,8 @@ def push_target_register(
         target.refresh_from_db()
         return target
     return PushTarget.objects.create(
-        operator_id=operator_id,
+        operator_id=application.operator_id,
+        application=application,
         beneficiary_identifier=identifier,
         kind=kind,
         token=token,

@@ -324,7 +324,7 @@ def push_subscribe(request: HttpRequest, visit: Visit) -> HttpResponse:
     try:
         subscription = json_parse(request.body or b"null")
         target = push_target_register(
-            operator_id=visit.application.operator_id,
+            application=visit.application,
             beneficiary_identifier=visit.account.cpf,
             kind=SenderKind.WEBPUSH,
             subscription=subscription if isinstance(subscription, dict) else None,

@@ -90,7 +90,11 @@ def test_scope_sessions_and_other_operators_are_refused(client, app_a, app_b, cp
     )
     client.logout()
     target = PushTarget.objects.create(
-        operator=app_a.operator, beneficiary_identifier=cpf, kind="fcm", token="x"
+        operator=app_a.operator,
+        application=app_a,
+        beneficiary_identifier=cpf,
+        kind="fcm",
+        token="x",
     )
     other = client.delete(
         f"/api/v1/push-targets/{target.pk}", headers=bearer(app_b, Scope.PUSH_REGISTER)

@@ -280,7 +280,11 @@ def test_push_reaches_every_app_of_the_beneficiary_through_fcm(
 ):
     for token in ("device-1", "gone"):
         PushTarget.objects.create(
-            operator=operator_a, beneficiary_identifier=CPF_MARIA, kind=SenderKind.FCM, token=token
+            operator=operator_a,
+            application=app_a,
+            beneficiary_identifier=CPF_MARIA,
+            kind=SenderKind.FCM,
+            token=token,
         )
     status_action_create(
         status=analysis,
@@ -349,6 +353,7 @@ def test_web_push_is_encrypted_for_the_browser_and_signed_with_vapid(
         }
         PushTarget.objects.create(
             operator=operator_a,
+            application=app_a,
             beneficiary_identifier=CPF_MARIA,
             kind=SenderKind.WEBPUSH,
             subscription=subscription,
