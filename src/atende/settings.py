@@ -251,6 +251,14 @@ for _network in OUTBOUND_ALLOW_NETWORKS:
 DELIVERY_LEASE_SECONDS = env_int("ATENDE_DELIVERY_LEASE_SECONDS", 60, minimum=5)
 DELIVERY_RETRY_HOURS = env_int("ATENDE_DELIVERY_RETRY_HOURS", 24, minimum=1)
 DELIVERY_BATCH = env_int("ATENDE_DELIVERY_BATCH", 20, minimum=1)
+# One send (connect, write, wait, read) never takes longer than this, however slowly the
+# receiver answers.
+DELIVERY_SEND_SECONDS = env_int("ATENDE_DELIVERY_SEND_SECONDS", 15, minimum=1)
+# What one operator may have in a worker's batch; each operator's deliveries are sent one
+# at a time, and up to DELIVERY_CONCURRENCY operators' at once, so a slow receiver of one
+# operator delays no other operator's messages.
+DELIVERY_PER_OPERATOR = env_int("ATENDE_DELIVERY_PER_OPERATOR", 2, minimum=1)
+DELIVERY_CONCURRENCY = env_int("ATENDE_DELIVERY_CONCURRENCY", 4, minimum=1)
 # Where the portal shows an occurrence to its beneficiary ({protocol} is replaced).
 PORTAL_OCCURRENCE_URL = env_str(
     "ATENDE_PORTAL_OCCURRENCE_URL", SITE_URL + "/portal/{bundle}/{protocol}/"

@@ -5,18 +5,28 @@ It resolves the host once, refuses private, loopback, link-local, shared, reserv
 metadata addresses unless the platform administrator allowed their network
 (``ATENDE_OUTBOUND_ALLOW_NETWORKS``), then connects to the address it checked — not to a
 second resolution a DNS rebinding could change — with TLS still verified against the host
-name. Redirects are never followed."""
+name. Redirects are never followed.
 
+A receiver cannot hold a send: each has one deadline for everything (connecting, the TLS
+handshake, writing, waiting and reading, ``DELIVERY_SEND_SECONDS``) that every socket
+operation is bounded by, however slowly the other side trickles its bytes, and no more
+than ``RESPONSE_CAP`` bytes of an answer are read."""
+
+import contextvars
 import ipaddress
 import socket
+import time
 from functools import cache
 from urllib.parse import urlsplit, urlunsplit
 
+import httpcore
 import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# What a provider answers is kept for the attempt's log; more than this is never read.
+RESPONSE_CAP = 64 * 1024
 
 
 class OutboundRefused(Exception):
@@ -56,6 +66,9 @@ def outbound_post(
     headers: dict[str, str],
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
 ) -> httpx.Response:
+    """POST and return the answer, its body cut at ``RESPONSE_CAP``. Raises an
+    ``httpx.TimeoutException`` once ``DELIVERY_SEND_SECONDS`` have passed, whatever the
+    receiver is doing."""
     parts, address = _resolve(url)
     host = f"[{address}]" if address.version == 6 else str(address)
     if parts.port:
@@ -63,14 +76,108 @@ def outbound_post(
     pinned = urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
     headers = {**headers, "Host": parts.netloc.rsplit("@", 1)[-1]}
     extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
-    return _client().post(
-        pinned, content=content, headers=headers, timeout=timeout, extensions=extensions
+    deadline = _deadline.set(time.monotonic() + settings.DELIVERY_SEND_SECONDS)
+    try:
+        with _client().stream(
+            "POST",
+            pinned,
+            content=content,
+            headers=headers,
+            timeout=timeout,
+            extensions=extensions,
+        ) as response:
+            body = bytearray()
+            for chunk in response.iter_raw():
+                body += chunk
+                if len(body) >= RESPONSE_CAP:
+                    break
+    finally:
+        _deadline.reset(deadline)
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=bytes(body[:RESPONSE_CAP]),
+        request=response.request,
     )
+
+
+# When the send under way must be over (a monotonic time), for the sockets below it.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "outbound_deadline", default=None
+)
+
+
+def _bounded(timeout: float | None, expired: type[Exception]) -> float | None:
+    """A socket operation's timeout, cut to what is left of the send's deadline."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired(_("The receiver took longer than the send's deadline."))
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: object, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        stream = self._stream.start_tls(
+            ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(stream)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: object = None,
+    ) -> httpcore.NetworkStream:
+        stream = super().connect_tcp(
+            host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool whose sockets obey the send's deadline.
+    httpx does not take a network backend, so the pool it built is replaced by the same
+    pool with ours (the one place that reaches into httpx's ``_pool``)."""
+
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        limits = httpx.Limits()  # httpx's defaults, as the pool it built had them
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_DeadlineBackend(),
+        )
 
 
 @cache
 def _client() -> httpx.Client:
-    return httpx.Client(follow_redirects=False, trust_env=False)
+    return httpx.Client(follow_redirects=False, trust_env=False, transport=_DeadlineTransport())
 
 
 def _resolve(url: str) -> tuple:

@@ -21,6 +21,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import jsonschema
@@ -28,7 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks_db.utils import exclusive_transaction
@@ -645,12 +646,37 @@ def push_target_remove(*, target: PushTarget) -> None:
 def deliveries_drain(*, worker: str = "", limit: int | None = None) -> int:
     """Claim due deliveries and send them; returns how many were claimed.
 
-    The lease covers the whole batch, and a batch of slow receivers can outlast it: past
-    half the lease, the deliveries not sent yet have their lease renewed, and any another
-    worker took meanwhile are left to it rather than sent twice."""
+    A batch holds at most ``DELIVERY_PER_OPERATOR`` deliveries of one operator. Each
+    operator's are sent one after another (its lane), and the lanes of different operators
+    at once, up to ``DELIVERY_CONCURRENCY``: a receiver that takes a whole send's deadline
+    delays only its own operator's next message, by that deadline at most.
+
+    The lease covers the whole batch, and slow receivers can outlast it: past half the
+    lease, a lane's deliveries not sent yet have their lease renewed, and any another worker
+    took meanwhile are left to it rather than sent twice."""
+    claimed = _claim(limit or settings.DELIVERY_BATCH)
+    lanes: dict[int | None, list[Delivery]] = {}
+    for delivery in claimed:
+        lanes.setdefault(delivery.operator_id, []).append(delivery)
     renewed = time.monotonic()
-    waiting = _claim(limit or settings.DELIVERY_BATCH)
-    claimed = len(waiting)
+    # Threads cannot share the caller's transaction: inside one, the lanes run here.
+    if len(lanes) <= 1 or connection.in_atomic_block:
+        for lane in lanes.values():
+            _lane_send(lane, worker=worker, renewed=renewed)
+    else:
+        threads = min(len(lanes), settings.DELIVERY_CONCURRENCY)
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="delivery") as pool:
+            sends = [
+                pool.submit(_lane_in_thread, lane, worker=worker, renewed=renewed)
+                for lane in lanes.values()
+            ]
+            for send in sends:
+                send.result()
+    return len(claimed)
+
+
+def _lane_send(lane: list[Delivery], *, worker: str, renewed: float) -> None:
+    waiting = list(lane)
     while waiting:
         if time.monotonic() - renewed > settings.DELIVERY_LEASE_SECONDS / 2:
             renewed = time.monotonic()
@@ -658,7 +684,14 @@ def deliveries_drain(*, worker: str = "", limit: int | None = None) -> int:
             if not waiting:
                 break
         _send(waiting.pop(0), worker=worker)
-    return claimed
+
+
+def _lane_in_thread(lane: list[Delivery], *, worker: str, renewed: float) -> None:
+    try:
+        _lane_send(lane, worker=worker, renewed=renewed)
+    finally:
+        # Each thread had a connection of its own.
+        connection.close()
 
 
 def _lease_renew(deliveries: list[Delivery]) -> list[Delivery]:
@@ -681,10 +714,7 @@ def _claim(limit: int) -> list[Delivery]:
     if not Delivery.objects.filter(due).exists():
         return []
     with exclusive_transaction(Delivery.objects.db):
-        candidates = Delivery.objects.filter(due).order_by("next_attempt_at")
-        if connection.features.has_select_for_update_skip_locked:
-            candidates = candidates.select_for_update(skip_locked=True)
-        ids = list(candidates.values_list("pk", flat=True)[:limit])
+        ids = _fair_share(Delivery.objects.filter(due), limit)
         if not ids:
             return []
         Delivery.objects.filter(due, pk__in=ids).update(
@@ -694,8 +724,38 @@ def _claim(limit: int) -> list[Delivery]:
             attempts=F("attempts") + 1,
         )
     return list(
-        Delivery.objects.filter(pk__in=ids, lease_token=token).select_related("action", "sender")
+        Delivery.objects.filter(pk__in=ids, lease_token=token)
+        .select_related("action", "sender")
+        .order_by("pk")
     )
+
+
+def _fair_share(due: QuerySet[Delivery], limit: int) -> list[int]:
+    """Up to ``limit`` due deliveries, oldest first, at most ``DELIVERY_PER_OPERATOR`` of
+    one operator. The oldest few times ``limit`` are read first; when operators filled their
+    share there, once more past them, so another operator's message behind a long queue of
+    one operator is reached too."""
+    share = settings.DELIVERY_PER_OPERATOR
+    taken: dict[int | None, int] = {}
+    ids: list[int] = []
+
+    def take(candidates: QuerySet[Delivery], count: int) -> None:
+        candidates = candidates.order_by("next_attempt_at")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        for pk, operator_id in candidates.values_list("pk", "operator_id")[:count]:
+            if len(ids) < limit and taken.get(operator_id, 0) < share:
+                taken[operator_id] = taken.get(operator_id, 0) + 1
+                ids.append(pk)
+
+    take(due, limit * share)
+    full = [operator for operator, count in taken.items() if count >= share]
+    if len(ids) < limit and full:
+        rest = due.exclude(operator_id__in=[o for o in full if o is not None])
+        if None in full:
+            rest = rest.exclude(operator_id__isnull=True)
+        take(rest.exclude(pk__in=ids), limit - len(ids))
+    return ids
 
 
 def _send(delivery: Delivery, *, worker: str) -> None:

@@ -4,6 +4,7 @@ whether a retry can help (hc ``transports.py``)."""
 from dataclasses import dataclass
 
 import httpx
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 RESPONSE_KEEP = 2000
@@ -64,6 +65,11 @@ def http_result(response: httpx.Response) -> Sent:
 
 
 def transport_error(error: Exception) -> Transient:
+    if isinstance(error, httpx.TimeoutException):
+        return Transient(
+            _("The receiver did not answer in time (a send may take at most %(seconds)d s).")
+            % {"seconds": settings.DELIVERY_SEND_SECONDS}
+        )
     return Transient(
         _("Could not reach the receiver: %(error)s") % {"error": error or type(error).__name__}
     )

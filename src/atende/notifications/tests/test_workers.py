@@ -102,6 +102,7 @@ def test_two_workers_send_each_of_a_thousand_deliveries_once(reimbursement):
 
 def test_a_batch_slower_than_its_lease_is_not_taken_by_another_worker(reimbursement, settings):
     settings.DELIVERY_LEASE_SECONDS = 1
+    settings.DELIVERY_PER_OPERATOR = 6  # the whole batch in one operator's lane
     sending = threading.Event()
 
     def slow(request):
