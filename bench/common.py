@@ -13,13 +13,22 @@ sys.path.insert(0, str(ROOT / "src"))
 
 
 def setup() -> None:
+    """Django in this process as the tables' owner, where one is configured (the benchmark
+    migrates and generates data); the servers and workers it starts inherit the runtime
+    role's URL, as in production."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atende.settings")
+    from atende.cli import as_owner
+
+    runtime = os.environ.get("ATENDE_DATABASE_URL")
+    as_owner(os.environ)
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if runtime is not None:
+        os.environ["ATENDE_DATABASE_URL"] = runtime
 
 
 def machine() -> str:

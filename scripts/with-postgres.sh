@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# with-postgres.sh COMMAND...: runs COMMAND with ATENDE_DATABASE_URL pointing at a throwaway
-# PostgreSQL cluster on a free loopback port, owned by a non-root user, removed afterwards.
+# with-postgres.sh COMMAND...: runs COMMAND against a throwaway PostgreSQL cluster on a free
+# loopback port, run by a non-root user, removed afterwards. As in production, two roles:
+# ATENDE_DATABASE_OWNER_URL owns the tables (migrations, synth), ATENDE_DATABASE_URL is the
+# application's runtime role, which owns nothing (README, "PostgreSQL roles").
 set -euo pipefail
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -36,6 +38,10 @@ fi
 options="$options ${ATENDE_PG_OPTIONS:-}"
 "${run_as[@]}" "$bindir/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w start -o "$options" >/dev/null
 "$bindir/createdb" -h 127.0.0.1 -p "$port" -U atende atende
+# The runtime role: it owns nothing; each migrate grants it what the application needs.
+"$bindir/psql" -q -h 127.0.0.1 -p "$port" -U atende -d atende \
+  -c "CREATE ROLE atende_app LOGIN" >/dev/null
 
 echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
-ATENDE_DATABASE_URL="postgres://atende@127.0.0.1:$port/atende" "$@"
+ATENDE_DATABASE_OWNER_URL="postgres://atende@127.0.0.1:$port/atende" \
+  ATENDE_DATABASE_URL="postgres://atende_app@127.0.0.1:$port/atende" "$@"

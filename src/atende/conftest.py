@@ -18,6 +18,22 @@ from atende.testing.factories import (
     OperatorFactory,
     UnitFactory,
 )
+from atende.testing.owner import connection_as
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # The test database is created and migrated by the tables' owner ...
+    connection_as("owner")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    # ... and the tests run as the application's runtime role, which may not alter a table
+    # nor change the event log.
+    connection_as("runtime")
+    yield
+    connection_as("owner")  # who drops the test database
 
 
 @pytest.fixture(autouse=True)

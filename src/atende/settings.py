@@ -95,6 +95,10 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------------------
 DATABASES = {"default": env_database("ATENDE_DATABASE_URL", DATA_DIR / "atende.sqlite3")}
+# PostgreSQL: the role the application runs as, when migrations run as another that owns
+# the tables (README, "PostgreSQL roles"). After each migrate it is granted what the
+# application needs: rows to read and write, and of the event log only reading and adding.
+DATABASE_RUNTIME_ROLE = env_str("ATENDE_DATABASE_RUNTIME_ROLE", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background work -------------------------------------------------------------------

@@ -10,6 +10,7 @@ os.environ.setdefault(
 )
 os.environ.setdefault("ATENDE_STATIC_FROM_APPS", "true")
 
+from atende.env import env_database
 from atende.settings import *  # noqa: F403
 from atende.settings import DATA_DIR, DATABASES
 
@@ -20,4 +21,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 (DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["ENGINE"] = "atende.testing.db.sqlite3"
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"]["ENGINE"] = "atende.testing.db.postgresql"
+    # ATENDE_DATABASE_URL is the runtime role; the owner creates, migrates and flushes.
+    if os.environ.get("ATENDE_DATABASE_OWNER_URL"):
+        _owner = env_database("ATENDE_DATABASE_OWNER_URL", DATA_DIR / "unused.sqlite3")
+        DATABASES["default"]["OWNER"] = {"USER": _owner["USER"], "PASSWORD": _owner["PASSWORD"]}
+        DATABASE_RUNTIME_ROLE = DATABASES["default"]["USER"]

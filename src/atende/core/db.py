@@ -1,5 +1,6 @@
 """Database helpers the apps share: one new row written without compiling its INSERT on
-every call, and a lock that serializes the transactions naming the same keys.
+every call, a lock that serializes the transactions naming the same keys, and the
+privileges of the application's runtime role on PostgreSQL.
 
 The ORM compiles an INSERT each time a model is saved; for the rows every contact writes
 (the occurrence and its events) that cost more Python time than the rest of the
@@ -8,7 +9,11 @@ and database preparation) with a statement made once per model."""
 
 import functools
 
-from django.db import connection, models
+from django.conf import settings
+from django.db import connection, connections, models
+
+# Of the event log the application reads and adds; it never changes nor removes a row.
+APPEND_ONLY_TABLES = ["occurrences_event"]
 
 
 def transaction_lock(*names: str) -> None:
@@ -61,3 +66,25 @@ def _insert_sql(model: type[models.Model], vendor: str, returning: bool) -> str:
     if returning:
         sql += f" RETURNING {quote(model._meta.pk.column)}"
     return sql
+
+
+def runtime_role_grant(*, using: str = "default", **kwargs: object) -> None:
+    """After migrations (run by the tables' owner), give ``DATABASE_RUNTIME_ROLE`` what the
+    application needs and nothing more: it cannot alter, truncate or drop a table, nor
+    switch off the event log's triggers, and of the event log it only reads and adds."""
+    role = settings.DATABASE_RUNTIME_ROLE
+    database = connections[using]
+    if not role or database.vendor != "postgresql":
+        return
+    quote = database.ops.quote_name
+    with database.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        schema = quote(cursor.fetchone()[0])
+        grantee = quote(role)
+        cursor.execute(f"GRANT USAGE ON SCHEMA {schema} TO {grantee}")
+        cursor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {grantee}"
+        )
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {grantee}")
+        for table in APPEND_ONLY_TABLES:
+            cursor.execute(f"REVOKE UPDATE, DELETE ON {quote(table)} FROM {grantee}")

@@ -3,7 +3,8 @@ random people, then the events replayed and compared with the row."""
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.core.management.color import no_style
+from django.db import DatabaseError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,7 @@ from atende.occurrences.services import (
 from atende.tenancy.models import Role
 from atende.testing.factories import MembershipFactory, UnitFactory
 from atende.testing.occurrences import new_occurrence
+from atende.testing.owner import database_owner
 
 pytestmark = pytest.mark.django_db
 
@@ -163,17 +165,63 @@ def test_replaying_the_events_gives_the_occurrences_fields(world, steps):
         pass
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
-def test_postgresql_refuses_to_update_or_delete_an_event(attendant_a, app_a, catalog_a):
-    from django.db import DatabaseError
+# The guards' own refusal, or (PostgreSQL's runtime role) the missing privilege.
+REFUSED = r"append-only|permission denied"
 
+
+def test_an_event_can_be_neither_updated_nor_deleted(attendant_a, app_a, catalog_a):
     occurrence = new_occurrence(
         user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
     )
     event = occurrence.events.get()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic():
         Event.objects.filter(pk=event.pk).update(outcome_text="reescrito")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match=REFUSED), transaction.atomic():
         Event.objects.filter(pk=event.pk).delete()
+    # Django's own way of emptying a table: DELETE on SQLite, TRUNCATE on PostgreSQL.
+    flush = connection.ops.sql_flush(no_style(), [Event._meta.db_table], allow_cascade=True)
+    with pytest.raises(DatabaseError, match=REFUSED):
+        _statement(*flush)
     event.refresh_from_db()
     assert event.outcome_text == ""
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="roles and TRUNCATE are PostgreSQL's"
+)
+
+
+def _statement(*sql: str) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        for each in sql:
+            cursor.execute(each)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_runtime_role_can_neither_truncate_nor_switch_off_the_guards(
+    attendant_a, app_a, catalog_a
+):
+    new_occurrence(user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT])
+    assert connection.settings_dict.get("OWNER"), "the suite runs as a runtime role"
+    for sql in (
+        "TRUNCATE occurrences_event CASCADE",
+        "ALTER TABLE occurrences_event DISABLE TRIGGER ALL",
+        "DROP TRIGGER occurrences_event_append_only ON occurrences_event",
+        "UPDATE occurrences_event SET outcome_text = 'x'",
+    ):
+        with pytest.raises(DatabaseError, match=r"permission denied|must be owner"):
+            _statement(sql)
+    assert Event.objects.count() == 1
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_even_the_owner_is_refused_a_truncate_by_the_trigger(attendant_a, app_a, catalog_a):
+    new_occurrence(user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT])
+    with database_owner():
+        with pytest.raises(DatabaseError, match="append-only: TRUNCATE refused"):
+            _statement("TRUNCATE occurrences_event CASCADE")
+        with pytest.raises(DatabaseError, match="append-only: UPDATE refused"):
+            _statement("UPDATE occurrences_event SET outcome_text = 'x'")
+        assert Event.objects.count() == 1

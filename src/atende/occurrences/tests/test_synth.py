@@ -13,9 +13,20 @@ from atende.occurrences.history import occurrence_replay
 from atende.occurrences.models import Event, Occurrence
 from atende.occurrences.services import VISIBLE_KINDS
 from atende.occurrences.synth import Synthesizer, synth_target
+from atende.testing.owner import database_owner
 
-pytestmark = pytest.mark.django_db
+# synth rebuilds indexes, which only the tables' owner may: it runs as the owner, in tests
+# of their own transactions (the owner cannot join the runtime role's).
+pytestmark = pytest.mark.django_db(transaction=True)
 pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bulk path")
+
+
+@pytest.fixture(autouse=True)
+def _as_owner():
+    with database_owner():
+        yield
+
+
 # The indexes whose keys end with the id, stored without B-tree deduplication.
 QUEUE_INDEXES = {"occ_queue", "occ_state", "occ_attendant"}
 
