@@ -143,9 +143,15 @@ def _queue_filter(
     visible: QuerySet[Occurrence], filters: dict, *, all_states: bool = False
 ) -> QuerySet[Occurrence]:
     chosen = visible
+    text = (filters.get("q") or "").strip()
+    kind = _search_kind(text)
     if not all_states:
         state = filters.get("state")
-        chosen = chosen.filter(state=state) if state else chosen.filter(state__in=OPEN_STATES)
+        if state:
+            chosen = chosen.filter(state=state)
+        elif kind not in ("identifier", "protocol"):
+            # A protocol or a CPF names someone's occurrences: closed ones are found too.
+            chosen = chosen.filter(state__in=OPEN_STATES)
     for name in ("occurrence_type", "subject", "status", "unit", "channel"):
         if filters.get(name):
             chosen = chosen.filter(**{name: filters[name]})
@@ -154,12 +160,12 @@ def _queue_filter(
         chosen = chosen.filter(registered_at__gte=_day_start(filters["start"]))
     if filters.get("end"):
         chosen = chosen.filter(registered_at__lt=_day_start(filters["end"] + timedelta(days=1)))
-    text = (filters.get("q") or "").strip()
-    kind = _search_kind(text)
     if kind == "identifier":
         chosen = chosen.filter(beneficiary_identifier=only_digits(text))
     elif kind == "protocol":
-        chosen = chosen.filter(protocol=text)
+        # The protocol typed whole, else every protocol that begins with what was typed.
+        exact = chosen.filter(protocol=text)
+        chosen = exact if exact.exists() else chosen.filter(protocol__startswith=text)
     elif kind == "name":
         chosen = chosen.filter(
             Q(protocol=text.upper())

@@ -447,3 +447,34 @@ def test_a_supervisor_assigns_the_occurrence_to_someone_who_sees_its_unit(
             assignee=elsewhere.user,
             expected_version=occurrence.version,
         )
+
+
+def test_a_protocol_or_a_cpf_finds_its_occurrence_even_closed(
+    client, supervisor_a, occurrence, app_a, catalog_a
+):
+    from atende.catalog.presets import REIMBURSEMENT
+    from atende.occurrences.services import occurrence_close
+
+    reimbursement = catalog_a[REIMBURSEMENT]
+    supervisor = actor_for_user(user=supervisor_a, operator=app_a.operator_id)
+    occurrence_fill_tab(
+        actor=supervisor,
+        occurrence=occurrence,
+        tab=reimbursement.tabs.get(name="Recibos"),
+        data={"numero": "123", "data": "2026-11-20", "valor": "150.00", "tipo": "Consulta"},
+    )
+    occurrence.refresh_from_db()
+    occurrence_close(
+        actor=supervisor,
+        occurrence=occurrence,
+        status=status_named(reimbursement, "Aprovado"),
+        outcome_text="Aprovado.",
+        expected_version=occurrence.version,
+    )
+    client.force_login(supervisor_a)
+    for query in (occurrence.protocol, CPF_MARIA, occurrence.protocol[:-2]):
+        page = client.get("/painel/", {"q": query}).content.decode()
+        assert f'data-protocol="{occurrence.protocol}"' in page, query
+    # A name is searched among the open ones, as the rest of the queue.
+    page = client.get("/painel/", {"q": "maria da"}).content.decode()
+    assert f'data-protocol="{occurrence.protocol}"' not in page
