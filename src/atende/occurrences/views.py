@@ -318,12 +318,12 @@ def _submit(
     done: str,
     rerender: Callable[[object], dict] | None,
     go: Callable[[object], str] | None = None,
-    refusals_on_form: bool = False,
 ) -> HttpResponse:
-    """Run one change from a bound form. The form's own errors redraw the page with the
-    form (``rerender`` says where; a bare button has none). A conflict or the service's
-    refusal is a message on the page as it is now, unless ``refusals_on_form`` puts the
-    service's field errors next to their fields (a tab entry's values)."""
+    """Run one change from a bound form. The form's own errors and the service's refusal of
+    its values redraw the page with the form as it was typed, the refusal next to its field
+    or above the form (``rerender`` says where the form goes). A bare button (no
+    ``rerender``), a change the person may not make, and a conflict are told by a message
+    on the page as it is now (redrawn with what someone else changed first)."""
     if form.is_valid():
         try:
             result = do(form.cleaned_data)
@@ -331,10 +331,11 @@ def _submit(
             messages.warning(request, str(conflict))
             return redirect("occurrences:detail", protocol=occurrence.protocol)
         except NotAllowed as refusal:
+            # Not theirs to do: the page as it is now says why (it offers no such form).
             messages.error(request, str(refusal))
             return redirect("occurrences:detail", protocol=occurrence.protocol)
         except ValidationError as error:
-            if not refusals_on_form:
+            if rerender is None:
                 messages.error(request, " ".join(error.messages))
                 return redirect("occurrences:detail", protocol=occurrence.protocol)
             errors_onto(form, error)
@@ -474,5 +475,4 @@ def fill_tab(request: HttpRequest, protocol: str, tab_id: int) -> HttpResponse:
         ),
         done=_("Entry saved in %(tab)s.") % {"tab": tab.name},
         rerender=lambda bound: {"bound_tab": (tab.pk, bound)},
-        refusals_on_form=True,
     )

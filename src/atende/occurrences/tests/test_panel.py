@@ -118,6 +118,9 @@ def test_an_attendant_starts_changes_and_closes_from_the_page(
     response = client.post(f"/painel/{occurrence.protocol}/encerrar/", closing, follow=True)
     # The receipts tab is required: the service refuses, and the page says which tab.
     assert "Preencha as abas obrigatórias antes de encerrar: Recibos." in response.content.decode()
+    # The form comes back as it was typed.
+    assert response.status_code == 400
+    assert re.search(r"<textarea[^>]*>\s*Aprovado\.</textarea>", response.content.decode())
     occurrence.refresh_from_db()
     assert occurrence.state == State.IN_ATTENDANCE
     occurrence_fill_tab(
@@ -226,8 +229,10 @@ def test_notes_attachments_routing_children_and_reopening(
     upload = SimpleUploadedFile("recibo.pdf", b"%PDF-1.4 recibo", content_type="application/pdf")
     client.post(f"{base}/anexos/", {"upload": upload})
     bad = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
-    refused = client.post(f"{base}/anexos/", {"upload": bad}, follow=True)
-    assert refused.status_code == 200
+    refused = client.post(f"{base}/anexos/", {"upload": bad})
+    # The form comes back with the reason next to the file.
+    assert refused.status_code == 400
+    assert "Arquivos deste tipo não são aceitos" in refused.content.decode()
     assert occurrence.attachments.count() == 1
     page = client.get(f"{base}/").content.decode()
     assert "Beneficiária ligou pedindo prazo." in page
