@@ -367,7 +367,9 @@ class AttendanceTab(models.Model):
         OccurrenceType, on_delete=models.PROTECT, related_name="tabs"
     )
     name = models.CharField(_("name"), max_length=120)
-    form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="tabs")
+    form = models.ForeignKey(
+        Form, on_delete=models.PROTECT, related_name="tabs", verbose_name=_("form")
+    )
     multiple_entries = models.BooleanField(_("several entries"), default=False)
     display = models.CharField(
         _("display"), max_length=5, choices=TabDisplay.choices, default=TabDisplay.LIST

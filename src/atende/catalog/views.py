@@ -526,7 +526,8 @@ def child_edit(request: HttpRequest, operator: Operator, kind: str, pk: int) -> 
         return redirect(request.path if kind == "acao" else back)
     extra = {}
     if kind == "acao":
-        extra = {"test_form": TestSendForm(), "action": record}
+        # Its own ids: the action's form above has a recipient field too.
+        extra = {"test_form": TestSendForm(auto_id="test_%s"), "action": record}
     return _record_page(request, operator, form=form, title=child.title, back=back, **extra)
 
 

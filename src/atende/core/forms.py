@@ -6,6 +6,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+# The empty choice of every select is Django's own "- Select an option -", which its pt-BR
+# catalog does not translate: named here so that ours does.
+gettext_noop("- Select an option -")
 
 # The browser's date input sends ISO dates; a person typing gets the Brazilian order.
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
