@@ -108,7 +108,49 @@ def attachment_check(upload: UploadedFile) -> tuple[str, str]:
                 % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}
             }
         )
+    head = upload.read(HEAD_BYTES)
+    upload.seek(0)
+    if not _content_is(suffix, head):
+        raise ValidationError(
+            {
+                "file": _(
+                    "The file's content is not a %(type)s file, whatever its name says. "
+                    "Send the document itself."
+                )
+                % {"type": suffix.lstrip(".").upper()}
+            }
+        )
     return name, allowed[suffix]
+
+
+# What a file of each accepted type begins with: a program renamed .pdf is refused by its
+# content. Office formats are OLE2 (.doc, .xls) or ZIP (.docx, .xlsx, .odt, .ods)
+# containers; text is anything without NUL bytes that is not a program.
+HEAD_BYTES = 4096
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = b"PK\x03\x04"
+_SIGNATURES = {
+    ".pdf": (b"%PDF",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".doc": (_OLE2,),
+    ".xls": (_OLE2,),
+    ".docx": (_ZIP,),
+    ".xlsx": (_ZIP,),
+    ".odt": (_ZIP,),
+    ".ods": (_ZIP,),
+}
+# Windows (MZ), Linux (ELF) and macOS (Mach-O) programs, and scripts with an interpreter.
+_PROGRAMS = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"#!")
+
+
+def _content_is(suffix: str, head: bytes) -> bool:
+    if head.startswith(_PROGRAMS):
+        return False
+    if suffix in _SIGNATURES:
+        return head.startswith(_SIGNATURES[suffix])
+    return b"\x00" not in head
 
 
 def occurrence_fill_tab(

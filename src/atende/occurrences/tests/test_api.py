@@ -439,3 +439,13 @@ def test_the_list_filters_by_sla_breach(app_client, occurrence):
     assert [o["protocol"] for o in breached] == [occurrence.protocol]
     assert breached[0]["sla_breached"] is True
     assert app_client.get("/api/v1/occurrences?sla_breached=false").json()["items"] == []
+
+
+def test_a_program_renamed_pdf_is_refused_through_the_api(attendant_client, occurrence):
+    base = f"/api/v1/occurrences/{occurrence.protocol}"
+    post(attendant_client, f"{base}/start-attendance", {"version": 1})
+    renamed = SimpleUploadedFile("boleto.pdf", b"MZ\x90\x00\x03\x00\x00\x00")
+    response = attendant_client.post(f"{base}/attachments", {"file": renamed})
+    assert response.status_code == 400
+    assert "não é um arquivo PDF" in response.json()["errors"]["file"][0]
+    assert not occurrence.attachments.exists()

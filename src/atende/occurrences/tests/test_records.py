@@ -135,3 +135,40 @@ def test_the_sla_job_marks_breaches_once_without_bumping_the_version(attended):
     event = attended.events.order_by("-seq").first()
     assert (event.kind, event.report_code, event.actor) == (EventKind.SLA_BREACHED, "", None)
     assert "occurrences.mark_sla_breaches" in {job.name for job in registered_jobs()}
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("boleto.pdf", b"MZ\x90\x00\x03\x00\x00\x00 This program cannot be run in DOS mode"),
+        ("recibo.pdf", b"\x7fELF\x02\x01\x01\x00"),
+        ("foto.png", b"GIF89a"),
+        ("planilha.xlsx", b"%PDF-1.7"),
+        ("nota.txt", b"MZ\x90\x00"),
+        ("nota.txt", b"texto\x00binario"),
+    ],
+)
+def test_a_file_whose_content_is_not_its_type_is_refused(attended, me, name, content):
+    with pytest.raises(ValidationError, match="não é um arquivo"):
+        occurrence_add_attachment(
+            actor=me, occurrence=attended, upload=SimpleUploadedFile(name, content)
+        )
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("recibo.pdf", b"%PDF-1.4\n"),
+        ("foto.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+        ("foto.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF"),
+        ("planilha.xlsx", b"PK\x03\x04\x14\x00"),
+        ("antigo.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00"),
+        ("nota.txt", "Reembolso de consulta, R$ 150,00".encode("latin-1")),
+    ],
+)
+def test_files_of_the_accepted_types_pass(attended, me, name, content):
+    attachment = occurrence_add_attachment(
+        actor=me, occurrence=attended, upload=SimpleUploadedFile(name, content)
+    )
+    assert attachment.file.read() == content
