@@ -34,7 +34,10 @@ DATA_DIR = env_path("ATENDE_DATA_DIR", _DEFAULT_DATA_DIR)
 DEBUG = env_bool("ATENDE_DEBUG", False)
 SECRET_KEY = secret_from_file("ATENDE_SECRET_KEY", DATA_DIR / "secret_key", get_random_secret_key)
 
-SITE_URL = env_str("ATENDE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# By default the address `make run` serves: e-mailed links follow PORT.
+SITE_URL = env_str(
+    "ATENDE_SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1)}"
+).rstrip("/")
 ALLOWED_HOSTS = env_list("ATENDE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("ATENDE_CSRF_TRUSTED_ORIGINS", [SITE_URL])
 

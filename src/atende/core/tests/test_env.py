@@ -86,3 +86,33 @@ def test_misconfigured_variable_stops_start_up_with_its_name(tmp_path):
     assert result.returncode == 2
     assert "ATENDE_HTTPS" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_default_site_url_follows_the_port_served(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "atende",
+            "shell",
+            "-c",
+            "from django.conf import settings;print(settings.SITE_URL)",
+        ],
+        env={"ATENDE_DATA_DIR": str(tmp_path), "PORT": "9123", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "http://127.0.0.1:9123", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("bind", "site"),
+    [("127.0.0.1:9000", "http://127.0.0.1:9000"), ("0.0.0.0:8080", "http://127.0.0.1:8080")],
+)
+def test_the_server_gives_its_worker_the_address_it_serves(bind, site):
+    from atende.core.management.commands.serve import served_environment
+
+    assert served_environment({}, bind=bind)["ATENDE_SITE_URL"] == site
+    mine = {"ATENDE_SITE_URL": "https://atende.example.com.br"}
+    assert served_environment(mine, bind=bind)["ATENDE_SITE_URL"] == mine["ATENDE_SITE_URL"]

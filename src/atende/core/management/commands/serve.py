@@ -5,6 +5,7 @@ which asks each child once to stop (SIGTERM) and waits for it. If either child d
 other is stopped too and the command exits non-zero, so a process manager restarts both.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -19,6 +20,18 @@ from atende.env import env_int, env_str
 STOP_GRACE_SECONDS = 30
 # The path without its query string: searches by CPF or name must not reach the access log.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
+def served_environment(environ: "os._Environ | dict", *, bind: str) -> dict:
+    """The children's environment: without a site URL of its own, the links the worker
+    e-mails point at the address served here (a wildcard bind is reached on loopback)."""
+    environment = dict(environ)
+    if not environment.get("ATENDE_SITE_URL"):
+        host, _, port = bind.rpartition(":")
+        if host in ("", "0.0.0.0", "[::]"):  # noqa: S104 (read, not bound)
+            host = "127.0.0.1"
+        environment["ATENDE_SITE_URL"] = f"http://{host}:{port}"
+    return environment
 
 
 class Command(BaseCommand):
@@ -39,7 +52,11 @@ class Command(BaseCommand):
         commands = [self._gunicorn(options)]
         if not options["no_worker"]:
             commands.append([sys.executable, "-m", "atende", "worker"])
-        children = [subprocess.Popen(command, start_new_session=True) for command in commands]
+        environment = served_environment(os.environ, bind=str(options["bind"]))
+        children = [
+            subprocess.Popen(command, start_new_session=True, env=environment)
+            for command in commands
+        ]
         self.stdout.write(f"Atende on http://{options['bind']}/ — Ctrl-C stops it.")
         stopping = False
 
