@@ -116,13 +116,7 @@ class CloseForm(PanelForm):
     reason = forms.ModelChoiceField(
         label=_("Reason"), required=False, queryset=OutcomeReason.objects.none()
     )
-    resolved = forms.TypedChoiceField(
-        label=_("Resolved?"),
-        required=False,
-        coerce=lambda v: {"yes": True, "no": False}.get(v),
-        empty_value=None,
-        choices=[("", _("Not informed")), ("yes", _("Yes")), ("no", _("No"))],
-    )
+    # Whether it was attended is the closing status's to say: no question of its own.
     attachment_url = forms.URLField(label=_("Attachment (address)"), required=False)
 
     def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:

@@ -188,7 +188,10 @@ class CloseIn(VersionIn):
     status_id: Id
     outcome_text: Text(10_000)
     reason_id: Id | None = None
-    resolved: bool | None = Field(None, description="Default: whether the status resolves.")
+    resolved: bool | None = Field(
+        None,
+        description="Whether it was attended: the closing status says; if sent, it must agree.",
+    )
     attachment_url: Text(500) = ""
 
 

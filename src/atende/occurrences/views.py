@@ -411,7 +411,6 @@ close = _panel_action(
         status=data["status"],
         outcome_text=data["outcome_text"],
         reason=data["reason"],
-        resolved=data["resolved"],
         attachment_url=data["attachment_url"] or "",
         expected_version=data["version"],
     ),

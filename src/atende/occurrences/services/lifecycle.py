@@ -218,8 +218,25 @@ def occurrence_close(
     attachment_url: str = "",
     at: datetime | None = None,
 ) -> Event:
-    """Close with an outcome; every required tab must be filled first."""
+    """Close with an outcome; every required tab must be filled first. Whether the request
+    was attended is the closing status's to say (resolved or closed): ``resolved``, when
+    given, must agree with it."""
     text = _text_clean(outcome_text, "outcome_text", OUTCOME_MAX, required=True)
+    resolves = status.closing == Closing.RESOLVED
+    if resolved is not None and resolved != resolves:
+        raise ValidationError(
+            {
+                "resolved": _(
+                    "The status %(status)s closes the request as %(meaning)s: choose a status "
+                    "that says what happened."
+                )
+                % {
+                    "status": status.internal_description,
+                    "meaning": _("attended") if resolves else _("not attended"),
+                }
+            },
+            code="contradiction",
+        )
     url = _text_clean(attachment_url, "attachment_url", 500)
     if url and not url.startswith(("https://", "http://")):
         raise ValidationError({"attachment_url": _("Give a web address (https://…).")})
@@ -252,7 +269,7 @@ def occurrence_close(
             "text": text,
             "attachment_url": url,
             "reason": reason,
-            "resolved": (status.closing == Closing.RESOLVED) if resolved is None else resolved,
+            "resolved": resolves,
         },
     )
 

@@ -274,3 +274,41 @@ def test_protocols_of_one_day_count_up_and_restart_the_next_day(attendant_a, app
         "41750520240603000003",
         "41750520240604000001",
     ]
+
+
+def test_closing_cannot_contradict_what_the_status_says(app_a, catalog_a, supervisor_a):
+    from django.core.exceptions import ValidationError
+
+    from atende.catalog.presets import REIMBURSEMENT
+    from atende.occurrences.services import occurrence_close, occurrence_fill_tab
+    from atende.testing.occurrences import new_occurrence, status_named
+
+    kind = catalog_a[REIMBURSEMENT]
+    supervisor = actor_for_user(user=supervisor_a, operator=app_a.operator_id)
+    occurrence = new_occurrence(user=supervisor_a, application=app_a, occurrence_type=kind)
+    occurrence_fill_tab(
+        actor=supervisor,
+        occurrence=occurrence,
+        tab=kind.tabs.get(name="Recibos"),
+        data={"numero": "1", "data": "2026-11-20", "valor": "10", "tipo": "Consulta"},
+    )
+    occurrence.refresh_from_db()
+    with pytest.raises(ValidationError, match="como atendida") as refused:
+        occurrence_close(
+            actor=supervisor,
+            occurrence=occurrence,
+            status=status_named(kind, "Aprovado"),
+            outcome_text="Aprovado.",
+            resolved=False,
+            expected_version=occurrence.version,
+        )
+    assert "resolved" in refused.value.message_dict
+    occurrence_close(
+        actor=supervisor,
+        occurrence=occurrence,
+        status=status_named(kind, "Reprovado"),
+        outcome_text="Fora da cobertura.",
+        expected_version=occurrence.version,
+    )
+    occurrence.refresh_from_db()
+    assert occurrence.resolved is False

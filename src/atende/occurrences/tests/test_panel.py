@@ -483,3 +483,11 @@ def test_a_protocol_or_a_cpf_finds_its_occurrence_even_closed(
     # A name is searched among the open ones, as the rest of the queue.
     page = client.get("/painel/", {"q": "maria da"}).content.decode()
     assert f'data-protocol="{occurrence.protocol}"' not in page
+
+
+def test_the_close_form_does_not_ask_what_the_status_says(client, attendant_a, occurrence):
+    client.force_login(attendant_a)
+    client.post(f"/painel/{occurrence.protocol}/iniciar/", {"version": occurrence.version})
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    assert "Encerrar com parecer" in page
+    assert 'name="resolved"' not in page
