@@ -41,7 +41,7 @@ def dashboard(*, operator_id: int, start: date, end: date) -> dict:
     open_now = mine.exclude(state=State.CLOSED)
     return {
         "backlog": _backlog(open_now),
-        "sla": _sla_by_day(mine.filter(closed_at__gte=since, closed_at__lt=until)),
+        "sla": _sla_by_day(mine, since=since, until=until),
         "channels": _bars(
             [
                 (Channel(c).label, n)
@@ -75,15 +75,32 @@ def _backlog(open_now: QuerySet[Occurrence]) -> dict:
     }
 
 
-def _sla_by_day(closed: QuerySet[Occurrence]) -> list[Bar]:
-    """Share of the occurrences closed each day that were closed within their deadline."""
-    days = (
-        closed.filter(sla_due_at__isnull=False)
-        .annotate(day=TruncDate("closed_at", tzinfo=timezone.get_current_timezone()))
+def _sla_by_day(mine: QuerySet[Occurrence], *, since: datetime, until: datetime) -> list[Bar]:
+    """For each day, of the occurrences decided that day — closed that day, or still open
+    with their deadline past on that day — the share closed within the deadline. An open
+    occurrence past its deadline is a breach already, on the day its deadline passed."""
+    tz = timezone.get_current_timezone()
+    counts: dict[date, list[int]] = {}
+    closed = (
+        mine.filter(closed_at__gte=since, closed_at__lt=until, sla_due_at__isnull=False)
+        .annotate(day=TruncDate("closed_at", tzinfo=tz))
         .values_list("day")
         .annotate(total=Count("pk"), within=Count("pk", filter=Q(closed_at__lte=F("sla_due_at"))))
-        .order_by("day")
     )
+    for day, total, within in closed:
+        counts[day] = [total, within]
+    overdue = (
+        mine.filter(
+            closed_at__isnull=True,
+            sla_due_at__gte=since,
+            sla_due_at__lt=min(until, timezone.now()),
+        )
+        .annotate(day=TruncDate("sla_due_at", tzinfo=tz))
+        .values_list("day")
+        .annotate(total=Count("pk"))
+    )
+    for day, total in overdue:
+        counts.setdefault(day, [0, 0])[0] += total
     return [
         Bar(
             day.strftime("%d/%m"),
@@ -91,7 +108,7 @@ def _sla_by_day(closed: QuerySet[Occurrence]) -> list[Bar]:
             100 * within / total,
             f"{within}/{total}",
         )
-        for day, total, within in days
+        for day, (total, within) in sorted(counts.items())
     ]
 
 

@@ -1,7 +1,8 @@
 """The supervisor's indicators: figures from the operator's occurrences only, computed
 from what happened (closures within or past their deadline, who closed what)."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -68,6 +69,27 @@ def test_the_page_is_for_supervisors_with_tables_and_charts(
     page = client.get("/relatorios/indicadores/").content.decode()
     for figure in ("backlog", "sla", "channels", "types", "ages", "throughput"):
         assert f'data-figure="{figure}"' in page
-    assert "<svg" in page and "50,0%" in page  # figures in Portuguese notation
+    # Each bar carries its label and value beside it, in Portuguese notation.
+    assert re.search(
+        r'<span class="bar-label">\d\d/\d\d</span>.*?<span class="bar-value">50,0%</span>',
+        page,
+        re.S,
+    )
     bad = client.get("/relatorios/indicadores/", {"start": "2026-05-10", "end": "2026-05-01"})
     assert "A data final não pode ser anterior à inicial." in bad.content.decode()
+
+
+def test_open_occurrences_past_their_deadline_count_against_compliance(
+    world, operator_a, app_a, catalog_a, attendant_a
+):
+    overdue = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+    )
+    today = timezone.localdate()
+    midnight = timezone.make_aware(datetime.combine(today, time.min))
+    # Past, and today (the test may run a minute after midnight).
+    due = max(timezone.now() - timedelta(minutes=5), midnight + timedelta(seconds=1))
+    Occurrence.objects.filter(pk=overdue.pk).update(sla_due_at=due)
+    [day] = dashboard(operator_id=operator_a.pk, start=today, end=today)["sla"]
+    # One closed within, one closed late, one still open and late.
+    assert (day.value, day.detail) == (33.3, "1/3")
