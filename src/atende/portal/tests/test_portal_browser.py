@@ -81,7 +81,6 @@ def test_a_refund_goes_from_the_portal_through_the_panel_and_back(
     panel.get_by_text("Encerrar com parecer").click()
     panel.get_by_label("Status de encerramento").select_option(label="Aprovado")
     panel.get_by_label("Parecer (o beneficiário lê)").fill("Reembolso aprovado: R$ 275,50.")
-    panel.get_by_label("Resolvida?").select_option("yes")
     panel.get_by_role("button", name="Encerrar", exact=True).click()
     panel.get_by_role("status").first.wait_for()
     panel.screenshot(path=f"{ARTIFACTS}/panel-refund-closed.png", full_page=True)
