@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from atende.catalog.formdefs import FieldType
 from atende.catalog.services import form_current_version
 from atende.core.forms import errors_onto
 from atende.occurrences.forms import (
@@ -241,11 +242,11 @@ def _tabs(occurrence: Occurrence, bound: tuple[int, object] | None = None) -> li
                 "fields": current.fields,
                 # Columns of the current version; an entry of an older one shows what it has.
                 "rows": [
-                    [_shown(entry.data.get(f["key"])) for f in current.fields] for entry in mine
+                    [_shown(entry.data.get(f["key"]), f) for f in current.fields] for entry in mine
                 ],
                 "items": [
                     [
-                        (f["label"], _shown(entry.data.get(f["key"])))
+                        (f["label"], _shown(entry.data.get(f["key"]), f))
                         for f in entry.form_version.fields
                     ]
                     for entry in mine
@@ -258,11 +259,17 @@ def _tabs(occurrence: Occurrence, bound: tuple[int, object] | None = None) -> li
     return tabs
 
 
-def _shown(value: object) -> str:
+def _shown(value: object, field: dict) -> str:
+    """A stored answer as a person reads it (dates are kept as ISO, shown dd/mm/aaaa)."""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if field.get("type") == FieldType.DATE and value:
+        try:
+            return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+        except ValueError:
+            return str(value)
     return "" if value is None else str(value)
 
 

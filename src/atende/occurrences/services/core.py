@@ -281,13 +281,15 @@ def _refresh(target: Occurrence, source: Occurrence) -> None:
     target._state.fields_cache = {**target._state.fields_cache, **source._state.fields_cache}
 
 
-def _open_check(occurrence: Occurrence) -> None:
+def _open_check(occurrence: Occurrence, actor: Actor | None = None) -> None:
     if occurrence.is_closed:
-        raise ValidationError(
-            _("Protocol %(protocol)s is closed: a supervisor must reopen it first.")
-            % {"protocol": occurrence.protocol},
-            code="closed",
+        # Said to a supervisor, who reopens it, as something they can do.
+        message = (
+            _("Protocol %(protocol)s is closed: reopen it to work on it again.")
+            if actor is not None and actor.is_supervisor
+            else _("Protocol %(protocol)s is closed: a supervisor must reopen it first.")
         )
+        raise ValidationError(message % {"protocol": occurrence.protocol}, code="closed")
 
 
 def refusal_of(*checks: Callable[[], None]) -> str:
@@ -304,7 +306,7 @@ def refusal_of(*checks: Callable[[], None]) -> str:
 def occurrence_work_refusal(actor: Actor, occurrence: Occurrence) -> str:
     """Why this actor may not change the occurrence now ("" when they may)."""
     return refusal_of(
-        lambda: _open_check(occurrence),
+        lambda: _open_check(occurrence, actor),
         lambda: _panel_allows(actor, occurrence),
         lambda: _person_works_it(actor, occurrence),
     )

@@ -81,7 +81,9 @@ def _start_check(actor: Actor, occurrence: Occurrence, assignee: object) -> None
         raise NotAllowed(_("Only a supervisor assigns an occurrence to someone else."))
     if occurrence.attendant_id == assignee.pk:
         raise ValidationError(
-            _("This occurrence is already being attended by %(name)s.")
+            _("You are already attending this occurrence.")
+            if assignee == actor.user
+            else _("This occurrence is already being attended by %(name)s.")
             % {"name": assignee.full_name or assignee.email},
             code="already_assigned",
         )
@@ -112,7 +114,7 @@ def occurrence_start_refusal(actor: Actor, occurrence: Occurrence) -> str:
     if actor.user is None:
         return refusal_of(lambda: _open_check(occurrence))
     return refusal_of(
-        lambda: _open_check(occurrence),
+        lambda: _open_check(occurrence, actor),
         lambda: _start_check(actor, occurrence, actor.user),
     )
 

@@ -491,3 +491,55 @@ def test_the_close_form_does_not_ask_what_the_status_says(client, attendant_a, o
     page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
     assert "Encerrar com parecer" in page
     assert 'name="resolved"' not in page
+
+
+def test_the_occurrence_page_reads_as_its_people_expect(
+    client, attendant_a, supervisor_a, unit_a, app_a, catalog_a
+):
+    from atende.catalog.presets import REIMBURSEMENT
+    from atende.occurrences.services import occurrence_close, occurrence_route
+
+    kind = catalog_a[REIMBURSEMENT]
+    occurrence = new_occurrence(
+        user=attendant_a,
+        application=app_a,
+        occurrence_type=kind,
+        contact_email="maria@example.com",
+        contact_phone="+5561999990000",
+        contract_number="CT-778",
+    )
+    attendant = actor_for_user(user=attendant_a, operator=app_a.operator_id)
+    occurrence_route(
+        actor=attendant, occurrence=occurrence, unit=unit_a, expected_version=occurrence.version
+    )
+    occurrence_start_attendance(
+        actor=attendant, occurrence=occurrence, expected_version=occurrence.version
+    )
+    occurrence_fill_tab(
+        actor=attendant,
+        occurrence=occurrence,
+        tab=kind.tabs.get(name="Recibos"),
+        data={"numero": "9", "data": "2026-12-10", "valor": "10", "tipo": "Consulta"},
+    )
+    client.force_login(attendant_a)
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    for shown in ("maria@example.com", "+5561999990000", "CT-778", "10/12/2026"):
+        assert shown in page, shown
+    assert "2026-12-10" not in page
+    assert "Você já está atendendo esta ocorrência." in page
+    assert "já está em atendimento por" not in page
+    assert f"→ {unit_a.name}" in page  # the routing says where to
+
+    occurrence.refresh_from_db()
+    occurrence_close(
+        actor=attendant,
+        occurrence=occurrence,
+        status=status_named(kind, "Aprovado"),
+        outcome_text="Aprovado.",
+        expected_version=occurrence.version,
+    )
+    client.force_login(supervisor_a)
+    closed = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    assert "reabra-o para trabalhar nele de novo" in closed
+    assert "um supervisor precisa reabri-lo" not in closed
+    assert "Adicionar nota" not in closed and "Anexar arquivo" not in closed
