@@ -35,10 +35,17 @@ class ChooseLoginForm(forms.Form):
 
     def __init__(self, *args: object, accounts: list, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["login"].choices = [
-            (a.pk, f"{a.login} · {a.contract_number}" if a.contract_number else a.login)
-            for a in accounts
-        ]
+        self.fields["login"].choices = [(a.pk, _login_label(a)) for a in accounts]
+
+
+def _login_label(account: object) -> str:
+    """What each number is: the login, and the contract it belongs to."""
+    if account.contract_number:
+        return _("Login %(login)s · contract %(contract)s") % {
+            "login": account.login,
+            "contract": account.contract_number,
+        }
+    return _("Login %(login)s") % {"login": account.login}
 
 
 class ResetRequestForm(forms.Form):

@@ -13,6 +13,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -60,7 +61,8 @@ SESSION_KEY = "portal_login"
 PENDING_KEY = "portal_pending"
 # A password checked for several logins waits this long for the person to choose one.
 PENDING_SECONDS = 300
-LIST_LIMIT = 100
+# Requests per page of "Minhas solicitações".
+PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -209,13 +211,15 @@ def sign_out(request: HttpRequest, bundle: str) -> HttpResponse:
 
 @portal_page
 def home(request: HttpRequest, visit: Visit) -> HttpResponse:
-    views = [customer_view(o) for o in visit.occurrences()[:LIST_LIMIT]]
+    page = Paginator(visit.occurrences(), PAGE_SIZE).get_page(request.GET.get("pagina"))
+    views = [customer_view(o) for o in page.object_list]
     return _render(
         request,
         "home",
         visit.application,
         account=visit.account,
         views=views,
+        page=page,
         push_key=webpush_key_for(visit.application.operator_id),
     )
 

@@ -115,7 +115,8 @@ def test_a_person_with_several_logins_chooses_one(client, beatriz, operator_a):
     response = client.post(f"{HOME}entrar/", {"cpf": CPF, "password": PASSWORD})
     assert response.url == f"{HOME}entrar/login/"
     page = client.get(response.url).content.decode()
-    assert "0001234 · C-77" in page and "0009999 · C-88" in page
+    # Each number says what it is.
+    assert "Login 0001234 · contrato C-77" in page and "Login 0009999 · contrato C-88" in page
     assert client.get(HOME).status_code == 302, "no login chosen yet"
     chosen = client.post(response.url, {"login": second.pk})
     assert chosen.status_code == 302
@@ -327,3 +328,14 @@ def test_changing_status_shows_the_new_external_description(
     )
     page = signed_in.get(f"{HOME}{occurrence.protocol}/").content.decode()
     assert "Aguardando seus documentos" in page
+
+
+def test_the_list_of_requests_goes_on_in_pages(signed_in, attendant_a, app_a, catalog_a):
+    made = [_occurrence(attendant_a, app_a, catalog_a) for _ in range(23)]
+    first = signed_in.get(HOME).content.decode()
+    assert first.count(f'href="{HOME}') - first.count(f'href="{HOME}nova/') >= 20
+    assert made[-1].protocol in first and made[0].protocol not in first
+    assert "Página 1 de 2" in first and '?pagina=2"' in first
+    second = signed_in.get(HOME, {"pagina": 2}).content.decode()
+    assert all(o.protocol in second for o in made[:3])
+    assert made[-1].protocol not in second and "Página 2 de 2" in second
