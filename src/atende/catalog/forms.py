@@ -200,10 +200,23 @@ class ActionForm(forms.ModelForm):
         fields = list(ACTION_FIELDS)
         widgets = {"body_template": forms.Textarea(attrs={"rows": 5})}
 
+    # The kinds each setting means something for; the page shows a field only while the
+    # kind chosen above is one of them (``shown_for``, read by core/_field.html and CSS).
+    KIND_FIELDS = {
+        "recipient": "email sms whatsapp hook",
+        "subject_template": "email push",
+        "body_template": "email sms push",
+        "whatsapp_template": "whatsapp",
+        "whatsapp_language": "whatsapp",
+        "whatsapp_parameters": "whatsapp",
+    }
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["whatsapp_parameters"] = ", ".join(self.instance.whatsapp_parameters)
+        for name, kinds in self.KIND_FIELDS.items():
+            self.fields[name].shown_for = kinds
 
     def clean_whatsapp_parameters(self) -> list[str]:
         raw = self.cleaned_data.get("whatsapp_parameters") or ""

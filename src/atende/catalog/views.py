@@ -503,8 +503,22 @@ def child_new(request: HttpRequest, operator: Operator, kind: str, parent: int) 
             return redirect("catalog:child_edit", operator.pk, kind, created.pk)
         return redirect(_type_url(occurrence_type))
     return _record_page(
-        request, operator, form=form, title=child.title, back=_type_url(occurrence_type)
+        request,
+        operator,
+        form=form,
+        title=_child_title(child, kind, owner),
+        back=_type_url(occurrence_type),
     )
+
+
+def _child_title(child: "Child", kind: str, owner: object) -> str:
+    """An action's page names the status and the type it belongs to."""
+    if kind != "acao":
+        return str(child.title)
+    return _("Action of the status %(status)s (%(type)s)") % {
+        "status": owner.internal_description,
+        "type": owner.occurrence_type.name,
+    }
 
 
 @configurator_page
@@ -528,7 +542,8 @@ def child_edit(request: HttpRequest, operator: Operator, kind: str, pk: int) -> 
     if kind == "acao":
         # Its own ids: the action's form above has a recipient field too.
         extra = {"test_form": TestSendForm(auto_id="test_%s"), "action": record}
-    return _record_page(request, operator, form=form, title=child.title, back=back, **extra)
+    title = _child_title(child, kind, owner)
+    return _record_page(request, operator, form=form, title=title, back=back, **extra)
 
 
 HOOK_SECRET_GRACE = timedelta(hours=24)

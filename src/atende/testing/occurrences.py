@@ -2,7 +2,12 @@
 
 from atende.catalog.models import OccurrenceType, Status
 from atende.occurrences.models import Channel, Occurrence
-from atende.occurrences.services import Actor, actor_for_user, occurrence_create
+from atende.occurrences.services import (
+    Actor,
+    actor_for_user,
+    occurrence_create,
+    occurrence_fill_tab,
+)
 from atende.tenancy.models import Application
 
 
@@ -19,3 +24,15 @@ def new_occurrence(
     return occurrence_create(
         actor=actor, application=application, occurrence_type=occurrence_type, **fields
     )
+
+
+def receipts_filled(actor: Actor, occurrence: Occurrence, **data: str) -> None:
+    """Fill the health catalog's required "Recibos" tab (a refund can close only then) and
+    bring ``occurrence`` up to date."""
+    occurrence_fill_tab(
+        actor=actor,
+        occurrence=occurrence,
+        tab=occurrence.occurrence_type.tabs.get(name="Recibos"),
+        data={"numero": "1", "data": "2026-11-20", "valor": "10", "tipo": "Consulta", **data},
+    )
+    occurrence.refresh_from_db()

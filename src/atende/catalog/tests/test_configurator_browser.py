@@ -107,3 +107,30 @@ def test_a_type_configured_on_screen_is_worked_at_once(
     assert stranger.goto(f"{url}/configuracao/{operator_a.pk}/tipos/{kind.pk}/").status == 404
     for each in (page, panel, stranger):
         each.context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_an_actions_page_names_its_status_and_shows_only_its_kinds_fields(
+    browser, live_server, operator_a, catalog_a, width
+):
+    from atende.catalog.models import ActionKind
+    from atende.catalog.services import status_action_create
+
+    status = catalog_a["Ocorrencia - Reembolso"].statuses.get(internal_description="Aprovado")
+    action = status_action_create(
+        status=status, description="Aviso", kind=ActionKind.EMAIL, body_template="{{ status }}"
+    )
+    configurator = MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="pt-BR")
+    page = context.new_page()
+    sign_in(page, live_server.url, configurator)
+    page.goto(f"{live_server.url}/configuracao/{operator_a.pk}/item/acao/{action.pk}/")
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert "Aprovado" in heading and "Ocorrencia - Reembolso" in heading
+    whatsapp = page.get_by_label("Nome do modelo do WhatsApp")
+    subject = page.locator('[name="subject_template"]')
+    assert subject.is_visible() and not whatsapp.is_visible()
+    page.locator('[name="kind"]').select_option("whatsapp")
+    assert whatsapp.is_visible() and not subject.is_visible()
+    page.screenshot(path=f"{ARTIFACTS}/configurator-action-{width}.png", full_page=True)
+    context.close()

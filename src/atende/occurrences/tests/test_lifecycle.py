@@ -280,19 +280,13 @@ def test_closing_cannot_contradict_what_the_status_says(app_a, catalog_a, superv
     from django.core.exceptions import ValidationError
 
     from atende.catalog.presets import REIMBURSEMENT
-    from atende.occurrences.services import occurrence_close, occurrence_fill_tab
-    from atende.testing.occurrences import new_occurrence, status_named
+    from atende.occurrences.services import occurrence_close
+    from atende.testing.occurrences import new_occurrence, receipts_filled, status_named
 
     kind = catalog_a[REIMBURSEMENT]
     supervisor = actor_for_user(user=supervisor_a, operator=app_a.operator_id)
     occurrence = new_occurrence(user=supervisor_a, application=app_a, occurrence_type=kind)
-    occurrence_fill_tab(
-        actor=supervisor,
-        occurrence=occurrence,
-        tab=kind.tabs.get(name="Recibos"),
-        data={"numero": "1", "data": "2026-11-20", "valor": "10", "tipo": "Consulta"},
-    )
-    occurrence.refresh_from_db()
+    receipts_filled(supervisor, occurrence)
     with pytest.raises(ValidationError, match="como atendida") as refused:
         occurrence_close(
             actor=supervisor,

@@ -13,7 +13,7 @@ from atende.occurrences.services import (
     occurrence_fill_tab,
     occurrence_start_attendance,
 )
-from atende.testing.occurrences import new_occurrence, status_named
+from atende.testing.occurrences import new_occurrence, receipts_filled, status_named
 
 pytestmark = pytest.mark.django_db
 
@@ -462,13 +462,7 @@ def test_a_protocol_or_a_cpf_finds_its_occurrence_even_closed(
 
     reimbursement = catalog_a[REIMBURSEMENT]
     supervisor = actor_for_user(user=supervisor_a, operator=app_a.operator_id)
-    occurrence_fill_tab(
-        actor=supervisor,
-        occurrence=occurrence,
-        tab=reimbursement.tabs.get(name="Recibos"),
-        data={"numero": "123", "data": "2026-11-20", "valor": "150.00", "tipo": "Consulta"},
-    )
-    occurrence.refresh_from_db()
+    receipts_filled(supervisor, occurrence)
     occurrence_close(
         actor=supervisor,
         occurrence=occurrence,
@@ -515,12 +509,7 @@ def test_the_occurrence_page_reads_as_its_people_expect(
     occurrence_start_attendance(
         actor=attendant, occurrence=occurrence, expected_version=occurrence.version
     )
-    occurrence_fill_tab(
-        actor=attendant,
-        occurrence=occurrence,
-        tab=kind.tabs.get(name="Recibos"),
-        data={"numero": "9", "data": "2026-12-10", "valor": "10", "tipo": "Consulta"},
-    )
+    receipts_filled(attendant, occurrence, data="2026-12-10")
     client.force_login(attendant_a)
     page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
     for shown in ("maria@example.com", "+5561999990000", "CT-778", "10/12/2026"):
@@ -530,7 +519,6 @@ def test_the_occurrence_page_reads_as_its_people_expect(
     assert "já está em atendimento por" not in page
     assert f"→ {unit_a.name}" in page  # the routing says where to
 
-    occurrence.refresh_from_db()
     occurrence_close(
         actor=attendant,
         occurrence=occurrence,

@@ -1,0 +1,75 @@
+"""Every page fits a phone's width (390 px): nothing makes the page itself scroll sideways
+(a wide table scrolls inside its own box)."""
+
+import pytest
+
+from atende.catalog.presets import REIMBURSEMENT
+from atende.portal.services import beneficiary_login_create
+from atende.testing.browser import ARTIFACTS, sign_in
+from atende.testing.occurrences import new_occurrence
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CPF = "52998224725"
+PASSWORD = "Senha-2026-boa"
+PHONE = {"width": 390, "height": 844}
+
+
+def _fits(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: {width} px wide"
+
+
+def test_staff_pages_fit_a_phone(browser, live_server, operator_a, app_a, catalog_a, supervisor_a):
+    for n in range(3):
+        new_occurrence(
+            user=supervisor_a,
+            application=app_a,
+            occurrence_type=catalog_a[REIMBURSEMENT],
+            beneficiary_identifier=CPF,
+            beneficiary_name=f"Beatriz Beneficiária de Albuquerque Cavalcanti {n}",
+        )
+    context = browser.new_context(viewport=PHONE, locale="pt-BR")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/conta/entrar/")
+    _fits(page, "login")
+    sign_in(page, live_server.url, supervisor_a)
+    for name, path in [
+        ("home", "/"),
+        ("queue", "/painel/"),
+        ("indicators", "/relatorios/indicadores/"),
+        ("reports", "/relatorios/"),
+        ("deliveries", "/entregas/"),
+    ]:
+        page.goto(live_server.url + path)
+        _fits(page, name)
+    page.goto(f"{live_server.url}/painel/")
+    page.locator("[data-protocol] a").first.click()
+    _fits(page, "occurrence")
+    context.close()
+
+
+def test_the_portal_fits_a_phone(browser, live_server, operator_a, app_a, catalog_a, attendant_a):
+    beneficiary_login_create(
+        operator=operator_a, login="0001234", cpf=CPF, name="Beatriz", password=PASSWORD
+    )
+    for _ in range(3):
+        new_occurrence(
+            user=attendant_a,
+            application=app_a,
+            occurrence_type=catalog_a[REIMBURSEMENT],
+            beneficiary_identifier=CPF,
+        )
+    context = browser.new_context(viewport=PHONE, locale="pt-BR")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/portal/{app_a.bundle}/entrar/")
+    _fits(page, "portal-sign-in")
+    page.get_by_label("CPF").fill(CPF)
+    page.get_by_label("Senha").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(f"{live_server.url}/portal/{app_a.bundle}/")
+    _fits(page, "portal-list")
+    page.get_by_role("link", name="Nova solicitação").click()
+    _fits(page, "portal-new")
+    context.close()
