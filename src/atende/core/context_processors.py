@@ -1,0 +1,40 @@
+"""What every staff page draws around its content."""
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
+
+from atende.tenancy.models import Role
+from atende.tenancy.selectors import memberships_for_user
+
+
+def navigation(request: HttpRequest) -> dict:
+    """The product's navigation, by the roles the person holds. Its one query runs only
+    when a page draws the bar (htmx partials do not)."""
+    return {"navigation": SimpleLazyObject(lambda: _links(request))}
+
+
+def _links(request: HttpRequest) -> list[dict]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    roles = {m.role for m in memberships_for_user(user=user)}
+    links = []
+    if roles & {Role.ATTENDANT, Role.SUPERVISOR}:
+        links.append((_("Panel"), reverse("occurrences:queue")))
+    if Role.SUPERVISOR in roles:
+        links += [
+            (_("Indicators"), reverse("reports:dashboard")),
+            (_("Reports"), reverse("reports:list")),
+            (_("Deliveries"), reverse("notifications:list")),
+        ]
+    if Role.CONFIGURATOR in roles:
+        links.append((_("Configuration"), reverse("catalog:start")))
+    if user.is_staff:
+        links.append((_("Administration"), reverse("admin:index")))
+    # The most specific address that the current page lies under is the current one.
+    current = max(
+        (url for _label, url in links if request.path.startswith(url)), key=len, default=None
+    )
+    return [{"label": label, "url": url, "current": url == current} for label, url in links]

@@ -1,0 +1,42 @@
+"""The navigation bar: on every staff page, what the person's roles reach, and nothing in
+the beneficiary's portal."""
+
+import re
+
+import pytest
+
+from atende.portal.services import beneficiary_login_create
+from atende.tenancy.models import Role
+from atende.testing.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _links(page: str) -> list[str]:
+    bar = re.search(r'<nav class="mainnav".*?</nav>', page, re.S)
+    return re.findall(r">([^<]+)</a>", bar.group(0)) if bar else []
+
+
+def test_each_role_sees_what_it_reaches_from_every_page(client, attendant_a, supervisor_a):
+    client.force_login(attendant_a)
+    assert _links(client.get("/painel/").content.decode()) == ["Painel"]
+    client.force_login(supervisor_a)
+    page = client.get("/relatorios/indicadores/").content.decode()
+    assert _links(page) == ["Painel", "Indicadores", "Relatórios", "Central de entregas"]
+    assert re.search(r'href="/relatorios/indicadores/" aria-current="page"', page)
+    assert 'href="/relatorios/" aria-current' not in page
+
+
+def test_a_configurator_reaches_the_configuration(client, operator_a, catalog_a):
+    configurator = MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user
+    client.force_login(configurator)
+    assert _links(client.get("/configuracao/", follow=True).content.decode()) == ["Configuração"]
+
+
+def test_the_portal_has_no_staff_navigation(client, supervisor_a, operator_a, app_a):
+    beneficiary_login_create(
+        operator=operator_a, login="1", cpf="52998224725", name="Bia", password="Senha-2026-boa"
+    )
+    client.force_login(supervisor_a)  # a staff session in the same browser changes nothing
+    page = client.get(f"/portal/{app_a.bundle}/entrar/").content.decode()
+    assert 'class="mainnav"' not in page
