@@ -1,7 +1,10 @@
 """The configurator's forms. They collect and type the values; the catalog services decide
 what is stored (and their refusals land next to the field they concern)."""
 
+import re
+
 from django import forms
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.formdefs import WITH_OPTIONS, FieldType
@@ -234,7 +237,11 @@ class FieldRow(forms.Form):
     key = forms.CharField(
         label=_("Key"),
         max_length=40,
-        help_text=_("Lowercase letters, digits and _; what the API and reports call it."),
+        required=False,
+        help_text=_(
+            "Lowercase letters, digits and _; what the API and reports call it. "
+            "Blank: made from the label."
+        ),
     )
     # The select shows its first option on a blank row: as initial, an untouched blank
     # row does not count as a field being added.
@@ -251,12 +258,19 @@ class FieldRow(forms.Form):
         data = self.cleaned_data
         options = [o.strip() for o in data.get("options", "").splitlines() if o.strip()]
         return {
-            "key": data["key"].strip(),
+            "key": data["key"].strip() or key_from_label(data["label"]),
             "label": data["label"].strip(),
             "type": data["type"],
             "required": data["required"],
             "options": options if data["type"] in WITH_OPTIONS else [],
         }
+
+
+def key_from_label(label: str) -> str:
+    """'Data da visita' → 'data_da_visita': what a field is called when no key is typed."""
+    words = re.findall(r"[a-z0-9]+", slugify(label).replace("-", " "))
+    key = "_".join(words)[:40].strip("_")
+    return key if key[:1].isalpha() else f"campo_{key}"[:40].strip("_")
 
 
 FieldRows = forms.formset_factory(

@@ -594,6 +594,21 @@ def _builder(
     rows = FieldRows(
         request.POST or None, prefix="fields", initial=field_rows_initial(initial_fields)
     )
+    if request.method == "POST" and "add_field" in request.POST:
+        # One more empty row, the typed ones kept: nothing is published until "Save form",
+        # so a form of four new fields is one version, not four.
+        data = request.POST.copy()
+        data["fields-TOTAL_FORMS"] = str(rows.total_form_count() + 1)
+        return _page(
+            request,
+            operator,
+            "form_builder",
+            builder=form,
+            version=form_current_version(form) if form else None,
+            name_form=FormNameForm(data),
+            rows=FieldRows(data, prefix="fields"),
+            preview=_preview_form(initial_fields),
+        )
     if form is None:
 
         def save() -> Form:

@@ -368,3 +368,29 @@ def test_a_calendars_own_days_off_are_kept_here(signed, operator_a):
     )
     assert removed.status_code == 302
     assert [d.description for d in calendar.days_off.all()] == ["Padroeira"]
+
+
+def test_fields_are_added_without_publishing_and_the_form_is_one_version(signed, operator_a):
+    url = f"{_root(operator_a)}formularios/novo/"
+    first = {"label": "Data da visita", "type": "date", "ORDER": "1"}
+    added = signed.post(url, {"name": "Visita", "add_field": "1", **_rows(first)})
+    assert added.status_code == 200
+    page = added.content.decode()
+    assert 'data-field-row="2"' in page and 'value="Data da visita"' in page
+    assert not Form.objects.filter(name="Visita").exists()
+    fields = (
+        first,
+        {"label": "Endereço do imóvel", "type": "text", "ORDER": "2"},
+        {"label": "Nº do hidrômetro", "type": "text", "ORDER": "3"},
+        {"label": "Observação", "key": "obs", "type": "long_text", "ORDER": "4"},
+    )
+    saved = signed.post(url, {"name": "Visita", **_rows(*fields)})
+    assert saved.status_code == 302
+    form = Form.objects.get(name="Visita")
+    [version] = form.versions.all()
+    assert [f["key"] for f in version.fields] == [
+        "data_da_visita",
+        "endereco_do_imovel",
+        "no_do_hidrometro",
+        "obs",
+    ]

@@ -29,7 +29,9 @@ def test_a_type_configured_on_screen_is_worked_at_once(
     configurator = MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user
     url = live_server.url
     page = _page(browser, url, configurator)
-    page.get_by_role("link", name="Configuração").click()
+    page.get_by_role("navigation", name="Principal").get_by_role(
+        "link", name="Configuração"
+    ).click()
 
     page.get_by_role("link", name="Novo formulário").click()
     page.locator('[name="name"]').fill("Dados da visita")

@@ -28,7 +28,9 @@ def test_a_supervisor_resends_a_failed_message(page, live_server, supervisor_a, 
         last_error="O servidor de e-mail falhou: conexão recusada",
     )
     sign_in(page, live_server.url, supervisor_a)
-    page.get_by_role("link", name="Central de entregas").click()
+    page.get_by_role("navigation", name="Principal").get_by_role(
+        "link", name="Central de entregas"
+    ).click()
     page.get_by_role("link", name="Mensagens com falha").click()
     row = page.locator(f'tr[data-delivery="{failed.pk}"]')
     assert "conexão recusada" in row.inner_text()
