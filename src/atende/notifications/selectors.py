@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from atende.catalog.models import StatusAction
 from atende.notifications.models import Delivery
+from atende.occurrences.selectors import occurrence_by_protocol, occurrences_visible_to
+from atende.occurrences.services import actors_for_user
 from atende.tenancy.models import Operator, Role
 
 DELIVERY_ROLES = {Role.SUPERVISOR}
@@ -58,3 +60,13 @@ def actions_testable_by(*, user: object) -> QuerySet[StatusAction]:
     return StatusAction.objects.for_user(user, roles=ACTION_TEST_ROLES).select_related(
         "status__occurrence_type"
     )
+
+
+def occurrence_deliveries(*, user: object, protocol: str) -> tuple[object, list[Delivery]]:
+    """The messages sent about one occurrence, for whoever sees the occurrence (attendants
+    included): its deliveries in the order they were made. Raises ``DoesNotExist`` for an
+    occurrence the person does not see."""
+    actors = actors_for_user(user=user)
+    occurrence = occurrence_by_protocol(occurrences_visible_to(actors=actors), protocol)
+    deliveries = list(Delivery.objects.filter(occurrence_id=occurrence.pk).order_by("pk"))
+    return occurrence, deliveries

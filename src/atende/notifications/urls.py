@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:delivery_id>/reenviar/", views.delivery_resend_view, name="resend"),
     path("acoes/", views.action_list, name="actions"),
     path("acoes/<int:action_id>/testar/", views.action_test, name="test"),
+    path("ocorrencia/<str:protocol>/", views.occurrence_messages, name="occurrence"),
 ]

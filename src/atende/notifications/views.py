@@ -3,7 +3,7 @@ attempts, a resend for failed ones, and the test send of a configured action."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,6 +16,7 @@ from atende.notifications.selectors import (
     actions_testable_by,
     deliveries_filter,
     deliveries_visible_to,
+    occurrence_deliveries,
     operators_delivering,
     operators_testing_actions,
 )
@@ -103,3 +104,14 @@ def action_test(request: HttpRequest, action_id: int) -> HttpResponse:
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
     return redirect("notifications:actions")
+
+
+@login_required
+def occurrence_messages(request: HttpRequest, protocol: str) -> HttpResponse:
+    """The messages sent about an occurrence, drawn into its page in the panel."""
+    try:
+        occurrence, deliveries = occurrence_deliveries(user=request.user, protocol=protocol)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+    context = {"occurrence": occurrence, "deliveries": deliveries}
+    return render(request, "notifications/_occurrence_messages.html", context)

@@ -132,3 +132,37 @@ def test_tests_are_refused_to_attendants_and_other_operators(
         client.force_login(user)
         assert client.post(f"/entregas/acoes/{action.pk}/testar/").status_code == 404
     assert not Delivery.objects.exists()
+
+
+def test_the_messages_of_an_occurrence_are_listed_for_its_attendant(
+    client, app_a, catalog_a, attendant_a, attendant_b
+):
+    from atende.catalog.models import ActionKind
+    from atende.catalog.services import status_action_create
+    from atende.occurrences.services import actor_for_user, occurrence_start_attendance
+    from atende.testing.occurrences import new_occurrence, status_named
+
+    kind = catalog_a["Ocorrencia - Reembolso"]
+    status_action_create(
+        status=status_named(kind, "Em análise"),
+        description="e-mail",
+        kind=ActionKind.EMAIL,
+        subject_template="Protocolo {{ protocolo }}",
+        body_template="{{ status }}",
+    )
+    occurrence = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=kind, contact_email="m@example.com"
+    )
+    occurrence_start_attendance(
+        actor=actor_for_user(user=attendant_a, operator=app_a.operator_id),
+        occurrence=occurrence,
+        expected_version=occurrence.version,
+    )
+    client.force_login(attendant_a)
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    assert f"/entregas/ocorrencia/{occurrence.protocol}/" in page
+    listed = client.get(f"/entregas/ocorrencia/{occurrence.protocol}/").content.decode()
+    assert "E-mail" in listed and "m@example.com" in listed and "Pendente" in listed
+    assert f"Protocolo {occurrence.protocol}" in listed
+    client.force_login(attendant_b)
+    assert client.get(f"/entregas/ocorrencia/{occurrence.protocol}/").status_code == 404
