@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from atende.occurrences.models import Event, Mode, Occurrence, ReportCode
 from atende.occurrences.services import Actor
@@ -153,7 +154,8 @@ def customer_view(o: Occurrence) -> CustomerView:
         protocol=o.protocol,
         occurrence_type=o.occurrence_type.name,
         subject=o.subject.name if o.subject_id else None,
-        status=last.status_after.external_description if last else "",
+        # Never visible yet: the protocol is still theirs to follow (RN 623), in neutral words.
+        status=last.status_after.external_description if last else _("In progress"),
         state=last.state_after if last else o.state,
         registered_at=o.registered_at,
         updated_at=last.at if last else o.registered_at,

@@ -339,3 +339,29 @@ def test_the_list_of_requests_goes_on_in_pages(signed_in, attendant_a, app_a, ca
     second = signed_in.get(HOME, {"pagina": 2}).content.decode()
     assert all(o.protocol in second for o in made[:3])
     assert made[-1].protocol not in second and "Página 2 de 2" in second
+
+
+def test_an_occurrence_in_a_status_not_visible_stays_listed_with_its_last_visible_status(
+    signed_in, attendant_a, app_a, catalog_a
+):
+    kind = catalog_a["Atualização Cadastral"]
+    kind.statuses.update(visible_in_history=False)
+    occurrence = _occurrence(attendant_a, app_a, catalog_a)
+    page = signed_in.get(HOME).content.decode()
+    # Listed (its protocol is the beneficiary's), in neutral words, no internal status.
+    assert occurrence.protocol in page and "Em andamento" in page
+    visible = status_named(kind, "Em atendimento")
+    visible.visible_in_history = True
+    visible.save()
+    actor = actor_for_user(user=attendant_a, operator=occurrence.operator_id)
+    occurrence_start_attendance(actor=actor, occurrence=occurrence, expected_version=1)
+    occurrence.refresh_from_db()
+    occurrence_change_status(  # back to a status not visible
+        actor=actor,
+        occurrence=occurrence,
+        status=status_named(kind, "Aberta"),
+        expected_version=occurrence.version,
+    )
+    page = signed_in.get(HOME).content.decode()
+    assert visible.external_description in page
+    assert "Recebemos sua solicitação" not in page
