@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.formdefs import WITH_OPTIONS, FieldType
 from atende.catalog.models import (
+    STATUS_ROLES,
     AttendanceTab,
     BusinessCalendar,
     Form,
@@ -22,7 +23,7 @@ from atende.catalog.models import (
 )
 from atende.catalog.services import ACTION_FIELDS, STATUS_FIELDS
 from atende.core.forms import date_field
-from atende.tenancy.models import Unit
+from atende.tenancy.models import Role, Unit
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -135,6 +136,14 @@ class OccurrenceTypeForm(OperatorChoices, forms.ModelForm):
 
 
 class StatusForm(forms.ModelForm):
+    allowed_roles = forms.MultipleChoiceField(
+        label=_("Who may set it"),
+        required=False,
+        choices=[(role, Role(role).label) for role in STATUS_ROLES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: whoever works the occurrence."),
+    )
+
     class Meta:
         model = Status
         fields = list(STATUS_FIELDS)

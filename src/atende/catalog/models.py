@@ -3,12 +3,13 @@ subjects and statuses, attendance tabs and their versioned forms, outcome reason
 calendars and SLA policies. Configuration is data; the occurrence services enforce it."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from atende.tenancy.models import BRAZILIAN_STATES, Operator, TenantManager
+from atende.tenancy.models import BRAZILIAN_STATES, Operator, Role, TenantManager
 
 
 class ProtocolScheme(models.TextChoices):
@@ -276,6 +277,15 @@ class Closing(models.TextChoices):
     CLOSED = "closed", _("Closes without resolution")
 
 
+# The roles that work occurrences, and so may be the only ones to set a status.
+STATUS_ROLES = [Role.ATTENDANT, Role.SUPERVISOR]
+
+
+def validate_status_roles(value: object) -> None:
+    if not isinstance(value, list) or not set(value) <= set(STATUS_ROLES):
+        raise ValidationError(_("Choose among attendant and supervisor."))
+
+
 class Status(models.Model):
     occurrence_type = models.ForeignKey(
         OccurrenceType, on_delete=models.PROTECT, related_name="statuses"
@@ -297,6 +307,10 @@ class Status(models.Model):
     visible_in_history = models.BooleanField(_("visible in customer history"), default=True)
     closing = models.CharField(
         _("closing"), max_length=10, choices=Closing.choices, default=Closing.NONE
+    )
+    # Who may set this status (seed 001's permissions per status); empty: whoever works it.
+    allowed_roles = models.JSONField(
+        _("who may set it"), default=list, blank=True, validators=[validate_status_roles]
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)

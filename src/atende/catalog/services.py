@@ -47,6 +47,7 @@ STATUS_FIELDS = (
     "starts_attendance",
     "visible_in_history",
     "closing",
+    "allowed_roles",
     "order",
     "is_active",
 )

@@ -3,13 +3,14 @@ from the occurrence's own type."""
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.formdefs import FieldType
 from atende.catalog.models import OccurrenceType, OutcomeReason, Status, Subject
 from atende.core.forms import date_field
 from atende.occurrences.models import Channel, State
+from atende.occurrences.services import status_permitted
 from atende.tenancy.models import Membership, Role, Unit
 
 SLA_CHOICES = [("", _("Any")), ("breached", _("Breached")), ("today", _("Due today"))]
@@ -86,6 +87,13 @@ class QueueForm(forms.Form):
         return data
 
 
+def _permitted(statuses: QuerySet[Status], actor: object) -> QuerySet[Status]:
+    """Only the statuses this person may set (the service refuses the others)."""
+    if actor is None:
+        return statuses
+    return statuses.filter(pk__in=[s.pk for s in statuses if status_permitted(actor, s)])
+
+
 class PanelForm(forms.Form):
     """A form of the occurrence page, where several forms share one page: each form's
     ids start with its own name, so no label points at another form's field."""
@@ -100,11 +108,16 @@ class StatusForm(PanelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ModelChoiceField(label=_("New status"), queryset=Status.objects.none())
 
-    def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, occurrence: object, actor: object = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].queryset = occurrence.occurrence_type.statuses.filter(
-            is_active=True, closing="none"
-        ).exclude(pk=occurrence.status_id)
+        self.fields["status"].queryset = _permitted(
+            occurrence.occurrence_type.statuses.filter(is_active=True, closing="none").exclude(
+                pk=occurrence.status_id
+            ),
+            actor,
+        )
 
 
 class CloseForm(PanelForm):
@@ -119,11 +132,14 @@ class CloseForm(PanelForm):
     # Whether it was attended is the closing status's to say: no question of its own.
     attachment_url = forms.URLField(label=_("Attachment (address)"), required=False)
 
-    def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, occurrence: object, actor: object = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].queryset = occurrence.occurrence_type.statuses.filter(
-            is_active=True
-        ).exclude(closing="none")
+        self.fields["status"].queryset = _permitted(
+            occurrence.occurrence_type.statuses.filter(is_active=True).exclude(closing="none"),
+            actor,
+        )
         self.fields["reason"].queryset = OutcomeReason.objects.filter(
             operator_id=occurrence.operator_id, is_active=True
         )

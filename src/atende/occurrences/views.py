@@ -75,6 +75,8 @@ FORM_KEYS = {
     AttachmentForm: "attachment_form",
 }
 OCCURRENCE_FORMS = {StatusForm, CloseForm, RouteForm, AssignForm, ChildForm}
+# Forms whose choices depend on who is asking (statuses limited to some roles).
+ACTOR_FORMS = {StatusForm, CloseForm}
 OPEN_STATES = [State.NEW, State.OPEN, State.IN_ATTENDANCE]
 COUNT_CAP = 1000
 UNIT_COUNTS_MAX = 12
@@ -273,6 +275,12 @@ def _shown(value: object, field: dict) -> str:
     return "" if value is None else str(value)
 
 
+def _form_context(form_class: type, occurrence: Occurrence, actor: Actor) -> dict:
+    if form_class not in OCCURRENCE_FORMS:
+        return {}
+    return {"occurrence": occurrence, **({"actor": actor} if form_class in ACTOR_FORMS else {})}
+
+
 def _detail_context(
     occurrence: Occurrence, actor: Actor, *, bound_tab: tuple | None = None, **forms: object
 ) -> dict:
@@ -289,7 +297,7 @@ def _detail_context(
             key: forms.get(key)
             or form_class(
                 initial=initial,
-                **({"occurrence": occurrence} if form_class in OCCURRENCE_FORMS else {}),
+                **_form_context(form_class, occurrence, actor),
             )
             for form_class, key in FORM_KEYS.items()
         },
@@ -370,7 +378,7 @@ def _panel_action(
     @require_POST
     def view(request: HttpRequest, protocol: str) -> HttpResponse:
         occurrence, actor = _occurrence(request, protocol)
-        own = {"occurrence": occurrence} if form_class in OCCURRENCE_FORMS else {}
+        own = _form_context(form_class, occurrence, actor)
         form = form_class(request.POST, request.FILES, **own)
         key = FORM_KEYS.get(form_class)
         return _submit(

@@ -23,6 +23,7 @@ from atende.occurrences.services.core import (
     occurrence_work_refusal,
     report_code_for,
     state_derive,
+    status_permitted,
 )
 from atende.occurrences.services.create import (
     occurrence_create,
@@ -80,4 +81,5 @@ __all__ = [
     "report_code_for",
     "sla_breaches_mark",
     "state_derive",
+    "status_permitted",
 ]

@@ -27,6 +27,7 @@ from atende.occurrences.models import (
     State,
 )
 from atende.occurrences.services.actors import Actor, Conflict, NotAllowed
+from atende.tenancy.models import Role
 from atende.tenancy.validators import only_digits, phone_parse
 
 NOTE_MAX = 5000
@@ -329,6 +330,22 @@ def _status_of_type(occurrence: Occurrence, status: Status) -> None:
     if status.occurrence_type_id != occurrence.occurrence_type_id or not status.is_active:
         raise ValidationError(
             {"status": _("Choose an active status of this occurrence type.")}, code="bad_status"
+        )
+
+
+def status_permitted(actor: Actor, status: Status) -> bool:
+    """Whether ``actor`` may set ``status``: anyone who works the occurrence, unless the
+    configurator limited it to some roles (an application acts as the system, as for
+    every other change)."""
+    return not status.allowed_roles or actor.is_system or actor.role in status.allowed_roles
+
+
+def _status_permitted(actor: Actor, status: Status) -> None:
+    if not status_permitted(actor, status):
+        roles = ", ".join(str(Role(role).label).lower() for role in status.allowed_roles)
+        raise NotAllowed(
+            _("The status %(status)s is set only by: %(roles)s.")
+            % {"status": status.internal_description, "roles": roles}
         )
 
 

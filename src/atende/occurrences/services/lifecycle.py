@@ -26,6 +26,7 @@ from atende.occurrences.services.core import (
     _panel_allows,
     _person_works_it,
     _status_of_type,
+    _status_permitted,
     _text_clean,
     refusal_of,
 )
@@ -131,6 +132,7 @@ def occurrence_change_status(
         _panel_allows(actor, current)
         _person_works_it(actor, current)
         _status_of_type(current, status)
+        _status_permitted(actor, status)
         if status.is_closing:
             raise ValidationError(
                 {"status": _("A closing status needs an outcome: close the occurrence instead.")},
@@ -249,6 +251,7 @@ def occurrence_close(
         _panel_allows(actor, current)
         _person_works_it(actor, current)
         _status_of_type(current, status)
+        _status_permitted(actor, status)
         if not status.is_closing:
             raise ValidationError({"status": _("Choose a closing status.")}, code="not_closing")
         missing = occurrence_missing_tabs(current)

@@ -1,0 +1,101 @@
+"""Permissions per status (seed 001): a configurator limits a status to some roles; the
+panel offers it only to them, and the service refuses everyone else, in the API too."""
+
+import json
+import re
+
+import pytest
+
+from atende.catalog.presets import REIMBURSEMENT
+from atende.catalog.services import status_update
+from atende.occurrences.services import (
+    NotAllowed,
+    actor_for_user,
+    occurrence_change_status,
+    occurrence_start_attendance,
+)
+from atende.tenancy.models import Role
+from atende.testing.occurrences import new_occurrence, status_named
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def waiting(catalog_a):
+    status = status_named(catalog_a[REIMBURSEMENT], "Aguardando documentos")
+    return status_update(status=status, allowed_roles=[Role.SUPERVISOR])
+
+
+@pytest.fixture
+def attended(app_a, catalog_a, attendant_a):
+    occurrence = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+    )
+    occurrence_start_attendance(
+        actor=actor_for_user(user=attendant_a, operator=app_a.operator_id),
+        occurrence=occurrence,
+        expected_version=occurrence.version,
+    )
+    occurrence.refresh_from_db()
+    return occurrence
+
+
+def test_the_service_refuses_a_status_to_a_role_not_listed(attended, waiting, attendant_a):
+    with pytest.raises(NotAllowed, match=r"Aguardando documentos.*supervisor"):
+        occurrence_change_status(
+            actor=actor_for_user(user=attendant_a, operator=attended.operator_id),
+            occurrence=attended,
+            status=waiting,
+            expected_version=attended.version,
+        )
+    attended.refresh_from_db()
+    assert attended.status_id != waiting.pk
+
+
+def test_a_role_listed_sets_it(attended, waiting, supervisor_a):
+    occurrence_change_status(
+        actor=actor_for_user(user=supervisor_a, operator=attended.operator_id),
+        occurrence=attended,
+        status=waiting,
+        expected_version=attended.version,
+    )
+    attended.refresh_from_db()
+    assert attended.status_id == waiting.pk
+
+
+def test_the_panel_offers_it_only_to_those_who_may(client, attended, waiting, attendant_a):
+    client.force_login(attendant_a)
+    page = client.get(f"/painel/{attended.protocol}/").content.decode()
+    offered = re.search(r'<select name="status"[^>]*id="status_status".*?</select>', page, re.S)
+    assert offered and "Aprovado" not in offered.group(0)  # closing: in the close form
+    assert f'value="{waiting.pk}"' not in offered.group(0)
+    # Posted anyway (an old page): not among the choices, refused with the form.
+    refused = client.post(
+        f"/painel/{attended.protocol}/status/",
+        {"version": attended.version, "status": waiting.pk},
+    )
+    assert refused.status_code == 400
+    attended.refresh_from_db()
+    assert attended.status_id != waiting.pk
+
+
+def test_the_api_refuses_it_with_the_reason(client, attended, waiting, attendant_a):
+    client.force_login(attendant_a)
+    response = client.post(
+        f"/api/v1/occurrences/{attended.protocol}/status",
+        json.dumps({"version": attended.version, "status_id": waiting.pk}),
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "supervisor" in response.json()["message"]
+
+
+def test_the_configurator_sets_who_may(client, operator_a, catalog_a):
+    from atende.testing.factories import MembershipFactory
+
+    client.force_login(MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user)
+    status = status_named(catalog_a[REIMBURSEMENT], "Aprovado")
+    url = f"/configuracao/{operator_a.pk}/item/status/{status.pk}/"
+    page = client.get(url)
+    assert page.status_code == 200, url
+    assert "Quem pode definir" in page.content.decode()
