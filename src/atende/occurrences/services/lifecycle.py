@@ -299,6 +299,8 @@ def occurrence_reopen(
     """A supervisor reactivates a closed occurrence: back to Aberto in the same protocol."""
     reason = _text_clean(reason, "reason", NOTE_MAX)
     occurrence_type = occurrence.occurrence_type
+    # A status the supervisor chose obeys its permissions; the one reopening picks does not.
+    chosen = status is not None
     if status is None:
         status = occurrence_type.statuses.filter(
             starts_attendance=True, is_active=True
@@ -310,6 +312,8 @@ def occurrence_reopen(
         if not current.is_closed:
             raise ValidationError(_("Only a closed occurrence can be reopened."), code="not_closed")
         _status_of_type(current, status)
+        if chosen:
+            _status_permitted(actor, status)
         if status.is_closing:
             raise ValidationError({"status": _("Reopen into a status that does not close.")})
 
