@@ -48,3 +48,44 @@ def test_a_second_attendant_sees_that_the_first_took_the_occurrence(
     assert "em atendimento por" in late.locator('[data-refusal="start"]').inner_text()
     for page in pages:
         page.context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_queue_is_worked_from_the_keyboard(
+    browser, live_server, attendant_a, app_a, catalog_a, width
+):
+    from atende.occurrences.models import Occurrence, State
+
+    made = [
+        new_occurrence(
+            user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+        )
+        for _ in range(3)
+    ]
+    newest_first = [o.protocol for o in reversed(made)]
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="pt-BR")
+    page = context.new_page()
+    sign_in(page, live_server.url, attendant_a)
+    page.get_by_role("navigation", name="Principal").get_by_role("link", name="Painel").click()
+    page.locator("#queue tr[data-protocol]").first.wait_for()
+
+    def focused() -> str:
+        return page.evaluate("document.activeElement.textContent.trim()")
+
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.name") == "q"
+    page.locator("h1").click()  # out of the search box
+    page.keyboard.press("j")
+    assert focused() == newest_first[0]
+    page.keyboard.press("j")
+    assert focused() == newest_first[1]
+    page.keyboard.press("k")
+    assert focused() == newest_first[0]
+    page.keyboard.press("a")  # opens it with its start button in focus
+    page.wait_for_url(f"**/painel/{newest_first[0]}/#assumir")
+    page.wait_for_function("document.activeElement.textContent.includes('Iniciar atendimento')")
+    page.keyboard.press("Enter")
+    page.get_by_role("status").first.wait_for()
+    taken = Occurrence.objects.get(protocol=newest_first[0])
+    assert (taken.state, taken.attendant_id) == (State.IN_ATTENDANCE, attendant_a.pk)
+    context.close()
