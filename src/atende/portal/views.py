@@ -386,9 +386,12 @@ def password_reset_confirm(
     account = BeneficiaryLogin.objects.filter(
         pk=pk, operator_id=application.operator_id, is_active=True
     ).first()
-    if token != RESET_URL_WORD:
-        if account is None or not reset_tokens.check_token(account, token):
-            return _render(request, "password_reset_invalid", application, status=400)
+    from_link = token != RESET_URL_WORD
+    if not from_link:
+        token = request.session.get(RESET_TOKEN_KEY, "")
+    if account is None or not reset_tokens.check_token(account, token):
+        return _render(request, "password_reset_invalid", application, status=400)
+    if from_link:
         request.session[RESET_TOKEN_KEY] = token
         return redirect(
             "portal:password_reset_confirm",
@@ -396,9 +399,6 @@ def password_reset_confirm(
             uidb64=uidb64,
             token=RESET_URL_WORD,
         )
-    token = request.session.get(RESET_TOKEN_KEY, "")
-    if account is None or not reset_tokens.check_token(account, token):
-        return _render(request, "password_reset_invalid", application, status=400)
     form = NewPasswordForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         beneficiary_password_set(account=account, password=form.cleaned_data["new_password1"])

@@ -5,6 +5,7 @@ from atende.occurrences.models import Channel, Occurrence
 from atende.occurrences.services import (
     Actor,
     actor_for_user,
+    occurrence_close,
     occurrence_create,
     occurrence_fill_tab,
 )
@@ -34,5 +35,18 @@ def receipts_filled(actor: Actor, occurrence: Occurrence, **data: str) -> None:
         occurrence=occurrence,
         tab=occurrence.occurrence_type.tabs.get(name="Recibos"),
         data={"numero": "1", "data": "2026-11-20", "valor": "10", "tipo": "Consulta", **data},
+    )
+    occurrence.refresh_from_db()
+
+
+def refund_approved(actor: Actor, occurrence: Occurrence) -> None:
+    """Close a refund of the health catalog as approved (its receipts filled first)."""
+    receipts_filled(actor, occurrence)
+    occurrence_close(
+        actor=actor,
+        occurrence=occurrence,
+        status=status_named(occurrence.occurrence_type, "Aprovado"),
+        outcome_text="Aprovado.",
+        expected_version=occurrence.version,
     )
     occurrence.refresh_from_db()

@@ -13,7 +13,12 @@ from atende.occurrences.services import (
     occurrence_fill_tab,
     occurrence_start_attendance,
 )
-from atende.testing.occurrences import new_occurrence, receipts_filled, status_named
+from atende.testing.occurrences import (
+    new_occurrence,
+    receipts_filled,
+    refund_approved,
+    status_named,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -457,19 +462,7 @@ def test_a_supervisor_assigns_the_occurrence_to_someone_who_sees_its_unit(
 def test_a_protocol_or_a_cpf_finds_its_occurrence_even_closed(
     client, supervisor_a, occurrence, app_a, catalog_a
 ):
-    from atende.catalog.presets import REIMBURSEMENT
-    from atende.occurrences.services import occurrence_close
-
-    reimbursement = catalog_a[REIMBURSEMENT]
-    supervisor = actor_for_user(user=supervisor_a, operator=app_a.operator_id)
-    receipts_filled(supervisor, occurrence)
-    occurrence_close(
-        actor=supervisor,
-        occurrence=occurrence,
-        status=status_named(reimbursement, "Aprovado"),
-        outcome_text="Aprovado.",
-        expected_version=occurrence.version,
-    )
+    refund_approved(actor_for_user(user=supervisor_a, operator=app_a.operator_id), occurrence)
     client.force_login(supervisor_a)
     for query in (occurrence.protocol, CPF_MARIA, occurrence.protocol[:-2]):
         page = client.get("/painel/", {"q": query}).content.decode()
@@ -491,7 +484,7 @@ def test_the_occurrence_page_reads_as_its_people_expect(
     client, attendant_a, supervisor_a, unit_a, app_a, catalog_a
 ):
     from atende.catalog.presets import REIMBURSEMENT
-    from atende.occurrences.services import occurrence_close, occurrence_route
+    from atende.occurrences.services import occurrence_route
 
     kind = catalog_a[REIMBURSEMENT]
     occurrence = new_occurrence(
@@ -519,13 +512,7 @@ def test_the_occurrence_page_reads_as_its_people_expect(
     assert "já está em atendimento por" not in page
     assert f"→ {unit_a.name}" in page  # the routing says where to
 
-    occurrence_close(
-        actor=attendant,
-        occurrence=occurrence,
-        status=status_named(kind, "Aprovado"),
-        outcome_text="Aprovado.",
-        expected_version=occurrence.version,
-    )
+    refund_approved(attendant, occurrence)
     client.force_login(supervisor_a)
     closed = client.get(f"/painel/{occurrence.protocol}/").content.decode()
     assert "reabra-o para trabalhar nele de novo" in closed

@@ -102,21 +102,13 @@ def test_the_configurator_sets_who_may(client, operator_a, catalog_a):
 
 
 def test_reopening_into_a_status_chosen_obeys_its_permissions(attended, attendant_a, supervisor_a):
-    from atende.occurrences.services import occurrence_close, occurrence_reopen
-    from atende.testing.occurrences import receipts_filled
+    from atende.occurrences.services import occurrence_reopen
+    from atende.testing.occurrences import refund_approved
 
     kind = attended.occurrence_type
     analysis = status_update(status=status_named(kind, "Em análise"), allowed_roles=["attendant"])
     supervisor = actor_for_user(user=supervisor_a, operator=attended.operator_id)
-    receipts_filled(supervisor, attended)
-    occurrence_close(
-        actor=supervisor,
-        occurrence=attended,
-        status=status_named(kind, "Aprovado"),
-        outcome_text="Aprovado.",
-        expected_version=attended.version,
-    )
-    attended.refresh_from_db()
+    refund_approved(supervisor, attended)
     with pytest.raises(NotAllowed, match="atendente"):
         occurrence_reopen(
             actor=supervisor,
