@@ -1,11 +1,13 @@
 """Shared by the benchmarks: Django set-up against the database of the environment, and
 the description of the machine printed with every figure."""
 
+import contextlib
 import os
 import platform
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,3 +83,77 @@ def git_revision() -> str:
         ).strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(*, web_workers: int = 2, threads: int = 4) -> Iterator[str]:
+    """``atende serve`` (gunicorn, no worker) on a free loopback port, as production runs
+    it without debug; yields its base address and stops it afterwards."""
+    import signal
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "ATENDE_DEBUG": "false"}
+    command = [
+        sys.executable,
+        "-m",
+        "atende",
+        "serve",
+        "--no-worker",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--web-workers",
+        str(web_workers),
+        "--threads",
+        str(threads),
+    ]
+    server = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit("the server did not start")
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def run_wrk(script: str, url: str, *, connections: int, seconds: int, threads: int = 2) -> str:
+    """wrk's output for ``script`` against ``url``."""
+    return subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script,
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout

@@ -1,7 +1,7 @@
-"""Per-process snapshots of an occurrence type: what creating an occurrence needs from the
-catalog (the type with its protocol type and SLA policy, its default status, its active
-subjects, its SLA clock with the calendar's days off), read once instead of on every
-creation.
+"""Per-process snapshots of an occurrence type: what creating or changing an occurrence
+needs from the catalog (the type with its protocol type and SLA policy, its statuses, its
+default status, its active subjects, its SLA clock with the calendar's days off, the
+actions of each status), read once instead of on every request.
 
 A snapshot is keyed by the operator's ``catalog_version`` — bumped in the transaction of
 every catalog change — and by the operator fields a protocol or a deadline is made from
@@ -27,6 +27,8 @@ CAPACITY = 1024
 class TypeSnapshot:
     occurrence_type: OccurrenceType
     default_status: Status | None
+    # Every status of the type, active or not: an occurrence may sit in one since retired.
+    statuses: dict[int, Status]
     subjects: dict[int, Subject]
     due: Callable[[datetime], datetime] | None
     # The active actions of each status, so creating an occurrence reads none.
@@ -39,6 +41,15 @@ _lock = threading.Lock()
 
 def type_snapshot(*, operator: Operator, type_id: int) -> TypeSnapshot | None:
     """The active type ``type_id`` of ``operator``, or None."""
+    snapshot = type_snapshot_any(operator=operator, type_id=type_id)
+    if snapshot is None or not snapshot.occurrence_type.is_active:
+        return None
+    return snapshot
+
+
+def type_snapshot_any(*, operator: Operator, type_id: int) -> TypeSnapshot | None:
+    """The type ``type_id`` of ``operator``, active or not (its occurrences are still
+    worked and read), or None."""
     key = (
         operator.pk,
         type_id,
@@ -67,7 +78,7 @@ def snapshots_clear() -> None:
 def _load(operator: Operator, type_id: int) -> TypeSnapshot | None:
     occurrence_type = (
         OccurrenceType.objects.for_operator(operator)
-        .filter(pk=type_id, is_active=True)
+        .filter(pk=type_id)
         .select_related("protocol_type", "sla_policy__calendar")
         .first()
     )
@@ -82,10 +93,15 @@ def _load(operator: Operator, type_id: int) -> TypeSnapshot | None:
         status__occurrence_type=occurrence_type, is_active=True
     ):
         actions.setdefault(action.status_id, []).append(action)
+    statuses = {}
+    for status in occurrence_type.statuses.all():
+        status.occurrence_type = occurrence_type
+        statuses[status.pk] = status
     return TypeSnapshot(
         actions=actions,
         occurrence_type=occurrence_type,
-        default_status=occurrence_type.statuses.filter(is_default=True, is_active=True).first(),
+        statuses=statuses,
+        default_status=next((s for s in statuses.values() if s.is_default and s.is_active), None),
         subjects={s.pk: s for s in occurrence_type.subjects.filter(is_active=True)},
         due=sla_clock(policy=policy, time_zone=operator.time_zone, state=operator.state)
         if policy is not None

@@ -1,11 +1,12 @@
-"""Database helpers the apps share: one new row written without compiling its INSERT on
-every call, a lock that serializes the transactions naming the same keys, and the
-privileges of the application's runtime role on PostgreSQL.
+"""Database helpers the apps share: one row written or locked and read without compiling
+its statement on every call, a lock that serializes the transactions naming the same keys,
+and the privileges of the application's runtime role on PostgreSQL.
 
-The ORM compiles an INSERT each time a model is saved; for the rows every contact writes
-(the occurrence and its events) that cost more Python time than the rest of the
-statement. ``row_insert`` writes the same values the ORM would (each field's ``pre_save``
-and database preparation) with a statement made once per model."""
+The ORM compiles a statement each time a model is saved or read; for the rows every
+contact and every change writes (the occurrence and its events) that cost more Python time
+than the rest of the statement. ``row_insert``, ``row_locked`` and ``row_update`` write and
+read the same values the ORM would (each field's ``pre_save``, database preparation and
+converters) with statements made once per model and database."""
 
 import functools
 
@@ -49,6 +50,73 @@ def row_insert(instance: models.Model) -> None:
     setattr(instance, model._meta.pk.attname, pk)
     instance._state.adding = False
     instance._state.db = connection.alias
+
+
+def row_locked(model: type[models.Model], pk: int) -> models.Model | None:
+    """The row ``pk`` of ``model``, locked until the current transaction ends (on SQLite
+    the transaction already holds the write lock), or None. Only the row itself is read:
+    PostgreSQL rechecks a locked row that a concurrent transaction changed, and a join in
+    the same statement would be rechecked against the old related rows."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("row_locked needs a transaction")
+    statement, converters = _select_for_update(model, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, expression, functions in converters:
+        for function in functions:
+            values[index] = function(values[index], expression, connection)
+    return model.from_db(connection.alias, None, values)
+
+
+def row_update(instance: models.Model) -> None:
+    """UPDATE every column of ``instance``'s row with its values (what ``save()`` writes,
+    with a statement made once). Sends no model signals."""
+    model = type(instance)
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, False), connection)
+        for field in _fields(model)
+    ]
+    values.append(instance.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(model, connection.vendor), values)
+        if cursor.rowcount != 1:
+            raise model.DoesNotExist
+
+
+@functools.cache
+def _select_for_update(model: type[models.Model], vendor: str) -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = (
+        f"SELECT {columns} FROM {quote(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(model._meta.pk.column)} = %s"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    converters = []
+    for index, field in enumerate(fields):
+        expression = field.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(expression) + field.get_db_converters(
+            connection
+        )
+        if functions:
+            converters.append((index, expression, functions))
+    return sql, converters
+
+
+@functools.cache
+def _update_sql(model: type[models.Model], vendor: str) -> str:
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in _fields(model))
+    return (
+        f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {quote(model._meta.pk.column)} = %s"
+    )
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 from atende.accounts.models import User
 from atende.catalog.models import AttendanceTab, OccurrenceType, OutcomeReason, Status, Subject
-from atende.catalog.snapshots import type_snapshot
+from atende.catalog.snapshots import TypeSnapshot, type_snapshot
 from atende.occurrences.models import Attachment, Channel, Event, Nature, Occurrence, State
 from atende.occurrences.schemas import (
     PROTOCOL_PATTERN,
@@ -71,6 +71,7 @@ from atende.occurrences.services import (
     occurrence_create,
     occurrence_create_child,
     occurrence_fill_tab,
+    occurrence_relate,
     occurrence_release,
     occurrence_reopen,
     occurrence_reopen_as_new,
@@ -107,6 +108,27 @@ def _visible(request: HttpRequest) -> QuerySet[Occurrence]:
 def _occurrence(request: HttpRequest, protocol: str, scope: str) -> Occurrence:
     require_scope(request, scope)
     return occurrence_by_protocol(_visible(request), protocol)
+
+
+def _changing(request: HttpRequest, protocol: str) -> tuple[Occurrence, Actor, TypeSnapshot]:
+    """The occurrence to change, read alone, with the caller as its actor; its catalog
+    (type, statuses) comes from the snapshot the caller's operator keys."""
+    require_scope(request, Scope.OCCURRENCES_WRITE)
+    occurrence = occurrence_by_protocol(_visible(request), protocol, related=False)
+    actor = _actor(request, occurrence.operator_id)
+    return occurrence, actor, occurrence_relate(occurrence, actor=actor)
+
+
+def _status(snapshot: TypeSnapshot, pk: int | None) -> Status | None:
+    """A status of the occurrence's type, or a 400 naming the field."""
+    if pk is None:
+        return None
+    status = snapshot.statuses.get(pk)
+    if status is None:
+        raise ValidationError(
+            {"status_id": [_("Choose an active status of this occurrence type.")]}
+        )
+    return status
 
 
 def _actor(request: HttpRequest, operator_id: int) -> Actor:
@@ -392,12 +414,12 @@ def start_attendance(
     request: HttpRequest, protocol: ProtocolPath, payload: StartAttendanceIn
 ) -> OccurrenceOut:
     _person_only(request)
-    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    occurrence, actor, _ = _changing(request, protocol)
     assignee = None
     if payload.assignee_id is not None:
         assignee = _pick(User.objects.filter(is_active=True), payload.assignee_id, "assignee_id")
     occurrence_start_attendance(
-        actor=_actor(request, occurrence.operator_id),
+        actor=actor,
         occurrence=occurrence,
         expected_version=payload.version,
         assignee=assignee,
@@ -413,14 +435,11 @@ def start_attendance(
 def change_status(
     request: HttpRequest, protocol: ProtocolPath, payload: StatusChangeIn
 ) -> OccurrenceOut:
-    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
-    status = _pick(
-        Status.objects.for_operator(occurrence.operator_id), payload.status_id, "status_id"
-    )
+    occurrence, actor, snapshot = _changing(request, protocol)
     occurrence_change_status(
-        actor=_actor(request, occurrence.operator_id),
+        actor=actor,
         occurrence=occurrence,
-        status=status,
+        status=_status(snapshot, payload.status_id),
         expected_version=payload.version,
     )
     return occurrence_out(occurrence)
@@ -433,9 +452,9 @@ def change_status(
 )
 def release(request: HttpRequest, protocol: ProtocolPath, payload: VersionIn) -> OccurrenceOut:
     _person_only(request)
-    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    occurrence, actor, _ = _changing(request, protocol)
     occurrence_release(
-        actor=_actor(request, occurrence.operator_id),
+        actor=actor,
         occurrence=occurrence,
         expected_version=payload.version,
     )
@@ -448,10 +467,10 @@ def release(request: HttpRequest, protocol: ProtocolPath, payload: VersionIn) ->
     summary="Route to another unit",
 )
 def route(request: HttpRequest, protocol: ProtocolPath, payload: RouteIn) -> OccurrenceOut:
-    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    occurrence, actor, _ = _changing(request, protocol)
     unit = _pick(Unit.objects.for_operator(occurrence.operator_id), payload.unit_id, "unit_id")
     occurrence_route(
-        actor=_actor(request, occurrence.operator_id),
+        actor=actor,
         occurrence=occurrence,
         unit=unit,
         expected_version=payload.version,
@@ -465,9 +484,9 @@ def route(request: HttpRequest, protocol: ProtocolPath, payload: RouteIn) -> Occ
     summary="Add an internal note",
 )
 def add_note(request: HttpRequest, protocol: ProtocolPath, payload: NoteIn) -> Reply[EventOut]:
-    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
+    occurrence, actor, _ = _changing(request, protocol)
     event = occurrence_add_note(
-        actor=_actor(request, occurrence.operator_id),
+        actor=actor,
         occurrence=occurrence,
         text=payload.text,
         expected_version=payload.version,
@@ -608,15 +627,16 @@ def create_child(
     summary="Close with an outcome",
 )
 def close(request: HttpRequest, protocol: ProtocolPath, payload: CloseIn) -> OccurrenceOut:
-    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
-    operator_id = occurrence.operator_id
+    occurrence, actor, snapshot = _changing(request, protocol)
     occurrence_close(
-        actor=_actor(request, occurrence.operator_id),
+        actor=actor,
         occurrence=occurrence,
-        status=_pick(Status.objects.for_operator(operator_id), payload.status_id, "status_id"),
+        status=_status(snapshot, payload.status_id),
         outcome_text=payload.outcome_text,
         reason=_pick(
-            OutcomeReason.objects.for_operator(operator_id), payload.reason_id, "reason_id"
+            OutcomeReason.objects.for_operator(occurrence.operator_id),
+            payload.reason_id,
+            "reason_id",
         ),
         resolved=payload.resolved,
         attachment_url=payload.attachment_url,
@@ -632,15 +652,12 @@ def close(request: HttpRequest, protocol: ProtocolPath, payload: CloseIn) -> Occ
 )
 def reopen(request: HttpRequest, protocol: ProtocolPath, payload: ReopenIn) -> OccurrenceOut:
     _person_only(request)
-    occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
-    status = _pick(
-        Status.objects.for_operator(occurrence.operator_id), payload.status_id, "status_id"
-    )
+    occurrence, actor, snapshot = _changing(request, protocol)
     occurrence_reopen(
-        actor=_actor(request, occurrence.operator_id),
+        actor=actor,
         occurrence=occurrence,
         expected_version=payload.version,
-        status=status,
+        status=_status(snapshot, payload.status_id),
         reason=payload.reason,
     )
     return occurrence_out(occurrence)

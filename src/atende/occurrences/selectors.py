@@ -36,9 +36,16 @@ def occurrences_of_application(*, application: Application) -> QuerySet[Occurren
     return Occurrence.objects.filter(operator_id=application.operator_id, application=application)
 
 
-def occurrence_by_protocol(queryset: QuerySet[Occurrence], protocol: str) -> Occurrence:
-    """The occurrence with this protocol among those the caller sees, or DoesNotExist."""
-    found = with_related(queryset.filter(protocol=protocol.upper())).order_by("operator_id").first()
+def occurrence_by_protocol(
+    queryset: QuerySet[Occurrence], protocol: str, *, related: bool = True
+) -> Occurrence:
+    """The occurrence with this protocol among those the caller sees, or DoesNotExist.
+    ``related=False`` reads the row alone, for a change that attaches what it needs
+    (``occurrence_relate``)."""
+    queryset = queryset.filter(protocol=protocol.upper())
+    if related:
+        queryset = with_related(queryset)
+    found = queryset.order_by("operator_id").first()
     if found is None:
         raise Occurrence.DoesNotExist
     return found

@@ -40,6 +40,9 @@ class Actor:
     user: object | None = None
     application: Application | None = None
     unit_ids: frozenset[int] = field(default_factory=frozenset)
+    # The operator as read in this request (its catalog version keys the catalog
+    # snapshots), when the caller read it.
+    operator: Operator | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_system(self) -> bool:
@@ -79,15 +82,20 @@ def actors_for_user(*, user: object) -> list[Actor]:
     """One actor per operator where the user works occurrences (one query, with units)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
-    memberships = Membership.objects.filter(
-        user=user, is_active=True, operator__is_active=True, role__in=WORKING_ROLES
-    ).prefetch_related("units")
+    memberships = (
+        Membership.objects.filter(
+            user=user, is_active=True, operator__is_active=True, role__in=WORKING_ROLES
+        )
+        .select_related("operator")
+        .prefetch_related("units")
+    )
     return [
         Actor(
             operator_id=m.operator_id,
             role=m.role,
             user=user,
             unit_ids=frozenset(u.pk for u in m.units.all()),
+            operator=m.operator,
         )
         for m in memberships
     ]
@@ -106,4 +114,10 @@ def actor_among(actors: list[Actor], *, operator_id: int) -> Actor:
 
 
 def actor_for_application(*, application: Application) -> Actor:
-    return Actor(operator_id=application.operator_id, role="system", application=application)
+    operator = application.operator if Application.operator.is_cached(application) else None
+    return Actor(
+        operator_id=application.operator_id,
+        role="system",
+        application=application,
+        operator=operator,
+    )

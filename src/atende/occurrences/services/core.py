@@ -15,8 +15,8 @@ from atende.catalog.models import (
     OccurrenceType,
     Status,
 )
-from atende.catalog.snapshots import type_snapshot
-from atende.core.db import row_insert
+from atende.catalog.snapshots import TypeSnapshot, type_snapshot_any
+from atende.core.db import row_insert, row_locked, row_update
 from atende.notifications.services import actions_enqueue
 from atende.occurrences.models import (
     Event,
@@ -27,7 +27,7 @@ from atende.occurrences.models import (
     State,
 )
 from atende.occurrences.services.actors import Actor, Conflict, NotAllowed
-from atende.tenancy.models import Role
+from atende.tenancy.models import Operator, Role
 from atende.tenancy.validators import only_digits, phone_parse
 
 NOTE_MAX = 5000
@@ -132,13 +132,10 @@ def _change(
 ) -> Event:
     """Lock, check against the fresh row, update it and append the event."""
     with transaction.atomic():
-        # Lock the bare row first: PostgreSQL's recheck of a locked row that someone else
-        # just changed does not combine well with outer joins. The read after the lock
-        # sees the latest committed version.
-        Occurrence.objects.select_for_update().filter(pk=occurrence.pk).values_list("pk").get()
-        current = Occurrence.objects.select_related(
-            "status", "occurrence_type", "attendant", "operator"
-        ).get(pk=occurrence.pk)
+        current = row_locked(Occurrence, occurrence.pk)
+        if current is None:
+            raise Occurrence.DoesNotExist
+        snapshot = occurrence_relate(current, actor=actor)
         if not actor.sees(current):
             raise Occurrence.DoesNotExist
         if expected_version is not None and current.version != expected_version:
@@ -194,14 +191,39 @@ def _change(
             outcome=outcome,
             payload=payload,
         )
-        current.save()
+        row_update(current)
         if status is not None and status.pk != before_status.pk:
-            # The actions from the catalog snapshot of the operator just read: no query.
-            snapshot = type_snapshot(operator=current.operator, type_id=current.occurrence_type_id)
-            actions = snapshot.actions.get(status.pk, []) if snapshot is not None else None
-            actions_enqueue(occurrence=current, event=event, actions=actions)
+            # The actions from the catalog snapshot the request read: no query.
+            actions_enqueue(
+                occurrence=current, event=event, actions=snapshot.actions.get(status.pk, [])
+            )
     _refresh(occurrence, current)
     return event
+
+
+def occurrence_relate(occurrence: Occurrence, *, actor: Actor) -> TypeSnapshot:
+    """Attach to an occurrence read alone the related rows this request already holds: its
+    operator (the actor's), its type, protocol type, status and subject from the catalog
+    snapshot, and the acting person or application. Others (unit, attendant, parent)
+    are read when used. Returns the type's snapshot."""
+    operator = actor.operator
+    if operator is None or operator.pk != occurrence.operator_id:
+        operator = Operator.objects.get(pk=occurrence.operator_id)
+    occurrence.operator = operator
+    snapshot = type_snapshot_any(operator=operator, type_id=occurrence.occurrence_type_id)
+    kind = snapshot.occurrence_type
+    occurrence.occurrence_type = kind
+    if kind.protocol_type_id == occurrence.protocol_type_id:
+        occurrence.protocol_type = kind.protocol_type
+    for name, known in (("status", snapshot.statuses), ("subject", snapshot.subjects)):
+        related = known.get(getattr(occurrence, f"{name}_id"))
+        if related is not None:
+            setattr(occurrence, name, related)
+    if actor.application is not None and actor.application.pk == occurrence.application_id:
+        occurrence.application = actor.application
+    if actor.user is not None and actor.user.pk == occurrence.attendant_id:
+        occurrence.attendant = actor.user
+    return snapshot
 
 
 def _event(
