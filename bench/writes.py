@@ -58,7 +58,16 @@ end
 function init(args)
   mine = {}
   for i = offset + 1, #pool, threads do mine[#mine + 1] = pool[i] end
-  turn = 0
+  -- wrk calls request() once per thread before sending (to see whether the request
+  -- changes); that first request is never sent.
+  turn = -1
+end
+local logged = 0
+function response(status, headers, body)
+  if status >= 400 and logged < 3 then
+    io.write("REFUSED " .. status .. " " .. string.sub(body, 1, 300) .. "\n")
+    logged = logged + 1
+  end
 end
 function request()
   local slot = turn %% #mine
@@ -100,6 +109,7 @@ def wrk(script: str, url: str, *, connections: int, seconds: int, threads: int) 
         "p99": p99,
         "rate": requests / duration,
         "duration": duration,
+        "output": output,
     }
 
 
@@ -118,7 +128,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--pool", type=int, default=2000, help="occurrences changed in turn")
+    parser.add_argument(
+        "--pool", type=int, default=12000, help="occurrences changed in turn (each test)"
+    )
     parser.add_argument(
         "--only", choices=["create", "status", "panel"], action="append", help="repeatable"
     )
@@ -226,6 +238,8 @@ def main() -> None:
                 threads=wrk_threads,
             )
             results.append((name, figures))
+            for refused in re.findall(r"^REFUSED .*$", figures["output"], re.MULTILINE):
+                print(f"  {name}: {refused}")
     print(f"machine: {common.machine()}; revision {common.git_revision()}; load {os.getloadavg()}")
     for name, figures in results:
         print(

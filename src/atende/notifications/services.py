@@ -75,9 +75,21 @@ def actions_enqueue(*, occurrence: object, event: object, actions: list | None =
     # Every hook of one change carries the same body: made once.
     hook_body = functools.cache(lambda: hook_payload(occurrence, event))
     senders = _Senders(occurrence.operator_id)
+    # The beneficiary's devices, read once however many push actions the status has.
+    devices = functools.cache(
+        lambda: list(
+            PushTarget.objects.filter(
+                application_id=occurrence.application_id,
+                beneficiary_identifier=occurrence.beneficiary_identifier,
+                is_active=True,
+            ).exclude(beneficiary_identifier="")
+        )
+    )
     deliveries = []
     for action in actions:
-        deliveries.extend(_action_deliveries(action, occurrence, event, values, hook_body, senders))
+        deliveries.extend(
+            _action_deliveries(action, occurrence, event, values, hook_body, senders, devices)
+        )
     _insert(deliveries)
     return len(deliveries)
 
@@ -197,6 +209,7 @@ def _action_deliveries(
     values: dict,
     hook_body: Callable,
     senders: "_Senders",
+    devices: Callable[[], list[PushTarget]],
 ):
     now = event.at
     common = {
@@ -213,11 +226,7 @@ def _action_deliveries(
     }
     key = f"action:{action.pk}:event:{event.pk}"
     if action.kind == ActionKind.PUSH:
-        for target in PushTarget.objects.filter(
-            application_id=occurrence.application_id,
-            beneficiary_identifier=occurrence.beneficiary_identifier,
-            is_active=True,
-        ).exclude(beneficiary_identifier=""):
+        for target in devices():
             yield _delivery(
                 common,
                 channel=Channel.PUSH,

@@ -1,13 +1,16 @@
 """The attendant panel's forms: queue filters, and the change forms whose choices come
 from the occurrence's own type."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.formdefs import FieldType
-from atende.catalog.models import OccurrenceType, OutcomeReason, Status, Subject
+from atende.catalog.models import Closing, OccurrenceType, OutcomeReason, Status, Subject
+from atende.catalog.snapshots import type_snapshot_any
 from atende.core.forms import date_field
 from atende.occurrences.models import Channel, State
 from atende.occurrences.services import status_permitted
@@ -87,11 +90,19 @@ class QueueForm(forms.Form):
         return data
 
 
-def _permitted(statuses: QuerySet[Status], actor: object) -> QuerySet[Status]:
-    """Only the statuses this person may set (the service refuses the others)."""
-    if actor is None:
-        return statuses
-    return statuses.filter(pk__in=[s.pk for s in statuses if status_permitted(actor, s)])
+def _offered(occurrence: object, actor: object, keep: Callable[[Status], bool]) -> QuerySet[Status]:
+    """The active statuses of the occurrence's type that ``keep`` selects and this person
+    may set (the service refuses the others), chosen from the catalog snapshot: the form
+    reads only its choices, or only the one chosen."""
+    operator = getattr(actor, "operator", None) or occurrence.operator
+    snapshot = type_snapshot_any(operator=operator, type_id=occurrence.occurrence_type_id)
+    return Status.objects.filter(
+        pk__in=[
+            s.pk
+            for s in snapshot.statuses.values()
+            if s.is_active and keep(s) and (actor is None or status_permitted(actor, s))
+        ]
+    )
 
 
 class PanelForm(forms.Form):
@@ -112,11 +123,10 @@ class StatusForm(PanelForm):
         self, *args: object, occurrence: object, actor: object = None, **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].queryset = _permitted(
-            occurrence.occurrence_type.statuses.filter(is_active=True, closing="none").exclude(
-                pk=occurrence.status_id
-            ),
+        self.fields["status"].queryset = _offered(
+            occurrence,
             actor,
+            lambda s: s.closing == Closing.NONE and s.pk != occurrence.status_id,
         )
 
 
@@ -136,9 +146,8 @@ class CloseForm(PanelForm):
         self, *args: object, occurrence: object, actor: object = None, **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].queryset = _permitted(
-            occurrence.occurrence_type.statuses.filter(is_active=True).exclude(closing="none"),
-            actor,
+        self.fields["status"].queryset = _offered(
+            occurrence, actor, lambda s: s.closing != Closing.NONE
         )
         self.fields["reason"].queryset = OutcomeReason.objects.filter(
             operator_id=occurrence.operator_id, is_active=True

@@ -52,6 +52,7 @@ from atende.occurrences.services import (
     occurrence_close,
     occurrence_create_child,
     occurrence_fill_tab,
+    occurrence_relate,
     occurrence_release,
     occurrence_reopen,
     occurrence_route,
@@ -207,13 +208,23 @@ def _search_kind(text: str) -> str | None:
     return "protocol" if text.isdigit() else "name"
 
 
-def _occurrence(request: HttpRequest, protocol: str) -> tuple[Occurrence, Actor]:
+def _occurrence(
+    request: HttpRequest, protocol: str, *, changing: bool = False
+) -> tuple[Occurrence, Actor]:
+    """The occurrence and the person as its actor. For a change, the row is read alone and
+    the catalog attached from the snapshot (``occurrence_relate``): the service locks and
+    reads it again anyway, and the page after the change is a redirect."""
     actors = _actors(request)
     try:
-        occurrence = occurrence_by_protocol(occurrences_visible_to(actors=actors), protocol)
+        occurrence = occurrence_by_protocol(
+            occurrences_visible_to(actors=actors), protocol, related=not changing
+        )
     except Occurrence.DoesNotExist:
         raise Http404 from None
-    return occurrence, actor_among(actors, operator_id=occurrence.operator_id)
+    actor = actor_among(actors, operator_id=occurrence.operator_id)
+    if changing:
+        occurrence_relate(occurrence, actor=actor)
+    return occurrence, actor
 
 
 @login_required
@@ -377,7 +388,7 @@ def _panel_action(
     @login_required
     @require_POST
     def view(request: HttpRequest, protocol: str) -> HttpResponse:
-        occurrence, actor = _occurrence(request, protocol)
+        occurrence, actor = _occurrence(request, protocol, changing=True)
         own = _form_context(form_class, occurrence, actor)
         form = form_class(request.POST, request.FILES, **own)
         key = FORM_KEYS.get(form_class)

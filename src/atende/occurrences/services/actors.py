@@ -4,7 +4,8 @@ they meet."""
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import CharField, Q, StringAgg, Value
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from atende.occurrences.models import (
@@ -82,19 +83,21 @@ def actors_for_user(*, user: object) -> list[Actor]:
     """One actor per operator where the user works occurrences (one query, with units)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
+    # One query: the units come aggregated into a text of ids (every request of a person
+    # reads this; a prefetch would be a second query and its machinery).
     memberships = (
         Membership.objects.filter(
             user=user, is_active=True, operator__is_active=True, role__in=WORKING_ROLES
         )
         .select_related("operator")
-        .prefetch_related("units")
+        .annotate(unit_list=StringAgg(Cast("units__id", CharField()), Value(",")))
     )
     return [
         Actor(
             operator_id=m.operator_id,
             role=m.role,
             user=user,
-            unit_ids=frozenset(u.pk for u in m.units.all()),
+            unit_ids=frozenset(int(u) for u in (m.unit_list or "").split(",") if u),
             operator=m.operator,
         )
         for m in memberships

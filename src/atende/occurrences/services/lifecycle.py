@@ -11,6 +11,7 @@ from atende.catalog.models import (
     OutcomeReason,
     Status,
 )
+from atende.catalog.snapshots import type_snapshot_any
 from atende.occurrences.models import (
     Event,
     EventKind,
@@ -53,10 +54,14 @@ def occurrence_start_attendance(
     def status_for(current: Occurrence) -> Status | None:
         if not current.status.is_default:
             return None
-        return (
-            current.occurrence_type.statuses.filter(starts_attendance=True, is_active=True)
-            .exclude(pk=current.status_id)
-            .first()
+        snapshot = type_snapshot_any(operator=current.operator, type_id=current.occurrence_type_id)
+        return next(
+            (
+                s
+                for s in snapshot.statuses.values()
+                if s.starts_attendance and s.is_active and s.pk != current.status_id
+            ),
+            None,
         )
 
     def kind_for(current: Occurrence) -> str:
