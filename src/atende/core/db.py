@@ -6,12 +6,18 @@ The ORM compiles a statement each time a model is saved or read; for the rows ev
 contact and every change writes (the occurrence and its events) that cost more Python time
 than the rest of the statement. ``row_insert``, ``row_locked`` and ``row_update`` write and
 read the same values the ORM would (each field's ``pre_save``, database preparation and
-converters) with statements made once per model and database."""
+converters) with statements made once per model and database; ``PreparedRead`` does the
+same for a read with joins."""
 
 import functools
+import threading
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection, connections, models
+from django.db.models import QuerySet
+from django.db.models.fetch_modes import FETCH_ONE
+from django.db.models.query import get_related_populators
 
 # Of the event log the application reads and adds; it never changes nor removes a row.
 APPEND_ONLY_TABLES = ["occurrences_event"]
@@ -134,6 +140,83 @@ def _insert_sql(model: type[models.Model], vendor: str, returning: bool) -> str:
     if returning:
         sql += f" RETURNING {quote(model._meta.pk.column)}"
     return sql
+
+
+class PreparedRead:
+    """A read that every request makes (the API token, an occurrence by protocol), compiled
+    into SQL once per database vendor and run with new values: the ORM would compile the
+    same statement, joins and all, on each call. ``build`` makes the queryset from its
+    values; it is called once with ``examples``, values of the right types that appear
+    nowhere else in the statement, to find where each value goes. The rows become model
+    instances as the queryset would make them (converters, ``select_related`` objects,
+    annotations)."""
+
+    def __init__(self, build: Callable[..., QuerySet], *examples: object) -> None:
+        self.build = build
+        self.examples = examples
+        self._plans: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, *values: object) -> list[models.Model]:
+        plan = self._plans.get(connection.vendor) or self._plan()
+        sql, slots, fixed, converters, model, init_list, width, populators, annotations = plan
+        params = [
+            values[slot] if slot is not None else value
+            for slot, value in zip(slots, fixed, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            row = list(row)
+            for index, (functions, expression) in converters:
+                for function in functions:
+                    row[index] = function(row[index], expression, connection)
+            instance = model.from_db(connection.alias, init_list, row[:width], fetch_mode=FETCH_ONE)
+            for populator in populators:
+                populator.populate(row, instance)
+            for name, index in annotations:
+                setattr(instance, name, row[index])
+            found.append(instance)
+        return found
+
+    def _plan(self) -> tuple:
+        with self._lock:
+            if connection.vendor in self._plans:
+                return self._plans[connection.vendor]
+            queryset = self.build(*self.examples)
+            compiler = queryset.query.get_compiler(connection=connection)
+            sql, params = compiler.as_sql()
+            slots = []
+            for value in params:
+                matches = [
+                    i
+                    for i, example in enumerate(self.examples)
+                    if type(example) is type(value) and example == value
+                ]
+                slots.append(matches[0] if matches else None)
+            if sorted(s for s in slots if s is not None) != list(range(len(self.examples))):
+                raise ValueError("each example value must appear once in the statement")
+            select, klass_info = compiler.select, compiler.klass_info
+            fields = klass_info["select_fields"]
+            start, end = fields[0], fields[-1] + 1
+            if start != 0 or queryset._fetch_mode != FETCH_ONE:
+                raise ValueError("a prepared read starts with the model's own columns")
+            columns = [s[0] for s in select[: compiler.col_count]]
+            plan = (
+                sql,
+                slots,
+                list(params),
+                list(compiler.get_converters(columns).items()),
+                klass_info["model"],
+                [f[0].target.attname for f in select[start:end]],
+                end,
+                get_related_populators(klass_info, select, connection.alias, FETCH_ONE),
+                list((compiler.annotation_col_map or {}).items()),
+            )
+            self._plans[connection.vendor] = plan
+            return plan
 
 
 def runtime_role_grant(*, using: str = "default", **kwargs: object) -> None:

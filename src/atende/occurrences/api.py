@@ -54,8 +54,10 @@ from atende.occurrences.selectors import (
     beneficiary_occurrences,
     customer_view,
     occurrence_by_protocol,
+    occurrence_for_change,
     occurrence_history,
     occurrence_list,
+    occurrence_of_application,
     occurrences_of_application,
     occurrences_visible_to,
 )
@@ -114,7 +116,11 @@ def _changing(request: HttpRequest, protocol: str) -> tuple[Occurrence, Actor, T
     """The occurrence to change, read alone, with the caller as its actor; its catalog
     (type, statuses) comes from the snapshot the caller's operator keys."""
     require_scope(request, Scope.OCCURRENCES_WRITE)
-    occurrence = occurrence_by_protocol(_visible(request), protocol, related=False)
+    token = request_token(request)
+    if token is not None:
+        occurrence = occurrence_of_application(application=token.application, protocol=protocol)
+    else:
+        occurrence = occurrence_for_change(_people(request), protocol)
     actor = _actor(request, occurrence.operator_id)
     return occurrence, actor, occurrence_relate(occurrence, actor=actor)
 

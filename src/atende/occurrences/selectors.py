@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from atende.core.db import PreparedRead
 from atende.occurrences.models import Event, Mode, Occurrence, ReportCode
 from atende.occurrences.services import Actor
 from atende.tenancy.models import Application
@@ -36,6 +37,51 @@ def occurrences_of_application(*, application: Application) -> QuerySet[Occurren
     return Occurrence.objects.filter(operator_id=application.operator_id, application=application)
 
 
+_by_operator_and_protocol = PreparedRead(
+    lambda operator_id, protocol: Occurrence.objects.filter(
+        operator_id=operator_id, protocol=protocol
+    ),
+    -101,
+    "\x00protocol",
+)
+
+
+def occurrence_for_change(actors: list[Actor], protocol: str) -> Occurrence:
+    """The occurrence with this protocol among those these people see, read alone (for a
+    change: see ``occurrence_by_protocol``), or DoesNotExist. A person working for one
+    operator, as most do, reads it with a statement made once and the rule for one row
+    (``Actor.sees``)."""
+    if len(actors) != 1:
+        return occurrence_by_protocol(
+            occurrences_visible_to(actors=actors), protocol, related=False
+        )
+    (actor,) = actors
+    found = _by_operator_and_protocol(actor.operator_id, protocol.upper())
+    if not found or not actor.sees(found[0]):
+        raise Occurrence.DoesNotExist
+    return found[0]
+
+
+_by_application_and_protocol = PreparedRead(
+    lambda operator_id, application_id, protocol: Occurrence.objects.filter(
+        operator_id=operator_id, application_id=application_id, protocol=protocol
+    ),
+    -101,
+    -102,
+    "\x00protocol",
+)
+
+
+def occurrence_of_application(*, application: Application, protocol: str) -> Occurrence:
+    """The occurrence of ``application`` with this protocol, read alone (for a change: see
+    ``occurrence_by_protocol``), or DoesNotExist. The read every integrator's change makes,
+    with its statement made once."""
+    found = _by_application_and_protocol(application.operator_id, application.pk, protocol.upper())
+    if not found:
+        raise Occurrence.DoesNotExist
+    return found[0]
+
+
 def occurrence_by_protocol(
     queryset: QuerySet[Occurrence], protocol: str, *, related: bool = True
 ) -> Occurrence:
@@ -45,10 +91,13 @@ def occurrence_by_protocol(
     queryset = queryset.filter(protocol=protocol.upper())
     if related:
         queryset = with_related(queryset)
-    found = queryset.order_by("operator_id").first()
-    if found is None:
+    # A protocol is unique within an operator, so this is at most a row per operator the
+    # caller sees; with the same number in two, the first operator's is taken. Read
+    # without the ORDER BY that .first() would compile on every request.
+    found = list(queryset.order_by())
+    if not found:
         raise Occurrence.DoesNotExist
-    return found
+    return min(found, key=lambda o: o.operator_id)
 
 
 @dataclass(frozen=True)

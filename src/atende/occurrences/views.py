@@ -37,6 +37,7 @@ from atende.occurrences.forms import (
 from atende.occurrences.models import Mode, Occurrence, State, TabEntry
 from atende.occurrences.selectors import (
     occurrence_by_protocol,
+    occurrence_for_change,
     occurrence_history,
     occurrences_visible_to,
 )
@@ -216,9 +217,10 @@ def _occurrence(
     reads it again anyway, and the page after the change is a redirect."""
     actors = _actors(request)
     try:
-        occurrence = occurrence_by_protocol(
-            occurrences_visible_to(actors=actors), protocol, related=not changing
-        )
+        if changing:
+            occurrence = occurrence_for_change(actors, protocol)
+        else:
+            occurrence = occurrence_by_protocol(occurrences_visible_to(actors=actors), protocol)
     except Occurrence.DoesNotExist:
         raise Http404 from None
     actor = actor_among(actors, operator_id=occurrence.operator_id)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from atende.core.db import PreparedRead
 from atende.tenancy.models import (
     ApiToken,
     Application,
@@ -128,15 +129,20 @@ def api_token_hash(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
+# Read on every API request, with its application and operator (the prefix is unique).
+_token_by_prefix = PreparedRead(
+    lambda prefix: ApiToken.objects.select_related("application__operator").filter(
+        prefix=prefix, revoked_at__isnull=True
+    ),
+    "\x00prefix",
+)
+
+
 def api_token_authenticate(plain: str) -> ApiToken | None:
     parts = plain.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = (
-        ApiToken.objects.select_related("application__operator")
-        .filter(prefix=parts[1], revoked_at__isnull=True)
-        .first()
-    )
+    token = next(iter(_token_by_prefix(parts[1])), None)
     if token is None or not hmac.compare_digest(token.key_hash, api_token_hash(plain)):
         return None
     application = token.application

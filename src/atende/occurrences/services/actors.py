@@ -8,6 +8,7 @@ from django.db.models import CharField, Q, StringAgg, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
+from atende.core.db import PreparedRead
 from atende.occurrences.models import (
     Occurrence,
 )
@@ -78,20 +79,28 @@ class Actor:
 
 WORKING_ROLES = {Role.ATTENDANT, Role.SUPERVISOR}
 
+# Read on every request of a person: the memberships with their operator, and their units
+# aggregated into a text of ids (a prefetch would be a second query and its machinery).
+_working_memberships = PreparedRead(
+    lambda user_id: (
+        Membership.objects.filter(
+            user_id=user_id,
+            is_active=True,
+            operator__is_active=True,
+            role__in=sorted(WORKING_ROLES),
+        )
+        .select_related("operator")
+        .annotate(unit_list=StringAgg(Cast("units__id", CharField()), Value(",")))
+    ),
+    -101,
+)
+
 
 def actors_for_user(*, user: object) -> list[Actor]:
     """One actor per operator where the user works occurrences (one query, with units)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
-    # One query: the units come aggregated into a text of ids (every request of a person
-    # reads this; a prefetch would be a second query and its machinery).
-    memberships = (
-        Membership.objects.filter(
-            user=user, is_active=True, operator__is_active=True, role__in=WORKING_ROLES
-        )
-        .select_related("operator")
-        .annotate(unit_list=StringAgg(Cast("units__id", CharField()), Value(",")))
-    )
+    memberships = _working_memberships(user.pk)
     return [
         Actor(
             operator_id=m.operator_id,
