@@ -1,12 +1,15 @@
-"""``row_insert`` writes exactly what the ORM writes."""
+"""``row_insert``, ``row_locked``, ``row_update`` and ``PreparedRead`` write and read
+exactly what the ORM writes and reads."""
 
 import copy
 
 import pytest
+from django.db import transaction
+from django.db.models import Count
 from django.db.models.functions import Now
 
 from atende.catalog.presets import REIMBURSEMENT
-from atende.core.db import row_insert
+from atende.core.db import PreparedRead, row_insert, row_locked, row_update
 from atende.occurrences.models import Event, Occurrence
 from atende.testing.occurrences import new_occurrence
 
@@ -53,3 +56,56 @@ def test_a_value_the_database_computes_goes_through_the_orm(app_a, catalog_a, at
     event.at = Now()
     row_insert(event)
     assert Event.objects.get(pk=event.pk).at is not None
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_a_locked_row_is_the_orms_row_and_an_update_writes_it_back(app_a, catalog_a, attendant_a):
+    occurrence = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+    )
+    with transaction.atomic():
+        locked = row_locked(Occurrence, occurrence.pk)
+        assert _fields(locked) == _fields(Occurrence.objects.get(pk=occurrence.pk))
+        assert locked.registered_at.tzinfo is not None  # converted as the ORM converts
+        locked.description = "Descrição com acentuação"
+        locked.version += 1
+        row_update(locked)
+        assert row_locked(Occurrence, 0) is None
+    assert _fields(Occurrence.objects.get(pk=occurrence.pk)) == _fields(locked)
+
+
+def test_a_prepared_read_gives_what_the_queryset_gives_for_each_value(
+    app_a, app_b, catalog_a, catalog_b, attendant_a, attendant_b
+):
+    mine = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+    )
+    theirs = new_occurrence(
+        user=attendant_b, application=app_b, occurrence_type=next(iter(catalog_b.values()))
+    )
+
+    def build(operator_id, protocol):
+        return (
+            Occurrence.objects.filter(operator_id=operator_id, protocol=protocol)
+            .select_related("application__operator", "attendant")
+            .annotate(changes=Count("events"))
+        )
+
+    read = PreparedRead(build, -1, "\x00protocol")
+    for occurrence in (mine, theirs):
+        (found,) = read(occurrence.operator_id, occurrence.protocol)
+        expected = build(occurrence.operator_id, occurrence.protocol).get()
+        assert _fields(found) == _fields(expected)
+        assert _fields(found.application) == _fields(expected.application)
+        assert found.application.operator.name == expected.application.operator.name
+        assert found.changes == expected.changes == 1
+    assert read(mine.operator_id, theirs.protocol) == []
+
+
+def test_a_prepared_read_refuses_examples_it_cannot_place(app_a):
+    read = PreparedRead(lambda pk: Occurrence.objects.filter(pk=pk), "not an id")
+    with pytest.raises((ValueError, TypeError)):
+        read(1)
