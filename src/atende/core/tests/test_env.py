@@ -50,6 +50,25 @@ def test_postgres_url_becomes_a_database_entry(monkeypatch, tmp_path):
     )
 
 
+def test_postgres_binds_values_on_the_server_and_prepares_unless_the_url_says_not(
+    monkeypatch, tmp_path
+):
+    def options(query):
+        monkeypatch.setenv("ATENDE_DATABASE_URL", f"postgres://atende@db.local/atende{query}")
+        return env_database("ATENDE_DATABASE_URL", tmp_path / "x.sqlite3")["OPTIONS"]
+
+    assert options("") == {"server_side_binding": True, "prepare_threshold": 5}
+    assert options("?sslmode=require&server_side_binding=false") == {
+        "sslmode": "require",
+        "server_side_binding": False,
+        "prepare_threshold": None,
+    }
+    assert options("?prepare_threshold=off")["prepare_threshold"] is None
+    assert options("?prepare_threshold=1")["prepare_threshold"] == 1
+    with pytest.raises(ImproperlyConfigured, match="ATENDE_DATABASE_URL"):
+        options("?prepare_threshold=sempre")
+
+
 def test_unknown_database_scheme_names_the_variable_without_the_password(monkeypatch, tmp_path):
     monkeypatch.setenv("ATENDE_DATABASE_URL", "mysql://root:segredo@localhost/atende")
     with pytest.raises(ImproperlyConfigured) as error:
