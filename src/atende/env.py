@@ -123,7 +123,7 @@ def _postgres_options(name: str, url: str, query: dict[str, str]) -> dict[str, o
     Values are bound on the server and a statement run five times on a connection is
     prepared there (psycopg's ``prepare_threshold``): PostgreSQL then parses and plans the
     few statements every request runs once per connection, and the driver no longer
-    rewrites each query with its values — together a third more status changes per second
+    rewrites each query with its values — together 15 to 30% more requests per second
     on two cores (bench/README.md). A connection pooler in transaction mode (PgBouncer)
     cannot keep prepared statements: there, ``?server_side_binding=false`` (or
     ``?prepare_threshold=off``) turns them off."""

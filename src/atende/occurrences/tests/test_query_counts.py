@@ -155,50 +155,29 @@ def _panel_counted(name, post, *, actions, user, app, kind):
     assert response.status_code == 302
 
 
-def test_panel_start_attendance(client, kind, actions, attendant_a, app_a):
-    _panel(client, attendant_a)
+@pytest.mark.parametrize(
+    ("name", "action", "form", "supervisor"),
+    [
+        ("panel_start", "iniciar", {}, False),
+        ("panel_status", "status", {"status": "Em atendimento"}, True),
+        ("panel_close", "encerrar", {"status": "Concluída", "outcome_text": "Feito."}, True),
+    ],
+)
+def test_panel_change(
+    client, kind, actions, attendant_a, supervisor_a, app_a, name, action, form, supervisor
+):
+    _panel(client, supervisor_a if supervisor else attendant_a)
+    if "status" in form:
+        form = {**form, "status": status_named(kind, form["status"]).pk}
     _panel_counted(
-        "panel_start",
-        lambda o: client.post(f"/painel/{o.protocol}/iniciar/", {"version": o.version}),
+        name,
+        lambda o: client.post(f"/painel/{o.protocol}/{action}/", {**form, "version": o.version}),
         actions=actions,
         user=attendant_a,
         app=app_a,
         kind=kind,
     )
-    assert Occurrence.objects.filter(attendant=attendant_a).count() == 2
-
-
-def test_panel_status_change(client, kind, actions, supervisor_a, attendant_a, app_a):
-    _panel(client, supervisor_a)
-    target = status_named(kind, "Em atendimento")
-    _panel_counted(
-        "panel_status",
-        lambda o: client.post(
-            f"/painel/{o.protocol}/status/", {"version": o.version, "status": target.pk}
-        ),
-        actions=actions,
-        user=attendant_a,
-        app=app_a,
-        kind=kind,
-    )
-    assert Occurrence.objects.filter(status=target).count() == 2
-
-
-def test_panel_close(client, kind, actions, supervisor_a, attendant_a, app_a):
-    _panel(client, supervisor_a)
-    done = status_named(kind, "Concluída")
-    _panel_counted(
-        "panel_close",
-        lambda o: client.post(
-            f"/painel/{o.protocol}/encerrar/",
-            {"version": o.version, "status": done.pk, "outcome_text": "Feito."},
-        ),
-        actions=actions,
-        user=attendant_a,
-        app=app_a,
-        kind=kind,
-    )
-    assert Occurrence.objects.filter(closed_at__isnull=False).count() == 2
+    assert list(Occurrence.objects.values_list("version", flat=True)) == [2, 2]
 
 
 @pytest.mark.parametrize("rows", [1, 30])
