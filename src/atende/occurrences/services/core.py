@@ -133,11 +133,9 @@ def _change(
     """Lock, check against the fresh row, update it and append the event."""
     with transaction.atomic():
         current = row_locked(Occurrence, occurrence.pk)
-        if current is None:
+        if current is None or not actor.sees(current):
             raise Occurrence.DoesNotExist
         snapshot = occurrence_relate(current, actor=actor)
-        if not actor.sees(current):
-            raise Occurrence.DoesNotExist
         if expected_version is not None and current.version != expected_version:
             raise Conflict(current)
         if not (allow_closed or reopen):
