@@ -68,6 +68,7 @@ def test_the_queue_is_worked_from_the_keyboard(
     sign_in(page, live_server.url, attendant_a)
     page.get_by_role("navigation", name="Principal").get_by_role("link", name="Painel").click()
     page.locator("#queue tr[data-protocol]").first.wait_for()
+    page.locator("html[data-shortcuts=on]").wait_for(state="attached")
 
     def focused() -> str:
         return page.evaluate("document.activeElement.textContent.trim()")

@@ -59,4 +59,7 @@
     const start = document.querySelector("[data-start] button");
     if (start) start.focus();
   }
+  // The page answers its shortcuts from here on (a deferred script runs after the rows
+  // are drawn; browser tests wait for this mark before pressing keys).
+  document.documentElement.dataset.shortcuts = "on";
 })();
