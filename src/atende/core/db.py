@@ -65,17 +65,13 @@ def row_locked(model: type[models.Model], pk: int) -> models.Model | None:
     the same statement would be rechecked against the old related rows."""
     if not connection.in_atomic_block:
         raise RuntimeError("row_locked needs a transaction")
-    statement, converters = _select_for_update(model, connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for index, expression, functions in converters:
-        for function in functions:
-            values[index] = function(values[index], expression, connection)
-    return model.from_db(connection.alias, None, values)
+    found = _locked_read(model)(pk)
+    return found[0] if found else None
+
+
+@functools.cache
+def _locked_read(model: type[models.Model]) -> "PreparedRead":
+    return PreparedRead(lambda pk: model._base_manager.select_for_update().filter(pk=pk), -1)
 
 
 def row_update(instance: models.Model) -> None:
@@ -91,28 +87,6 @@ def row_update(instance: models.Model) -> None:
         cursor.execute(_update_sql(model, connection.vendor), values)
         if cursor.rowcount != 1:
             raise model.DoesNotExist
-
-
-@functools.cache
-def _select_for_update(model: type[models.Model], vendor: str) -> tuple[str, list]:
-    quote = connection.ops.quote_name
-    fields = model._meta.concrete_fields
-    columns = ", ".join(quote(f.column) for f in fields)
-    sql = (
-        f"SELECT {columns} FROM {quote(model._meta.db_table)} "  # noqa: S608
-        f"WHERE {quote(model._meta.pk.column)} = %s"
-    )
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    converters = []
-    for index, field in enumerate(fields):
-        expression = field.get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(expression) + field.get_db_converters(
-            connection
-        )
-        if functions:
-            converters.append((index, expression, functions))
-    return sql, converters
 
 
 @functools.cache
