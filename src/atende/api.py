@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import SessionAuth
 
+from atende.beneficiaries.api import router as beneficiaries_router
 from atende.catalog.api import router as catalog_router
 from atende.catalog.protocols import ProtocolExhausted
 from atende.core.jsonbody import JsonRefused, json_parse
@@ -45,6 +46,7 @@ api.add_router("/", catalog_router)
 api.add_router("/", occurrences_router)
 api.add_router("/", reports_router)
 api.add_router("/", notifications_router)
+api.add_router("/", beneficiaries_router)
 
 
 def _error(

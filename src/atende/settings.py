@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "atende.reports",
     "atende.notifications",
     "atende.portal",
+    "atende.beneficiaries",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -198,6 +199,13 @@ REPORT_EXPIRY_DAYS = env_int("ATENDE_REPORT_EXPIRY_DAYS", 7, minimum=1)
 # A worker writing a report renews its lease; a report whose lease ran out is taken again.
 REPORT_LEASE_SECONDS = env_int("ATENDE_REPORT_LEASE_SECONDS", 90, minimum=5)
 REPORT_MAX_ATTEMPTS = env_int("ATENDE_REPORT_MAX_ATTEMPTS", 3, minimum=1)
+# Beneficiary imports: the uploaded file is kept in a private folder until it is loaded; a
+# worker commits each batch with the line it reached, so an import whose lease ran out is
+# resumed from that line by the next attempt.
+IMPORTS_ROOT = env_path("ATENDE_IMPORTS_ROOT", DATA_DIR / "imports")
+IMPORT_MAX_BYTES = env_int("ATENDE_IMPORT_MAX_MB", 1024, minimum=1) * 1024 * 1024
+IMPORT_LEASE_SECONDS = env_int("ATENDE_IMPORT_LEASE_SECONDS", 60, minimum=5)
+IMPORT_MAX_ATTEMPTS = env_int("ATENDE_IMPORT_MAX_ATTEMPTS", 5, minimum=1)
 # Attachments: what an occurrence accepts (files stay in the default storage, never in the
 # static or public paths; they are served only through a view that checks the tenant).
 ATTACHMENT_MAX_BYTES = env_int("ATENDE_ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024

@@ -23,6 +23,7 @@ def _links(request: HttpRequest) -> list[dict]:
     links = []
     if roles & {Role.ATTENDANT, Role.SUPERVISOR}:
         links.append((_("Panel"), reverse("occurrences:queue")))
+        links.append((_("Beneficiaries"), reverse("beneficiaries:search")))
     if Role.SUPERVISOR in roles:
         links += [
             (_("Indicators"), reverse("reports:dashboard")),

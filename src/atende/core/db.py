@@ -19,8 +19,9 @@ from django.db.models import QuerySet
 from django.db.models.fetch_modes import FETCH_ONE
 from django.db.models.query import get_related_populators
 
-# Of the event log the application reads and adds; it never changes nor removes a row.
-APPEND_ONLY_TABLES = ["occurrences_event"]
+# Of the event log and the access log of beneficiaries the application reads and adds;
+# it never changes nor removes a row.
+APPEND_ONLY_TABLES = ["occurrences_event", "beneficiaries_access"]
 
 
 def transaction_lock(*names: str) -> None:

@@ -1,3 +1,4 @@
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -30,6 +31,10 @@ class LanguageMiddleware:
         return response
 
 
+# The beneficiary import page takes files far larger than an attachment.
+IMPORT_PATH = re.compile(r"/configuracao/\d+/beneficiarios/importar/")
+
+
 class UploadLimitMiddleware:
     """Refuses a request whose declared body is larger than an attachment may be, before a
     byte of it is read. Django never reads past the declared length, so what passes here is
@@ -45,15 +50,19 @@ class UploadLimitMiddleware:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
-        limit = settings.ATTACHMENT_MAX_BYTES + self.FORM_ROOM
-        if declared > limit and request.content_type == "multipart/form-data":
-            return _too_large(request)
+        allowed = (
+            settings.IMPORT_MAX_BYTES
+            if IMPORT_PATH.fullmatch(request.path)
+            else settings.ATTACHMENT_MAX_BYTES
+        )
+        if declared > allowed + self.FORM_ROOM and request.content_type == "multipart/form-data":
+            return _too_large(request, allowed)
         return self.get_response(request)
 
 
-def _too_large(request: HttpRequest) -> HttpResponse:
+def _too_large(request: HttpRequest, allowed: int) -> HttpResponse:
     message = _("The file must have content and at most %(mb)d MB.") % {
-        "mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        "mb": allowed // (1024 * 1024)
     }
     if request.path.startswith("/api/"):
         return JsonResponse(

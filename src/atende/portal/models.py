@@ -19,6 +19,16 @@ class BeneficiaryLogin(models.Model):
         help_text=_("What tells this login apart from the person's others, e.g. the card number."),
     )
     cpf = models.CharField(_("CPF"), max_length=11)
+    # The registry's card this login belongs to (set when the card is loaded and the login
+    # is the card's code; logins made before the registry may have none).
+    beneficiary = models.ForeignKey(
+        "beneficiaries.Beneficiary",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="logins",
+        verbose_name=_("card"),
+    )
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail address"), blank=True)
     contract_number = models.CharField(_("contract number"), max_length=30, blank=True)

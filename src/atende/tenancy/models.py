@@ -249,6 +249,11 @@ class Scope(models.TextChoices):
     OCCURRENCES_WRITE = "occurrences:write", _("Create and change occurrences")
     BENEFICIARY_READ = "beneficiary:read", _("Read a beneficiary's own occurrences")
     PUSH_REGISTER = "push:register", _("Register a beneficiary's devices for push")
+    BENEFICIARIES_WRITE = (
+        "beneficiaries:write",
+        _("Load the beneficiary registry: cards, invoices, guides, waiting periods"),
+    )
+    BENEFICIARIES_READ = "beneficiaries:read", _("Read a card's record and its critiques")
 
 
 class ApiToken(models.Model):

@@ -19,10 +19,16 @@ def _links(page: str) -> list[str]:
 
 def test_each_role_sees_what_it_reaches_from_every_page(client, attendant_a, supervisor_a):
     client.force_login(attendant_a)
-    assert _links(client.get("/painel/").content.decode()) == ["Painel"]
+    assert _links(client.get("/painel/").content.decode()) == ["Painel", "Beneficiários"]
     client.force_login(supervisor_a)
     page = client.get("/relatorios/indicadores/").content.decode()
-    assert _links(page) == ["Painel", "Indicadores", "Relatórios", "Central de entregas"]
+    assert _links(page) == [
+        "Painel",
+        "Beneficiários",
+        "Indicadores",
+        "Relatórios",
+        "Central de entregas",
+    ]
     assert re.search(r'href="/relatorios/indicadores/" aria-current="page"', page)
     assert 'href="/relatorios/" aria-current' not in page
 

@@ -1,0 +1,169 @@
+"""Reading the registry: finding a person, and a card's whole record for its page."""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from atende.beneficiaries.critiques import (
+    Critique,
+    critiques,
+    oldest_unpaid,
+    registry_settings,
+    waiting_periods,
+)
+from atende.beneficiaries.models import Beneficiary, Contact
+from atende.beneficiaries.records import CARD, date_parse, name_fold
+from atende.tenancy.models import Role
+from atende.tenancy.validators import cpf_parse, only_digits, phone_parse
+
+READERS = {Role.ATTENDANT, Role.SUPERVISOR}
+RESULTS_MAX = 50
+_NUMBERISH = re.compile(r"[\d.\-/() +]+")
+
+
+def beneficiaries_for_user(user: object) -> QuerySet[Beneficiary]:
+    """The cards of the operators the person attends or supervises."""
+    return Beneficiary.objects.for_user(user, roles=READERS)
+
+
+@dataclass(frozen=True)
+class Found:
+    beneficiary: Beneficiary
+    critiques: list[Critique]
+
+
+def search_filter(text: str, birth_date: date | None = None) -> Q | None:
+    """What a search box's text means: a CPF (with or without punctuation), a card, a
+    phone, a birth date, or words of a name (accents and case ignored; each word must
+    appear). None when there is nothing to search for."""
+    text = (text or "").strip()
+    found = Q()
+    if text:
+        digits = only_digits(text)
+        if _NUMBERISH.fullmatch(text):
+            try:
+                day = date_parse(text) if "/" in text and len(digits) == 8 else None
+            except ValueError:
+                day = None
+            if day is not None:
+                found &= Q(birth_date=day)
+            else:
+                either = Q(card=text.upper()) | Q(card=digits)
+                if cpf_parse(digits):
+                    either |= Q(cpf=digits)
+                phone = phone_parse(text) if len(digits) >= 10 else None
+                if phone is not None:
+                    either |= Q(pk__in=Contact.objects.filter(value=phone).values("beneficiary_id"))
+                found &= either
+        else:
+            words = name_fold(text).split()
+            by_name = Q()
+            for word in words:
+                by_name &= Q(name_key__contains=word)
+            if CARD.fullmatch(text) and any(c.isdigit() for c in text):
+                by_name |= Q(card=text.upper())
+            found &= by_name
+    elif birth_date is None:
+        return None
+    if birth_date is not None:
+        found &= Q(birth_date=birth_date)
+    return found
+
+
+def beneficiary_search(
+    *, user: object, text: str = "", birth_date: date | None = None, limit: int = RESULTS_MAX
+) -> list[Found]:
+    """Up to ``limit`` cards matching, by name, with their critiques of today."""
+    condition = search_filter(text, birth_date)
+    if condition is None:
+        return []
+    rows = list(
+        beneficiaries_for_user(user)
+        .filter(condition)
+        .select_related("product")
+        .order_by("name_key", "card")[:limit]
+    )
+    return with_critiques(rows)
+
+
+def with_critiques(rows: list[Beneficiary]) -> list[Found]:
+    today = timezone.localdate()
+    unpaid = oldest_unpaid(rows)
+    settings = {}
+    found = []
+    for row in rows:
+        if row.operator_id not in settings:
+            settings[row.operator_id] = registry_settings(row.operator_id)
+        found.append(
+            Found(
+                row,
+                critiques(
+                    row,
+                    today=today,
+                    settings=settings[row.operator_id],
+                    unpaid_since=unpaid.get(row.pk),
+                ),
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a card's page shows."""
+
+    beneficiary: Beneficiary
+    critiques: list[Critique]
+    waiting: list
+    others: list[Beneficiary]  # the person's other cards (same CPF)
+    holder: Beneficiary | None
+    dependents: list[Beneficiary]
+    occurrences: list
+    logins: list
+    today: date
+
+
+def beneficiary_record(*, beneficiary: Beneficiary, occurrences_limit: int = 200) -> Record:
+    from atende.occurrences.models import Occurrence
+    from atende.portal.models import BeneficiaryLogin
+
+    today = timezone.localdate()
+    operator_cards = Beneficiary.objects.filter(operator_id=beneficiary.operator_id)
+    others = list(
+        operator_cards.filter(cpf=beneficiary.cpf)
+        .exclude(pk=beneficiary.pk)
+        .select_related("product")
+    )
+    holder = (
+        operator_cards.filter(card=beneficiary.holder_card).first()
+        if beneficiary.holder_card
+        else None
+    )
+    dependents = list(operator_cards.filter(holder_card=beneficiary.card).order_by("name_key"))
+    identifiers = {beneficiary.cpf, beneficiary.card, *(o.card for o in others)}
+    occurrences = list(
+        Occurrence.objects.filter(
+            operator_id=beneficiary.operator_id, beneficiary_identifier__in=identifiers
+        )
+        .select_related("occurrence_type", "status")
+        .order_by("-registered_at", "-id")[:occurrences_limit]
+    )
+    logins = list(
+        BeneficiaryLogin.objects.filter(operator_id=beneficiary.operator_id).filter(
+            Q(beneficiary=beneficiary) | Q(beneficiary=None, cpf=beneficiary.cpf)
+        )
+    )
+    return Record(
+        beneficiary=beneficiary,
+        critiques=with_critiques([beneficiary])[0].critiques,
+        waiting=waiting_periods(beneficiary),
+        others=others,
+        holder=holder,
+        dependents=dependents,
+        occurrences=occurrences,
+        logins=logins,
+        today=today,
+    )

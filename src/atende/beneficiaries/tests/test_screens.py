@@ -1,0 +1,196 @@
+"""The registry's screens through the test client: search, a card's page (and its access
+log), the configurator's import, groups, waiting periods and critique settings."""
+
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from atende.beneficiaries.imports import import_run
+from atende.beneficiaries.models import (
+    Access,
+    Import,
+    ImportState,
+    ProcedureGroup,
+    RegistrySettings,
+    WaitingPeriod,
+)
+from atende.catalog.presets import REIMBURSEMENT
+from atende.tenancy.models import Role
+from atende.testing.beneficiaries import card_upserted, cpf_numbers, csv_bytes
+from atende.testing.factories import MembershipFactory
+from atende.testing.occurrences import new_occurrence
+
+pytestmark = pytest.mark.django_db
+
+CPFS = cpf_numbers(4)
+
+
+@pytest.fixture
+def joao(operator_a):
+    return card_upserted(
+        operator_a,
+        card="A1",
+        cpf=CPFS[0],
+        name="João da Silva",
+        product_code="P1",
+        product_name="Plano Ouro",
+        contract_start="2026-01-10",
+        emails=["joao@example.com"],
+    )
+
+
+@pytest.fixture
+def configurator(operator_a):
+    return MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user
+
+
+def test_the_search_page_finds_a_person_and_links_their_page(client, attendant_a, joao):
+    client.force_login(attendant_a)
+
+    response = client.get(reverse("beneficiaries:search"), {"q": "joao silva"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert reverse("beneficiaries:detail", args=[joao.pk]) in page
+    assert "Plano Ouro" in page and "Carteirinhas encontradas: 1" in page
+
+
+def test_a_too_short_search_keeps_what_was_typed_and_says_why(client, attendant_a, joao):
+    client.force_login(attendant_a)
+
+    response = client.get(reverse("beneficiaries:search"), {"q": "jo"})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'value="jo"' in page and "pelo menos 3 caracteres" in page
+
+
+def test_the_search_is_not_for_configurators_alone(client, configurator):
+    client.force_login(configurator)
+
+    assert client.get(reverse("beneficiaries:search")).status_code == 404
+
+
+def test_a_cards_page_shows_the_record_and_logs_the_access(
+    client, attendant_a, joao, app_a, catalog_a
+):
+    occurrence = new_occurrence(
+        user=attendant_a,
+        application=app_a,
+        occurrence_type=catalog_a[REIMBURSEMENT],
+        beneficiary_identifier=CPFS[0],
+        beneficiary_name="João da Silva",
+    )
+    client.force_login(attendant_a)
+
+    response = client.get(reverse("beneficiaries:detail", args=[joao.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert occurrence.protocol in page and "joao@example.com" in page
+    access = Access.objects.get()
+    assert (access.user, access.beneficiary, access.screen) == (
+        attendant_a,
+        joao,
+        "beneficiary_page",
+    )
+
+
+def test_another_operators_card_is_not_found_nor_logged(client, attendant_b, joao):
+    client.force_login(attendant_b)
+
+    assert client.get(reverse("beneficiaries:detail", args=[joao.pk])).status_code == 404
+    assert not Access.objects.exists()
+
+
+def test_the_configurator_uploads_a_file_and_follows_it(client, configurator, operator_a):
+    client.force_login(configurator)
+    content = csv_bytes(
+        [
+            {"carteirinha": "B1", "cpf": CPFS[1], "nome": "Ana"},
+            {"carteirinha": "B2", "cpf": "1", "nome": "Bia"},
+        ]
+    )
+    url = reverse("beneficiaries:imports", args=[operator_a.pk])
+
+    response = client.post(url, {"file": SimpleUploadedFile("lista.csv", content)})
+
+    job = Import.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("beneficiaries:import", args=[operator_a.pk, job.pk])
+    assert job.requested_by == configurator and job.state == ImportState.QUEUED
+    queued = client.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in queued
+    import_run(job_id=job.pk)
+    done = client.get(response["Location"]).content.decode()
+    assert "hx-trigger" not in done and "CPF inválido" in done
+    problems = client.get(reverse("beneficiaries:import_problems", args=[operator_a.pk, job.pk]))
+    assert b"".join(problems.streaming_content).decode().splitlines()[1].startswith("3;cpf;")
+
+
+def test_a_file_that_is_not_csv_is_refused_on_the_form(client, configurator, operator_a):
+    client.force_login(configurator)
+    url = reverse("beneficiaries:imports", args=[operator_a.pk])
+
+    response = client.post(url, {"file": SimpleUploadedFile("lista.xlsx", b"PK\x03\x04")})
+
+    assert response.status_code == 400
+    assert "arquivo .csv" in response.content.decode()
+    assert not Import.objects.exists()
+
+
+def test_imports_are_for_the_operators_configurators_only(client, attendant_a, operator_a):
+    client.force_login(attendant_a)
+
+    assert client.get(reverse("beneficiaries:imports", args=[operator_a.pk])).status_code == 404
+
+
+def test_groups_waiting_periods_and_critique_settings_are_saved(
+    client, configurator, operator_a, joao
+):
+    client.force_login(configurator)
+    groups_url = reverse("beneficiaries:groups", args=[operator_a.pk])
+
+    added = client.post(
+        groups_url, {"code": "exc", "name": "Exames complexos", "ceiling": "demais"}
+    )
+    repeated = client.post(groups_url, {"code": "EXC", "name": "Outro", "ceiling": "demais"})
+    group = ProcedureGroup.objects.get()
+    product_url = reverse("beneficiaries:product", args=[operator_a.pk, joao.product_id])
+    refused = client.post(product_url, {f"group_{group.pk}": "-1"})
+    saved = client.post(product_url, {f"group_{group.pk}": "200"})
+    settings = client.post(
+        reverse("beneficiaries:critiques", args=[operator_a.pk]),
+        {"overdue_days": "30", "suspended_blocks": "on"},
+    )
+
+    assert added.status_code == 302 and group.code == "EXC"
+    assert repeated.status_code == 400 and 'value="Outro"' in repeated.content.decode()
+    assert refused.status_code == 400 and 'value="-1"' in refused.content.decode()
+    assert saved.status_code == 302
+    assert WaitingPeriod.objects.get(product=joao.product).days == 200
+    assert settings.status_code == 302
+    stored = RegistrySettings.objects.get(operator=operator_a)
+    assert (stored.overdue_days, stored.suspended_blocks, stored.cancelled_blocks) == (
+        30,
+        True,
+        False,
+    )
+    page = client.get(reverse("beneficiaries:detail", args=[joao.pk]))
+    assert page.status_code == 404  # a configurator alone does not read records
+
+
+def test_the_cards_page_shows_the_waiting_period_and_its_flag(client, attendant_a, joao):
+    group = ProcedureGroup.objects.create(
+        operator=joao.operator, code="PAR", name="Parto", ceiling="parto"
+    )
+    WaitingPeriod.objects.create(product=joao.product, group=group, days=400)
+    client.force_login(attendant_a)
+
+    page = client.get(reverse("beneficiaries:detail", args=[joao.pk])).content.decode()
+
+    end = date(2026, 1, 10).toordinal() + 399
+    assert date.fromordinal(end).strftime("%d/%m/%Y") in page
+    assert "acima do limite legal" in page

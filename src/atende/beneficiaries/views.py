@@ -1,0 +1,180 @@
+"""The registry's screens: finding a person and a card's page (attendants and
+supervisors; every page view is logged as an access), and the configurator's import,
+procedure groups with their waiting periods, and critique settings."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from atende.beneficiaries.critiques import registry_settings
+from atende.beneficiaries.forms import (
+    ImportForm,
+    ProcedureGroupForm,
+    RegistrySettingsForm,
+    SearchForm,
+    WaitingPeriodsForm,
+)
+from atende.beneficiaries.imports import import_request, problems_csv
+from atende.beneficiaries.models import Import, ProcedureGroup, Product, WaitingPeriod
+from atende.beneficiaries.selectors import (
+    READERS,
+    beneficiaries_for_user,
+    beneficiary_record,
+    beneficiary_search,
+)
+from atende.beneficiaries.services import (
+    access_record,
+    procedure_group_save,
+    waiting_periods_set,
+)
+from atende.catalog.views import configurator_page
+from atende.core.forms import errors_onto
+from atende.tenancy.models import Operator
+
+IMPORTS_LISTED = 20
+PROBLEMS_SHOWN = 100
+
+
+def _reader_check(request: HttpRequest) -> None:
+    if not Operator.objects.for_user(request.user, roles=READERS).exists():
+        raise Http404
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    _reader_check(request)
+    form = SearchForm(request.GET or None)
+    results, searched = [], False
+    if form.is_bound and form.is_valid():
+        text, born = form.cleaned_data["q"], form.cleaned_data["birth_date"]
+        searched = bool(text or born)
+        results = beneficiary_search(user=request.user, text=text, birth_date=born)
+    context = {"form": form, "results": results, "searched": searched}
+    template = "beneficiaries/_results.html" if request.htmx else "beneficiaries/search.html"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    beneficiary = get_object_or_404(
+        beneficiaries_for_user(request.user).select_related("product", "operator"), pk=pk
+    )
+    access_record(user=request.user, beneficiary=beneficiary, screen="beneficiary_page")
+    record = beneficiary_record(beneficiary=beneficiary)
+    context = {
+        "b": beneficiary,
+        "record": record,
+        "contacts": list(beneficiary.contacts.all()),
+        "addresses": list(beneficiary.addresses.all()),
+        "coverages": list(beneficiary.partial_coverages.select_related("group")),
+        "invoices": list(beneficiary.invoices.all()[:24]),
+        "guides": list(beneficiary.guides.all()[:50]),
+    }
+    return render(request, "beneficiaries/detail.html", context)
+
+
+# --- Configurator -------------------------------------------------------------------
+
+
+def _config(request: HttpRequest, operator: Operator, template: str, **context: object):
+    status = context.pop("status", 200)
+    return render(
+        request, f"beneficiaries/{template}.html", {"operator": operator, **context}, status=status
+    )
+
+
+@configurator_page
+def imports(request: HttpRequest, operator: Operator) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                job = import_request(
+                    user=request.user, operator=operator, upload=form.cleaned_data["file"]
+                )
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(request, _("File received: the import runs in the background."))
+            return redirect("beneficiaries:import", operator_id=operator.pk, pk=job.pk)
+    jobs = list(
+        Import.objects.for_operator(operator).select_related("requested_by")[:IMPORTS_LISTED]
+    )
+    status = 400 if form.errors else 200
+    return _config(request, operator, "imports", form=form, jobs=jobs, status=status)
+
+
+@configurator_page
+def import_detail(request: HttpRequest, operator: Operator, pk: int) -> HttpResponse:
+    job = get_object_or_404(Import.objects.for_operator(operator), pk=pk)
+    problems = list(job.problems.all()[:PROBLEMS_SHOWN]) if not job.is_active else []
+    context = {"job": job, "problems": problems, "shown": PROBLEMS_SHOWN}
+    if request.htmx:
+        return render(request, "beneficiaries/_import.html", {"operator": operator, **context})
+    return _config(request, operator, "import", **context)
+
+
+@configurator_page
+def import_problems(request: HttpRequest, operator: Operator, pk: int) -> HttpResponse:
+    job = get_object_or_404(Import.objects.for_operator(operator), pk=pk)
+    response = StreamingHttpResponse(problems_csv(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="importacao-{job.pk}-erros.csv"'
+    return response
+
+
+@configurator_page
+def groups(request: HttpRequest, operator: Operator) -> HttpResponse:
+    form = ProcedureGroupForm(request.POST or None, instance=ProcedureGroup(operator=operator))
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                procedure_group_save(group=form.instance)
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("beneficiaries:groups", operator_id=operator.pk)
+    context = {
+        "form": form,
+        "groups": ProcedureGroup.objects.for_operator(operator),
+        "products": Product.objects.for_operator(operator),
+        "status": 400 if form.errors else 200,
+    }
+    return _config(request, operator, "groups", **context)
+
+
+@configurator_page
+def product(request: HttpRequest, operator: Operator, pk: int) -> HttpResponse:
+    item = get_object_or_404(Product.objects.for_operator(operator), pk=pk)
+    current = dict(WaitingPeriod.objects.filter(product=item).values_list("group_id", "days"))
+    form = WaitingPeriodsForm(
+        request.POST or None,
+        groups=list(ProcedureGroup.objects.for_operator(operator)),
+        current=current,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                waiting_periods_set(product=item, days=form.days())
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("beneficiaries:groups", operator_id=operator.pk)
+    status = 400 if form.errors else 200
+    return _config(request, operator, "product", product=item, form=form, status=status)
+
+
+@configurator_page
+def critique_settings(request: HttpRequest, operator: Operator) -> HttpResponse:
+    form = RegistrySettingsForm(request.POST or None, instance=registry_settings(operator.pk))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        return redirect("beneficiaries:critiques", operator_id=operator.pk)
+    status = 400 if form.errors else 200
+    return _config(request, operator, "critiques", form=form, status=status)
