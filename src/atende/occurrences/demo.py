@@ -35,9 +35,11 @@ def demo_occurrences_create(
     count: int,
     seed: int = 2026,
     people: list[tuple[str, str]] | None = None,
+    population: list[tuple[str, str]] | None = None,
 ) -> int:
     """Create ``count`` occurrences for ``operator`` unless it already has some; one in
-    twenty is of one of ``people`` (CPF, name), the demo's portal beneficiaries."""
+    twenty is of one of ``people`` (CPF, name), the demo's portal beneficiaries, the others
+    of ``population`` (the registry's people) or of made-up people."""
     if Occurrence.objects.for_operator(operator).exists():
         return 0
     rng = random.Random(seed)
@@ -52,7 +54,10 @@ def demo_occurrences_create(
     now = timezone.now()
     for n in range(count):
         start = now - timedelta(minutes=rng.randint(10, 90 * 24 * 60))
-        person = rng.choice(people) if people and n % 20 == 0 else _person(rng)
+        if people and n % 20 == 0:
+            person = rng.choice(people)
+        else:
+            person = rng.choice(population) if population else _person(rng)
         _one(rng, application, rng.choice(types), actors, supervisor, units, start, now, person)
     return count
 

@@ -61,3 +61,30 @@ def test_demo_data_brings_the_seed_catalog_and_occurrences_in_every_state():
     leak = OccurrenceType.objects.for_operator(water).get(name="Vazamento de água")
     assert Occurrence.objects.filter(occurrence_type=leak).exists()
     assert User.objects.get(email="admin@atende.demo").is_staff
+
+
+def test_demo_data_has_a_registry_with_every_critique_and_the_portal_person_in_it():
+    from atende.beneficiaries.models import Beneficiary, Invoice
+    from atende.beneficiaries.selectors import with_critiques
+    from atende.portal.models import BeneficiaryLogin
+
+    call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    health = Operator.objects.get(ans_registration="417505")
+    cards = list(Beneficiary.objects.filter(operator=health))
+    assert len(cards) > 2000
+    found = {critique.code for f in with_critiques(cards) for critique in f.critiques}
+    assert found == {
+        "contrato_suspenso",
+        "contrato_cancelado",
+        "fatura_vencida",
+        "carteirinha_vencida",
+    }
+    logins = BeneficiaryLogin.objects.filter(operator=health)
+    assert {(login.login, login.beneficiary.card) for login in logins} == {
+        ("0001234", "0001234"),
+        ("0007654", "0007654"),
+    }
+    assert Invoice.objects.filter(operator=health).exists()
+    in_registry = set(Beneficiary.objects.filter(operator=health).values_list("cpf", flat=True))
+    occurrences = Occurrence.objects.for_operator(health)
+    assert all(o.beneficiary_identifier in in_registry for o in occurrences)

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from atende.accounts.models import User
 from atende.accounts.services import user_create
+from atende.beneficiaries.demo import demo_registry_create, registry_people
 from atende.catalog.models import OccurrenceType
 from atende.catalog.presets import install_health_catalog, install_sanitation_catalog
 from atende.occurrences.demo import demo_occurrences_create
@@ -43,6 +44,7 @@ OPERATORS = [
         "units": ["Central de Atendimento", "Reembolso", "Autorizações", "Ouvidoria"],
         "catalog": install_health_catalog,
         "occurrences": 300,
+        "registry": 3000,
         # Portal logins: one person with two contracts (the portal asks which to use).
         "beneficiaries": [
             ("0001234", "529.982.247-25", "Beatriz Beneficiária", "beatriz@saude.demo", "1234567"),
@@ -122,10 +124,20 @@ class Command(BaseCommand):
                         contract_number=contract,
                         password=DEMO_PASSWORD,
                     )
+            registry = spec.get("registry", 0)
+            if registry:
+                loaded = demo_registry_create(
+                    operator=operator,
+                    count=registry,
+                    people=[(b[0], only_digits(b[1]), b[2]) for b in beneficiaries],
+                )
+                if loaded:
+                    self.stdout.write(f"{operator.name}: {loaded} beneficiaries in the registry.")
             made = demo_occurrences_create(
                 operator=operator,
                 count=spec["occurrences"],
                 people=[(only_digits(b[1]), b[2]) for b in beneficiaries[:1]],
+                population=registry_people(operator) if registry else None,
             )
             if made:
                 self.stdout.write(f"{operator.name}: {made} demo occurrences over 90 days.")
