@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from atende.tenancy.models import ApiToken, Operator, TenantManager
+from atende.tenancy.validators import phone_display
 
 
 class Segmentation(models.TextChoices):
@@ -250,6 +251,10 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def display(self) -> str:
+        return phone_display(self.value) if self.kind == ContactKind.PHONE else self.value
 
 
 class Address(models.Model):

@@ -72,3 +72,18 @@ def cpf_parse(value: str) -> str | None:
     digits do not match."""
     digits = only_digits(value or "")
     return digits if len(digits) == 11 and CPF().validate(digits) else None
+
+
+def phone_display(e164: str) -> str:
+    """A stored E.164 number as people read it: national for Brazil ("(11) 98765-4321"),
+    international otherwise; the value itself when it does not parse."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 55
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)

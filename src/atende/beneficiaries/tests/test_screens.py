@@ -38,6 +38,7 @@ def joao(operator_a):
         product_name="Plano Ouro",
         contract_start="2026-01-10",
         emails=["joao@example.com"],
+        phones=["+5511987654321", "+351 912 345 678"],
     )
 
 
@@ -90,6 +91,7 @@ def test_a_cards_page_shows_the_record_and_logs_the_access(
     assert response.status_code == 200
     page = response.content.decode()
     assert occurrence.protocol in page and "joao@example.com" in page
+    assert "(11) 98765-4321" in page and "+351 912 345 678" in page
     access = Access.objects.get()
     assert (access.user, access.beneficiary, access.screen) == (
         attendant_a,
