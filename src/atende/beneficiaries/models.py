@@ -204,7 +204,8 @@ class Beneficiary(models.Model):
     class Meta:
         verbose_name = _("beneficiary")
         verbose_name_plural = _("beneficiaries")
-        ordering = ["name_key", "card"]
+        # No default ordering: the import looks cards up by the thousand, and an ORDER BY
+        # would have SQLite walk the name index instead of the card's.
         constraints = [
             models.UniqueConstraint(fields=["operator", "card"], name="beneficiaries_card"),
         ]
@@ -212,6 +213,11 @@ class Beneficiary(models.Model):
             models.Index(fields=["operator", "cpf"], name="beneficiary_cpf"),
             models.Index(fields=["operator", "birth_date"], name="beneficiary_birth"),
             models.Index(fields=["operator", "name_key"], name="beneficiary_name"),
+            models.Index(
+                fields=["operator", "holder_card"],
+                name="beneficiary_holder",
+                condition=~models.Q(holder_card=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -341,7 +347,9 @@ class Invoice(models.Model):
     class Meta:
         ordering = ["-competence", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["operator", "number"], name="beneficiaries_invoice")
+            models.UniqueConstraint(
+                fields=["operator", "number"], name="beneficiaries_invoice_number"
+            )
         ]
         indexes = [
             models.Index(
@@ -386,7 +394,9 @@ class Guide(models.Model):
     class Meta:
         ordering = ["-issued_on", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["operator", "number"], name="beneficiaries_guide")
+            models.UniqueConstraint(
+                fields=["operator", "number"], name="beneficiaries_guide_number"
+            )
         ]
 
     def __str__(self) -> str:

@@ -5,11 +5,12 @@ or a list for phones, e-mails and addresses) and get a ``Record`` or the problem
 each naming its field; the file import then names the column. See
 ``docs/beneficiary-import.md`` for the fields and the formats they accept."""
 
+import functools
 import hashlib
 import re
 import unicodedata
-from dataclasses import astuple, dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, fields
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -71,12 +72,16 @@ class Record:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha1(repr(astuple(self)).encode(), usedforsecurity=False).hexdigest()
+        values = [getattr(self, name) for name in _FIELDS[:-1]]
+        values.append([tuple(vars(a).values()) for a in self.addresses])
+        return hashlib.sha1(repr(values).encode(), usedforsecurity=False).hexdigest()
 
     @property
     def name_key(self) -> str:
         return name_fold(f"{self.name} {self.social_name}")
 
+
+_FIELDS = [f.name for f in fields(Record)]  # "addresses" last
 
 # The columns a beneficiary row has in the registry, as Record fields.
 SCALARS = [
@@ -107,17 +112,23 @@ class Problems(Exception):
         self.problems = problems
 
 
+_BRAZILIAN_DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
 def date_parse(value: str) -> date | None:
-    """dd/mm/aaaa or aaaa-mm-dd; None for an empty value; ValueError otherwise."""
+    """dd/mm/aaaa or aaaa-mm-dd; None for an empty value; ValueError otherwise (a day
+    that does not exist included)."""
     value = (value or "").strip()
     if not value:
         return None
-    for layout in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value, layout).date()
-        except ValueError:
-            continue
-    raise ValueError(value)
+    if found := _BRAZILIAN_DATE.fullmatch(value):
+        day, month, year = found.groups()
+    elif found := _ISO_DATE.fullmatch(value):
+        year, month, day = found.groups()
+    else:
+        raise ValueError(value)
+    return date(int(year), int(month), int(day))
 
 
 class _Checker:
@@ -149,7 +160,7 @@ class _Checker:
         value = self.text(name, limit=30).lower()
         if not value:
             return default
-        allowed = {str(c).lower(): str(c) for c in choices.values}
+        allowed = _allowed(choices)
         if value not in allowed:
             listed = ", ".join(v for v in choices.values if v)
             self.problems.append(
@@ -168,6 +179,11 @@ class _Checker:
             return list(value)
         self.problems.append((name, _("Expected a list.")))
         return []
+
+
+@functools.cache
+def _allowed(choices: type) -> dict[str, str]:
+    return {str(c).lower(): str(c) for c in choices.values}
 
 
 def record_clean(data: dict) -> Record:

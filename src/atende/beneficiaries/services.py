@@ -8,7 +8,7 @@ never race on the same card."""
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -36,7 +36,7 @@ from atende.beneficiaries.models import (
     WaitingPeriod,
 )
 from atende.beneficiaries.records import SCALARS, AddressRecord, Record, name_fold
-from atende.core.db import transaction_lock
+from atende.core.db import ids_reserve, plans_per_call, rows_write, transaction_lock
 from atende.tenancy.models import ApiToken, Operator
 
 BATCH_MAX = 1000
@@ -67,8 +67,11 @@ class Counts:
 
 
 def registry_lock(operator: Operator | int) -> None:
+    """Writes of one operator's registry run one at a time; their lookups by the thousand
+    are planned for their values (``plans_per_call``)."""
     operator_id = operator if isinstance(operator, int) else operator.pk
     transaction_lock(f"beneficiaries:{operator_id}")
+    plans_per_call()
 
 
 def beneficiaries_upsert(
@@ -99,17 +102,9 @@ def beneficiaries_upsert(
     changed = [r for card, r in by_card.items() if card in known and known[card] != r.digest]
     counts.unchanged = len(by_card) - len(new) - len(changed)
     changes = []
-    created = Beneficiary.objects.bulk_create(
-        [
-            _apply(Beneficiary(operator=operator, card=r.card, created_at=now), r, product_ids, now)
-            for r in new
-        ]
-    )
-    changes += [
-        source.change(operator=operator, beneficiary=b, at=now, kind=ChangeKind.CREATED)
-        for b in created
-    ]
-    written = list(zip(created, new, strict=True))
+    written = []
+    if new:
+        _cards_insert(operator, new, product_ids, now, source)
     if changed:
         rows = {
             b.card: b
@@ -141,11 +136,65 @@ def beneficiaries_upsert(
         )
         Contact.objects.filter(beneficiary__in=updated).delete()
         Address.objects.filter(beneficiary__in=updated).delete()
+        _contacts_insert(operator, written)
+        Change.objects.bulk_create(changes)
     counts.created, counts.updated = len(new), len(changed)
-    _contacts_insert(operator, written)
-    Change.objects.bulk_create(changes)
-    _logins_link(operator, [b for b, _record in written])
+    _logins_link(operator, [*new, *changed])
     return counts
+
+
+CARD_COLUMNS = [
+    "id", "operator_id", "card", "product_id", "name_key", "digest", "created_at",
+    "updated_at", *SCALARS,
+]  # fmt: skip
+
+
+def _cards_insert(
+    operator: Operator, records: list[Record], product_ids: dict, now: object, source: Source
+) -> None:
+    """New cards with their contacts, addresses and creation records, written as plain
+    rows (COPY on PostgreSQL): a file of a million cards spends its time here."""
+    ids = ids_reserve(Beneficiary._meta.db_table, len(records))
+    rows_write(
+        Beneficiary._meta.db_table,
+        CARD_COLUMNS,
+        (
+            (
+                pk, operator.pk, r.card, product_ids.get(r.product_code), r.name_key, r.digest,
+                now, now, *(getattr(r, name) for name in SCALARS),
+            )
+            for pk, r in zip(ids, records, strict=True)
+        ),
+    )  # fmt: skip
+    contacts, addresses = [], []
+    for pk, r in zip(ids, records, strict=True):
+        for kind, values in ((ContactKind.PHONE, r.phones), (ContactKind.EMAIL, r.emails)):
+            contacts += [
+                (operator.pk, pk, kind, value, position == 0)
+                for position, value in enumerate(values)
+            ]
+        addresses += [(pk, position == 0, *astuple(a)) for position, a in enumerate(r.addresses)]
+    rows_write(
+        Contact._meta.db_table,
+        ["operator_id", "beneficiary_id", "kind", "value", "is_main"],
+        contacts,
+    )
+    rows_write(
+        Address._meta.db_table,
+        ["beneficiary_id", "is_main", *(f.name for f in fields(AddressRecord))],
+        addresses,
+    )
+    user_id = getattr(source.user, "pk", None)
+    job_id = source.job.pk if source.job else None
+    token_id = source.token.pk if source.token else None
+    rows_write(
+        Change._meta.db_table,
+        ["operator_id", "beneficiary_id", "at", "kind", "user_id", "job_id", "token_id", "fields"],
+        (
+            (operator.pk, pk, now, ChangeKind.CREATED.value, user_id, job_id, token_id, "{}")
+            for pk in ids
+        ),
+    )
 
 
 def _apply(beneficiary: Beneficiary, record: Record, product_ids: dict, now: object) -> Beneficiary:
@@ -256,18 +305,18 @@ def _contacts_insert(operator: Operator, written: list[tuple[Beneficiary, Record
     Address.objects.bulk_create(addresses)
 
 
-def _logins_link(operator: Operator, beneficiaries: list[Beneficiary]) -> None:
+def _logins_link(operator: Operator, records: list[Record]) -> None:
     """Portal logins named after a card (the login is the card code) hang from that card."""
     from atende.portal.models import BeneficiaryLogin
 
-    by_card = {b.card: b for b in beneficiaries}
+    by_card = {r.card: r for r in records}
     loose = BeneficiaryLogin.objects.filter(
-        operator=operator, beneficiary=None, cpf__in={b.cpf for b in beneficiaries}
+        operator=operator, beneficiary=None, cpf__in={r.cpf for r in records}
     )
     for login in loose:
-        card = by_card.get(login.login.upper())
-        if card is not None and card.cpf == login.cpf:
-            login.beneficiary = card
+        record = by_card.get(login.login.upper())
+        if record is not None and record.cpf == login.cpf:
+            login.beneficiary = Beneficiary.objects.get(operator=operator, card=record.card)
             login.save(update_fields=["beneficiary"])
 
 

@@ -9,9 +9,9 @@ events — the test of this module checks it.
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -21,6 +21,7 @@ from validate_docbr import CPF
 from atende.catalog.calendars import sla_clock
 from atende.catalog.models import Closing, OccurrenceType, Status
 from atende.catalog.protocols import protocol_block
+from atende.core.db import ids_reserve, rows_write
 from atende.occurrences import synth_pg
 from atende.occurrences.models import (
     Channel,
@@ -296,7 +297,7 @@ class Synthesizer:
                 cursor.execute("SET LOCAL session_replication_role = replica")
 
     def _chunk(self, count: int, days: int) -> None:
-        ids = _reserve_ids(count)
+        ids = ids_reserve("occurrences_occurrence", count)
         span = int(timedelta(days=days).total_seconds())
         starts = sorted(
             self.now - timedelta(seconds=self.rng.randint(3600, span)) for _ in range(count)
@@ -316,8 +317,8 @@ class Synthesizer:
             self._story(occ, creator)
             occurrences.append(self._occurrence_row(occ, protocol, registered, creator))
             events.extend(occ.events)
-        _write("occurrences_occurrence", OCCURRENCE_COLUMNS, occurrences, self.pg)
-        _write("occurrences_event", EVENT_COLUMNS, events, self.pg)
+        rows_write("occurrences_occurrence", OCCURRENCE_COLUMNS, occurrences)
+        rows_write("occurrences_event", EVENT_COLUMNS, events)
 
     def _protocols(self, starts: Sequence[datetime], kinds: Sequence[_Kind]) -> list[str]:
         """Reserve one block per (protocol type, day) from the real sequences."""
@@ -335,62 +336,6 @@ class Synthesizer:
             for index, protocol in zip(indexes, block, strict=True):
                 protocols[index] = protocol
         return protocols
-
-
-def _reserve_ids(count: int) -> list[int]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence('occurrences_occurrence', 'id'))"
-                " FROM generate_series(1, %s)",
-                [count],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        # SQLite writes one transaction at a time: the next ids are ours.
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM occurrences_occurrence")
-        first = cursor.fetchone()[0] + 1
-        return list(range(first, first + count))
-
-
-def _write(table: str, columns: list[str], rows: Iterable[tuple], pg: bool) -> None:
-    with connection.cursor() as cursor:
-        if pg:
-            lines = "".join("\t".join(map(_pg_text, row)) + "\n" for row in rows)
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                copy.write(lines)
-            return
-        marks = ", ".join(["%s"] * len(columns))
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
-            [tuple(map(_sqlite_value, row)) for row in rows],
-        )
-
-
-def _pg_text(value: object) -> str:
-    kind = type(value)
-    if kind is int:
-        return str(value)
-    if value is None:
-        return "\\N"
-    if kind is bool:
-        return "t" if value else "f"
-    if kind is datetime:
-        return value.isoformat()
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
-
-
-def _sqlite_value(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
 
 
 def synth_target(*, seed: int) -> tuple[Operator, Application]:
