@@ -25,9 +25,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atende.beneficiaries.models import Import, ImportProblem, ImportState
+from atende.beneficiaries.models import Beneficiary, Contact, Import, ImportProblem, ImportState
 from atende.beneficiaries.records import Problems, record_clean
 from atende.beneficiaries.services import BATCH_MAX, Source, beneficiaries_upsert
+from atende.core.db import statistics_refresh
 from atende.tenancy.models import Operator, Role
 
 logger = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ def import_run(*, job_id: int, progress: Callable[[Import], None] | None = None)
         )
         return False
     (imports_folder() / job.stored_name).unlink(missing_ok=True)
+    statistics_refresh(Beneficiary._meta.db_table, Contact._meta.db_table)
     if progress is not None:
         job.refresh_from_db()
         progress(job)

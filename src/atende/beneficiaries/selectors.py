@@ -16,7 +16,7 @@ from atende.beneficiaries.critiques import (
 )
 from atende.beneficiaries.models import Beneficiary, Contact
 from atende.beneficiaries.records import CARD, date_parse, name_fold
-from atende.tenancy.models import Role
+from atende.tenancy.models import Operator, Role
 from atende.tenancy.validators import cpf_parse, only_digits, phone_parse
 
 READERS = {Role.ATTENDANT, Role.SUPERVISOR}
@@ -29,18 +29,24 @@ def beneficiaries_for_user(user: object) -> QuerySet[Beneficiary]:
     return Beneficiary.objects.for_user(user, roles=READERS)
 
 
+def reading_operators(user: object) -> list[int]:
+    """The operators whose cards the person may read. A search names them as values: the
+    planner then uses the card's own indexes, which it would not behind a subquery."""
+    return list(Operator.objects.for_user(user, roles=READERS).values_list("pk", flat=True))
+
+
 @dataclass(frozen=True)
 class Found:
     beneficiary: Beneficiary
     critiques: list[Critique]
 
 
-def search_filter(text: str, birth_date: date | None = None) -> Q | None:
+def search_filter(text: str, birth_date: date | None, operators: list[int]) -> Q | None:
     """What a search box's text means: a CPF (with or without punctuation), a card, a
     phone, a birth date, or words of a name (accents and case ignored; each word must
-    appear). None when there is nothing to search for."""
+    appear, anywhere in the name or social name). None when there is nothing to search."""
     text = (text or "").strip()
-    found = Q()
+    found = Q(operator_id__in=operators)
     if text:
         digits = only_digits(text)
         if _NUMBERISH.fullmatch(text):
@@ -51,20 +57,13 @@ def search_filter(text: str, birth_date: date | None = None) -> Q | None:
             if day is not None:
                 found &= Q(birth_date=day)
             else:
-                either = Q(card=text.upper()) | Q(card=digits)
-                if cpf_parse(digits):
-                    either |= Q(cpf=digits)
-                phone = phone_parse(text) if len(digits) >= 10 else None
-                if phone is not None:
-                    either |= Q(pk__in=Contact.objects.filter(value=phone).values("beneficiary_id"))
-                found &= either
+                found &= Q(pk__in=_exact(operators, text, digits))
         else:
-            words = name_fold(text).split()
             by_name = Q()
-            for word in words:
+            for word in name_fold(text).split():
                 by_name &= Q(name_key__contains=word)
             if CARD.fullmatch(text) and any(c.isdigit() for c in text):
-                by_name |= Q(card=text.upper())
+                by_name |= Q(pk__in=_exact(operators, text, ""))
             found &= by_name
     elif birth_date is None:
         return None
@@ -73,16 +72,31 @@ def search_filter(text: str, birth_date: date | None = None) -> Q | None:
     return found
 
 
+def _exact(operators: list[int], text: str, digits: str) -> list[int]:
+    """The cards whose code, CPF or phone is the text: each looked up by its own index
+    (one query with their OR would scan the registry)."""
+    cards = Beneficiary.objects.filter(operator_id__in=operators)
+    found = list(cards.filter(card__in={text.upper(), digits} - {""}).values_list("pk", flat=True))
+    if cpf_parse(digits):
+        found += cards.filter(cpf=digits).values_list("pk", flat=True)
+    phone = phone_parse(text) if len(digits) >= 10 else None
+    if phone is not None:
+        found += Contact.objects.filter(operator_id__in=operators, value=phone).values_list(
+            "beneficiary_id", flat=True
+        )
+    return found
+
+
 def beneficiary_search(
     *, user: object, text: str = "", birth_date: date | None = None, limit: int = RESULTS_MAX
 ) -> list[Found]:
     """Up to ``limit`` cards matching, by name, with their critiques of today."""
-    condition = search_filter(text, birth_date)
+    operators = reading_operators(user)
+    condition = search_filter(text, birth_date, operators) if operators else None
     if condition is None:
         return []
     rows = list(
-        beneficiaries_for_user(user)
-        .filter(condition)
+        Beneficiary.objects.filter(condition)
         .select_related("product")
         .order_by("name_key", "card")[:limit]
     )

@@ -50,6 +50,17 @@ def plans_per_call() -> None:
         cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
+def statistics_refresh(*tables: str) -> None:
+    """After a bulk load on SQLite, refresh the planner's statistics of ``tables``: without
+    them it walks the wrong index of a freshly filled table. PostgreSQL's autovacuum does
+    this by itself (and the runtime role, owning no table, could not)."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
 def ids_reserve(table: str, count: int) -> list[int]:
     """``count`` primary keys for rows of ``table`` that ``rows_write`` will insert. On
     SQLite the writing transaction holds the database: the next ids are its own."""

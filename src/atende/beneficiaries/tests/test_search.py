@@ -122,7 +122,7 @@ def test_results_carry_their_critiques(operator_a, attendant_a):
 
 
 def test_an_empty_search_searches_nothing():
-    assert search_filter("   ") is None
+    assert search_filter("   ", None, [1]) is None
 
 
 @given(st.text(max_size=40))
