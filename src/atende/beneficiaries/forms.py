@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from atende.beneficiaries.models import ProcedureGroup, RegistrySettings
 from atende.core.forms import date_field
+from atende.tenancy.validators import only_digits
 
 
 class SearchForm(forms.Form):
@@ -79,3 +80,23 @@ class WaitingPeriodsForm(forms.Form):
 
     def days(self) -> dict:
         return {group: self.cleaned_data.get(f"group_{group.pk}") for group in self.groups}
+
+
+class AnonymiseForm(forms.Form):
+    """A supervisor confirms an anonymisation by typing the person's CPF."""
+
+    confirmation = forms.CharField(
+        label=gettext_lazy("Type the person's CPF to confirm"),
+        max_length=14,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: object, cpf: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.cpf = cpf
+
+    def clean_confirmation(self) -> str:
+        typed = only_digits(self.cleaned_data["confirmation"])
+        if typed != self.cpf:
+            raise forms.ValidationError(_("The CPF typed is not this person's: nothing was done."))
+        return typed

@@ -9,9 +9,12 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from atende.beneficiaries.critiques import registry_settings
+from atende.beneficiaries.critiques import oldest_unpaid, registry_settings
 from atende.beneficiaries.forms import (
+    AnonymiseForm,
     ImportForm,
     ProcedureGroupForm,
     RegistrySettingsForm,
@@ -19,7 +22,14 @@ from atende.beneficiaries.forms import (
     WaitingPeriodsForm,
 )
 from atende.beneficiaries.imports import import_request, problems_csv
-from atende.beneficiaries.models import Import, ProcedureGroup, Product, WaitingPeriod
+from atende.beneficiaries.models import (
+    Beneficiary,
+    Import,
+    ProcedureGroup,
+    Product,
+    WaitingPeriod,
+)
+from atende.beneficiaries.records import SCALARS
 from atende.beneficiaries.selectors import (
     READERS,
     beneficiaries_for_user,
@@ -28,14 +38,22 @@ from atende.beneficiaries.selectors import (
 )
 from atende.beneficiaries.services import (
     access_record,
+    person_anonymise,
     procedure_group_save,
     waiting_periods_set,
 )
 from atende.catalog.views import configurator_page
 from atende.core.forms import errors_onto
-from atende.tenancy.models import Operator
+from atende.tenancy.models import Operator, Role
 
 IMPORTS_LISTED = 20
+FIELD_LABELS = {
+    **{name: Beneficiary._meta.get_field(name).verbose_name for name in SCALARS},
+    "product": gettext_lazy("product"),
+    "phones": gettext_lazy("phones"),
+    "emails": gettext_lazy("e-mails"),
+    "addresses": gettext_lazy("addresses"),
+}
 PROBLEMS_SHOWN = 100
 
 
@@ -65,6 +83,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     access_record(user=request.user, beneficiary=beneficiary, screen="beneficiary_page")
     record = beneficiary_record(beneficiary=beneficiary)
+    unpaid = oldest_unpaid([beneficiary]).get(beneficiary.pk)
+    supervising = _supervises(request.user, beneficiary.operator_id)
     context = {
         "b": beneficiary,
         "record": record,
@@ -73,8 +93,56 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "coverages": list(beneficiary.partial_coverages.select_related("group")),
         "invoices": list(beneficiary.invoices.all()[:24]),
         "guides": list(beneficiary.guides.all()[:50]),
+        "overdue_days": (record.today - unpaid).days if unpaid and unpaid < record.today else 0,
+        "supervising": supervising,
     }
+    if supervising:
+        context["history"] = [
+            (change, _described(change.fields))
+            for change in beneficiary.changes.select_related("user", "job", "token")[:50]
+        ]
+        context["accesses"] = list(beneficiary.accesses.select_related("user")[:50])
+        context["anonymise_form"] = AnonymiseForm()
     return render(request, "beneficiaries/detail.html", context)
+
+
+def _supervises(user: object, operator_id: int) -> bool:
+    supervised = Operator.objects.for_user(user, roles={Role.SUPERVISOR})
+    return supervised.filter(pk=operator_id).exists()
+
+
+def _described(fields: dict) -> list[tuple[str, object, object]]:
+    """A change's fields with their names in the reader's language."""
+    described = []
+    for name, values in fields.items():
+        before, after = values if isinstance(values, list) and len(values) == 2 else (None, values)
+        described.append((FIELD_LABELS.get(name, name), before, after))
+    return described
+
+
+@login_required
+@require_POST
+def anonymise(request: HttpRequest, pk: int) -> HttpResponse:
+    beneficiary = get_object_or_404(beneficiaries_for_user(request.user), pk=pk)
+    if not _supervises(request.user, beneficiary.operator_id):
+        raise Http404
+    form = AnonymiseForm(request.POST, cpf=beneficiary.cpf)
+    if form.is_valid():
+        with transaction.atomic():
+            counts = person_anonymise(
+                operator=beneficiary.operator, cpf=beneficiary.cpf, user=request.user
+            )
+        messages.success(
+            request,
+            _(
+                "The person's data was replaced by placeholders: %(cards)d cards, "
+                "%(occurrences)d occurrences, %(deliveries)d messages."
+            )
+            % counts,
+        )
+        return redirect("beneficiaries:detail", pk=beneficiary.pk)
+    messages.error(request, " ".join(form.errors["confirmation"]))
+    return redirect("beneficiaries:detail", pk=beneficiary.pk)
 
 
 # --- Configurator -------------------------------------------------------------------

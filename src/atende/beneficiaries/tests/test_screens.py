@@ -1,6 +1,7 @@
 """The registry's screens through the test client: search, a card's page (and its access
 log), the configurator's import, groups, waiting periods and critique settings."""
 
+import re
 from datetime import date
 
 import pytest
@@ -196,3 +197,39 @@ def test_the_cards_page_shows_the_waiting_period_and_its_flag(client, attendant_
     end = date(2026, 1, 10).toordinal() + 399
     assert date.fromordinal(end).strftime("%d/%m/%Y") in page
     assert "acima do limite legal" in page
+
+
+def test_a_supervisor_sees_the_history_and_who_saw_the_record(
+    client, supervisor_a, attendant_a, joao
+):
+    client.force_login(attendant_a)
+    as_attendant = client.get(reverse("beneficiaries:detail", args=[joao.pk])).content.decode()
+    card_upserted(joao.operator, card="A1", cpf=CPFS[0], name="João da Silva Neto")
+    client.force_login(supervisor_a)
+
+    page = client.get(reverse("beneficiaries:detail", args=[joao.pk])).content.decode()
+
+    assert "data-history" not in as_attendant and "data-accesses" not in as_attendant
+    assert "data-history" in page and "João da Silva → João da Silva Neto" in page
+    accesses = re.search(r"<table class=\"table\" data-accesses>.*?</table>", page, re.S)
+    assert accesses.group(0).count("<tr>") == 3  # the header, the attendant, the supervisor
+
+
+def test_a_supervisor_anonymises_a_person_after_typing_their_cpf(
+    client, supervisor_a, attendant_a, joao
+):
+    url = reverse("beneficiaries:anonymise", args=[joao.pk])
+    client.force_login(attendant_a)
+    assert client.post(url, {"confirmation": CPFS[0]}).status_code == 404
+    client.force_login(supervisor_a)
+
+    wrong = client.post(url, {"confirmation": CPFS[1]}, follow=True)
+    joao.refresh_from_db()
+    assert joao.name == "João da Silva" and "nada foi feito" in wrong.content.decode()
+
+    done = client.post(url, {"confirmation": CPFS[0]}, follow=True)
+    joao.refresh_from_db()
+    assert joao.anonymised_at is not None and joao.name == "Pessoa anonimizada"
+    assert (
+        "Anonimizar" not in done.content.decode().split("<main", 1)[1].split("Quem viu")[0][-200:]
+    )
