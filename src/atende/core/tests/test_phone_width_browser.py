@@ -5,6 +5,7 @@ import pytest
 
 from atende.catalog.presets import REIMBURSEMENT
 from atende.portal.services import beneficiary_login_create
+from atende.testing.beneficiaries import card_upserted
 from atende.testing.browser import ARTIFACTS, sign_in
 from atende.testing.occurrences import new_occurrence
 
@@ -30,6 +31,15 @@ def test_staff_pages_fit_a_phone(browser, live_server, operator_a, app_a, catalo
             beneficiary_identifier=CPF,
             beneficiary_name=f"Beatriz Beneficiária de Albuquerque Cavalcanti {n}",
         )
+    card = card_upserted(
+        operator_a,
+        card="0001234",
+        cpf=CPF,
+        name="Beatriz Beneficiária de Albuquerque Cavalcanti",
+        phones=["11987654321"],
+        emails=["beatriz.albuquerque.cavalcanti@exemplo.com.br"],
+        addresses=[{"street": "Avenida Brigadeiro Faria Lima", "number": "3477", "city": "SP"}],
+    )
     context = browser.new_context(viewport=PHONE, locale="pt-BR")
     page = context.new_page()
     page.goto(f"{live_server.url}/conta/entrar/")
@@ -41,6 +51,8 @@ def test_staff_pages_fit_a_phone(browser, live_server, operator_a, app_a, catalo
         ("indicators", "/relatorios/indicadores/"),
         ("reports", "/relatorios/"),
         ("deliveries", "/entregas/"),
+        ("beneficiary-search", "/beneficiarios/?q=beatriz"),
+        ("beneficiary", f"/beneficiarios/{card.pk}/"),
     ]:
         page.goto(live_server.url + path)
         _fits(page, name)
