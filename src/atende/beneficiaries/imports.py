@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,7 @@ from atende.beneficiaries.models import Beneficiary, Contact, Import, ImportProb
 from atende.beneficiaries.records import Problems, record_clean
 from atende.beneficiaries.services import BATCH_MAX, Source, beneficiaries_upsert
 from atende.core.db import statistics_refresh
+from atende.core.leases import lease_claim, stale_redrive
 from atende.tenancy.models import Operator, Role
 
 logger = logging.getLogger(__name__)
@@ -142,15 +143,8 @@ def import_run(*, job_id: int, progress: Callable[[Import], None] | None = None)
     when this call finished it."""
     now = timezone.now()
     lease = timedelta(seconds=settings.IMPORT_LEASE_SECONDS)
-    claimed = (
-        Import.objects.filter(pk=job_id, attempts__lt=settings.IMPORT_MAX_ATTEMPTS)
-        .filter(Q(state=ImportState.QUEUED) | Q(state=ImportState.RUNNING, lease_until__lt=now))
-        .update(
-            state=ImportState.RUNNING,
-            attempts=F("attempts") + 1,
-            lease_until=now + lease,
-            started_at=now,
-        )
+    claimed = lease_claim(
+        Import, job_id, now=now, lease=lease, max_attempts=settings.IMPORT_MAX_ATTEMPTS
     )
     if not claimed:
         return False
@@ -359,22 +353,15 @@ def _header_check(header: list[str]) -> None:
 def imports_drive(*, now=None) -> dict[str, int]:
     """The scheduler's pass: queue again what a dead worker left or a lost task never
     started; fail what was interrupted too often."""
-    now = now or timezone.now()
-    stale = Q(state=ImportState.RUNNING, lease_until__lt=now) | Q(
-        state=ImportState.QUEUED, enqueued_at__lt=now - timedelta(minutes=2)
-    )
-    exhausted = Import.objects.filter(stale, attempts__gte=settings.IMPORT_MAX_ATTEMPTS).update(
-        state=ImportState.FAILED,
-        error=_("The import was interrupted %(n)d times; send the file again.")
+    failed, again = stale_redrive(
+        Import,
+        now=now or timezone.now(),
+        max_attempts=settings.IMPORT_MAX_ATTEMPTS,
+        exhausted_error=_("The import was interrupted %(n)d times; send the file again.")
         % {"n": settings.IMPORT_MAX_ATTEMPTS},
-        finished_at=now,
-        lease_until=None,
+        enqueue=_enqueue,
     )
-    again = list(Import.objects.filter(stale).values_list("pk", flat=True)[:100])
-    Import.objects.filter(pk__in=again).update(enqueued_at=now)
-    for job_id in again:
-        transaction.on_commit(lambda job_id=job_id: _enqueue(job_id))
-    return {"failed": exhausted, "requeued": len(again)}
+    return {"failed": failed, "requeued": again}
 
 
 def problems_csv(job: Import) -> Iterator[str]:

@@ -18,11 +18,11 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from atende.core.leases import lease_claim, stale_redrive
 from atende.core.mail import mail_from_templates
 from atende.notifications.models import Channel, Purpose
 from atende.notifications.services import delivery_enqueue
@@ -117,17 +117,14 @@ def report_generate(*, report_id: int) -> bool:
     """Claim the report and write it; True when this call made it ready."""
     now = timezone.now()
     lease = timedelta(seconds=settings.REPORT_LEASE_SECONDS)
-    claimed = (
-        Report.objects.filter(pk=report_id, attempts__lt=settings.REPORT_MAX_ATTEMPTS)
-        .filter(Q(state=ReportState.QUEUED) | Q(state=ReportState.RUNNING, lease_until__lt=now))
-        .update(
-            state=ReportState.RUNNING,
-            attempts=F("attempts") + 1,
-            lease_until=now + lease,
-            started_at=now,
-            lines_written=0,
-            error="",
-        )
+    claimed = lease_claim(
+        Report,
+        report_id,
+        now=now,
+        lease=lease,
+        max_attempts=settings.REPORT_MAX_ATTEMPTS,
+        lines_written=0,
+        error="",
     )
     if not claimed:
         return False
@@ -254,20 +251,14 @@ def reports_drive(*, now: datetime | None = None) -> dict[str, int]:
     """The scheduler's pass: queue again what a dead worker left or a lost task never
     started, fail what was interrupted too often, expire unread files."""
     now = now or timezone.now()
-    stale = Q(state=ReportState.RUNNING, lease_until__lt=now) | Q(
-        state=ReportState.QUEUED, enqueued_at__lt=now - timedelta(minutes=2)
-    )
-    exhausted = Report.objects.filter(stale, attempts__gte=settings.REPORT_MAX_ATTEMPTS).update(
-        state=ReportState.FAILED,
-        error=_("The report was interrupted %(n)d times; request it again.")
+    exhausted, again = stale_redrive(
+        Report,
+        now=now,
+        max_attempts=settings.REPORT_MAX_ATTEMPTS,
+        exhausted_error=_("The report was interrupted %(n)d times; request it again.")
         % {"n": settings.REPORT_MAX_ATTEMPTS},
-        finished_at=now,
-        lease_until=None,
+        enqueue=_enqueue,
     )
-    again = list(Report.objects.filter(stale).values_list("pk", flat=True)[:100])
-    Report.objects.filter(pk__in=again).update(enqueued_at=now)
-    for report_id in again:
-        transaction.on_commit(lambda report_id=report_id: _enqueue(report_id))
     expired = 0
     for report in Report.objects.filter(state=ReportState.READY, expires_at__lte=now):
         if Report.objects.filter(pk=report.pk, state=ReportState.READY).update(
@@ -275,7 +266,7 @@ def reports_drive(*, now: datetime | None = None) -> dict[str, int]:
         ):
             (reports_folder(report.operator_id) / report.file_name).unlink(missing_ok=True)
             expired += 1
-    return {"failed": exhausted, "requeued": len(again), "expired": expired}
+    return {"failed": exhausted, "requeued": again, "expired": expired}
 
 
 def _ready_notice(report: Report) -> None:

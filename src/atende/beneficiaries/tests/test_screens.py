@@ -211,6 +211,7 @@ def test_a_supervisor_sees_the_history_and_who_saw_the_record(
 
     assert "data-history" not in as_attendant and "data-accesses" not in as_attendant
     assert "data-history" in page and "João da Silva → João da Silva Neto" in page
+    assert "<title>João da Silva Neto · Atende</title>" in page
     accesses = re.search(r"<table class=\"table\" data-accesses>.*?</table>", page, re.S)
     assert accesses.group(0).count("<tr>") == 3  # the header, the attendant, the supervisor
 
