@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from atende.beneficiaries.critiques import (
@@ -14,7 +14,7 @@ from atende.beneficiaries.critiques import (
     registry_settings,
     waiting_periods,
 )
-from atende.beneficiaries.models import Beneficiary, Contact
+from atende.beneficiaries.models import Beneficiary, Contact, Invoice
 from atende.beneficiaries.records import CARD, date_parse, name_fold
 from atende.tenancy.models import Operator, Role
 from atende.tenancy.validators import cpf_parse, only_digits, phone_parse
@@ -73,18 +73,20 @@ def search_filter(text: str, birth_date: date | None, operators: list[int]) -> Q
 
 
 def _exact(operators: list[int], text: str, digits: str) -> list[int]:
-    """The cards whose code, CPF or phone is the text: each looked up by its own index
-    (one query with their OR would scan the registry)."""
+    """The cards whose code, CPF or phone is the text: each looked up by its own index, in
+    one round trip (a single query with their OR would scan the registry on SQLite)."""
     cards = Beneficiary.objects.filter(operator_id__in=operators)
-    found = list(cards.filter(card__in={text.upper(), digits} - {""}).values_list("pk", flat=True))
+    parts = [cards.filter(card__in={text.upper(), digits} - {""}).values_list("pk", flat=True)]
     if cpf_parse(digits):
-        found += cards.filter(cpf=digits).values_list("pk", flat=True)
+        parts.append(cards.filter(cpf=digits).values_list("pk", flat=True))
     phone = phone_parse(text) if len(digits) >= 10 else None
     if phone is not None:
-        found += Contact.objects.filter(operator_id__in=operators, value=phone).values_list(
-            "beneficiary_id", flat=True
+        parts.append(
+            Contact.objects.filter(operator_id__in=operators, value=phone)
+            .order_by()
+            .values_list("beneficiary_id", flat=True)
         )
-    return found
+    return list(parts[0].union(*parts[1:]))
 
 
 def beneficiary_search(
@@ -97,15 +99,29 @@ def beneficiary_search(
         return []
     rows = list(
         Beneficiary.objects.filter(condition)
+        .annotate(unpaid_since=UNPAID_SINCE)
         .select_related("product")
         .order_by("name_key", "card")[:limit]
     )
     return with_critiques(rows)
 
 
+# The due date of a card's oldest unpaid invoice, read with the card.
+UNPAID_SINCE = Subquery(
+    Invoice.objects.filter(beneficiary=OuterRef("pk"), paid_on__isnull=True)
+    .order_by("due_on")
+    .values("due_on")[:1]
+)
+
+
 def with_critiques(rows: list[Beneficiary]) -> list[Found]:
+    """Each card with its critiques of today (the oldest unpaid invoice read with the card
+    when annotated as ``unpaid_since``, else in one query for all)."""
     today = timezone.localdate()
-    unpaid = oldest_unpaid(rows)
+    if all(hasattr(row, "unpaid_since") for row in rows):
+        unpaid = {row.pk: row.unpaid_since for row in rows}
+    else:
+        unpaid = oldest_unpaid(rows)
     settings = {}
     found = []
     for row in rows:

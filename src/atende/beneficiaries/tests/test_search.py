@@ -137,3 +137,14 @@ def test_folding_is_idempotent_and_leaves_no_accent_nor_capital(text):
 def test_a_name_folded_equals_its_unaccented_lower_case(name):
     plain = name.translate(str.maketrans("ãçâüéÂÉ", "acaueAE")).lower()
     assert name_fold(name) == plain
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("text", "queries"), [(CPFS[0], 4), ("joao silva", 3)])
+def test_a_search_takes_a_fixed_number_of_queries(
+    people, attendant_a, django_assert_num_queries, text, queries
+):
+    # The person's operators, the exact lookups (one union), the cards with their oldest
+    # unpaid invoice, the operator's critique settings.
+    with django_assert_num_queries(queries):
+        assert beneficiary_search(user=attendant_a, text=text)
