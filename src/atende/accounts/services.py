@@ -5,12 +5,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from atende.accounts.models import LoginFailure, User
 from atende.core.db import transaction_lock
@@ -141,3 +144,69 @@ def password_reset_content(delivery: object) -> tuple[str, str, str]:
     context = {"user": user, "link": settings.SITE_URL + path}
     message = mail_from_templates(name="accounts/password_reset", context=context, to=[user.email])
     return message.subject, message.body, message.alternatives[0].content
+
+
+# --- "Meu perfil": a person's own e-mail address, confirmed by a link -----------------
+
+EMAIL_CONFIRM_SALT = "atende.accounts.email-confirm"
+EMAIL_CONFIRM_SECONDS = 24 * 3600
+
+
+class EmailChangeRefused(Exception):
+    """The confirmation link is not valid (expired, altered, another person's, or the
+    address was taken meanwhile)."""
+
+
+def email_change_request(*, user: User, email: str) -> None:
+    """Send a confirmation link to the new address; the address changes only when the link
+    is opened (by the same person, signed in, within 24 hours). The link is made at send
+    time, as a password reset's is."""
+    email = User.objects.normalize_email(email.strip()).lower()
+    if email == user.email:
+        raise ValidationError({"email": _("This is already your e-mail address.")})
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise ValidationError({"email": _("Another user already has this e-mail address.")})
+    delivery_enqueue(
+        key=f"email_confirm:{user.pk}:{uuid.uuid4().hex}",
+        purpose=Purpose.EMAIL_CONFIRM,
+        channel=Channel.EMAIL,
+        recipient=email,
+        payload={"user_id": user.pk, "email": email, "was": user.email},
+    )
+
+
+def email_confirm_content(delivery: object) -> tuple[str, str, str]:
+    user = User.objects.filter(pk=delivery.payload["user_id"], is_active=True).first()
+    if user is None:
+        raise LookupError("the account is no longer active")
+    token = signing.dumps(
+        {"u": user.pk, "e": delivery.payload["email"], "w": delivery.payload["was"]},
+        salt=EMAIL_CONFIRM_SALT,
+    )
+    link = settings.SITE_URL + reverse("accounts:email_confirm", kwargs={"token": token})
+    message = mail_from_templates(
+        name="accounts/email_confirm",
+        context={"user": user, "link": link, "email": delivery.payload["email"]},
+        to=[delivery.recipient],
+    )
+    return message.subject, message.body, message.alternatives[0].content
+
+
+def email_change_confirm(*, user: User, token: str) -> str:
+    """Make the address in the link the person's; returns it."""
+    try:
+        data = signing.loads(token, salt=EMAIL_CONFIRM_SALT, max_age=EMAIL_CONFIRM_SECONDS)
+    except signing.SignatureExpired:
+        raise EmailChangeRefused(_("This link expired: ask for a new one.")) from None
+    except signing.BadSignature:
+        raise EmailChangeRefused(_("This link is not valid.")) from None
+    if data.get("u") != user.pk or data.get("w") != user.email:
+        raise EmailChangeRefused(
+            _("This link is not for this account, or its address changed since it was sent.")
+        )
+    with transaction.atomic():
+        if User.objects.filter(email__iexact=data["e"]).exclude(pk=user.pk).exists():
+            raise EmailChangeRefused(_("Another user already has this e-mail address."))
+        user.email = data["e"]
+        user.save(update_fields=["email"])
+    return user.email
