@@ -26,7 +26,7 @@ def throughput(count: int, workers: int) -> None:
     from atende.catalog.presets import REIMBURSEMENT
     from atende.catalog.services import status_action_create, status_action_update
     from atende.notifications.models import Delivery, DeliveryAttempt
-    from atende.occurrences.synth import synth_target
+    from atende.synth.occurrences import synth_target
     from atende.testing.deliveries import hook_deliveries
     from atende.testing.loopback import HttpReceiver
 
@@ -88,7 +88,7 @@ def change_cost(changes: int) -> None:
         occurrence_change_status,
         occurrence_create,
     )
-    from atende.occurrences.synth import synth_target
+    from atende.synth.occurrences import synth_target
     from atende.tenancy.models import Scope
     from atende.tenancy.services import api_token_create
 

@@ -28,7 +28,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from atende.occurrences.models import Event, Occurrence
-    from atende.occurrences.synth import Synthesizer, synth_target
+    from atende.synth.occurrences import Synthesizer, synth_target
     from atende.tenancy.models import Scope
     from atende.tenancy.services import api_token_create
 

@@ -25,8 +25,8 @@ def main() -> None:
     common.setup()
     from django.db import connection
 
-    from atende.beneficiaries import synth
     from atende.beneficiaries.models import Beneficiary
+    from atende.synth import beneficiaries as synth
     from atende.tenancy.models import Membership, Operator, Role
     from atende.testing.factories import UserFactory
 

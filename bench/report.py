@@ -24,9 +24,9 @@ def main() -> None:
     from django.db import connection, transaction
 
     from atende.occurrences.models import Event, Occurrence
-    from atende.occurrences.synth import Synthesizer, synth_target
     from atende.reports.params import ReportParams
     from atende.reports.writer import report_copy, report_statement
+    from atende.synth.occurrences import Synthesizer, synth_target
 
     wanted = args.occurrences or (1_000_000 if connection.vendor == "postgresql" else 100_000)
     operator, application = synth_target(seed=1)

@@ -30,7 +30,7 @@ def main() -> None:
     from django.db import connection
 
     from atende.occurrences.models import Event
-    from atende.occurrences.synth import Synthesizer, synth_target
+    from atende.synth.occurrences import Synthesizer, synth_target
 
     if connection.vendor != "postgresql":
         raise SystemExit("The target is for PostgreSQL: set ATENDE_DATABASE_URL.")

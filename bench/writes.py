@@ -148,7 +148,7 @@ def main() -> None:
     from atende.catalog.presets import REIMBURSEMENT
     from atende.occurrences.models import Channel, Occurrence
     from atende.occurrences.services import actor_for_application, occurrence_create
-    from atende.occurrences.synth import synth_target
+    from atende.synth.occurrences import synth_target
     from atende.tenancy.models import Role, Scope
     from atende.tenancy.services import api_token_create, membership_grant
 

@@ -52,7 +52,7 @@ def setup():
     from atende.accounts.models import User
     from atende.accounts.services import user_create
     from atende.catalog.presets import REIMBURSEMENT
-    from atende.occurrences.synth import synth_target
+    from atende.synth.occurrences import synth_target
     from atende.tenancy.models import Role
     from atende.tenancy.services import membership_grant
 
@@ -118,7 +118,7 @@ def count(unit, state):
 def copy():
     from django.db import connection, transaction
 
-    from atende.occurrences.synth import synth_target
+    from atende.synth.occurrences import synth_target
     from atende.reports.params import ReportParams
     from atende.reports.writer import report_copy, report_statement
     from copyrate import drain

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "atende.notifications",
     "atende.portal",
     "atende.beneficiaries",
+    "atende.synth",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

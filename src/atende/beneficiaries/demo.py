@@ -8,7 +8,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from atende.beneficiaries import synth
 from atende.beneficiaries.models import Beneficiary, Ceiling, ProcedureGroup, Product
 from atende.beneficiaries.records import record_clean
 from atende.beneficiaries.services import (
@@ -20,6 +19,7 @@ from atende.beneficiaries.services import (
     children_upsert,
     waiting_periods_set,
 )
+from atende.synth import beneficiaries as synth
 from atende.tenancy.models import Operator
 
 GROUPS = [

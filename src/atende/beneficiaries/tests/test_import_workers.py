@@ -6,9 +6,9 @@ import signal
 
 import pytest
 
-from atende.beneficiaries import synth
 from atende.beneficiaries.imports import import_queue, imports_folder
 from atende.beneficiaries.models import Beneficiary, Change, ChangeKind, Import, ImportState
+from atende.synth import beneficiaries as synth
 from atende.testing.processes import atende, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,8 +6,8 @@ phone's width."""
 import pytest
 from playwright.sync_api import expect
 
-from atende.beneficiaries import synth
 from atende.beneficiaries.models import Access, Beneficiary
+from atende.synth import beneficiaries as synth
 from atende.tenancy.models import Role
 from atende.testing.beneficiaries import csv_bytes
 from atende.testing.browser import ARTIFACTS, sign_in

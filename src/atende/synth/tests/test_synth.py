@@ -8,11 +8,11 @@ from django.db.models import Sum
 
 from atende.accounts.models import User
 from atende.catalog.models import Closing, ProtocolSequence, Status
-from atende.occurrences import synth_pg
 from atende.occurrences.history import occurrence_replay
 from atende.occurrences.models import Event, Occurrence
 from atende.occurrences.services import VISIBLE_KINDS
-from atende.occurrences.synth import Synthesizer, synth_target
+from atende.synth import occurrences_pg as synth_pg
+from atende.synth.occurrences import Synthesizer, synth_target
 from atende.testing.owner import database_owner
 
 # synth rebuilds indexes, which only the tables' owner may: it runs as the owner, in tests

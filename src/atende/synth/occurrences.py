@@ -22,7 +22,6 @@ from atende.catalog.calendars import sla_clock
 from atende.catalog.models import Closing, OccurrenceType, Status
 from atende.catalog.protocols import protocol_block
 from atende.core.db import ids_reserve, rows_write
-from atende.occurrences import synth_pg
 from atende.occurrences.models import (
     Channel,
     EventKind,
@@ -31,7 +30,8 @@ from atende.occurrences.models import (
     State,
 )
 from atende.occurrences.services import VISIBLE_KINDS, report_code_for, state_derive
-from atende.occurrences.synth_pg import EVENT_COLUMNS, OCCURRENCE_COLUMNS
+from atende.synth import occurrences_pg as synth_pg
+from atende.synth.occurrences_pg import EVENT_COLUMNS, OCCURRENCE_COLUMNS
 from atende.tenancy.models import Application, Instance, Membership, Operator, Role
 
 FIRST = "Ana Bruno Carla Daniel Eduarda Felipe Gabriela Heitor Isabela João Larissa Marcos"

@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from atende.occurrences.synth import Synthesizer, synth_target
+from atende.synth.occurrences import Synthesizer, synth_target
 from atende.tenancy.models import Operator
 
 
