@@ -197,3 +197,15 @@ def beneficiary_record(*, beneficiary: Beneficiary, occurrences_limit: int = 200
         logins=logins,
         today=today,
     )
+
+
+def card_of_identifier(*, operator_id: int, identifier: str) -> Beneficiary | None:
+    """The registry's card an occurrence's beneficiary identifier names (a CPF, or a card
+    code), for the occurrence's page to link; None when the registry has none."""
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return None
+    cards = Beneficiary.objects.filter(operator_id=operator_id)
+    if len(identifier) == 11 and identifier.isdigit():
+        return cards.filter(cpf=identifier).order_by("card").first()
+    return cards.filter(card=identifier.upper()).first()

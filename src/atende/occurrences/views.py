@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from atende.beneficiaries.selectors import card_of_identifier
 from atende.catalog.formdefs import FieldType
 from atende.catalog.services import form_current_version
 from atende.core.forms import errors_onto
@@ -316,6 +317,9 @@ def _detail_context(
         },
         "attachments": occurrence.attachments.order_by("uploaded_at"),
         "children": occurrence.children.select_related("status").order_by("pk"),
+        "registry_card": card_of_identifier(
+            operator_id=occurrence.operator_id, identifier=occurrence.beneficiary_identifier
+        ),
         "supervisor": actor.is_supervisor,
         "version_form": VersionForm(initial=initial),
         "now": timezone.now(),

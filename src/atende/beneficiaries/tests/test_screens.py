@@ -234,3 +234,27 @@ def test_a_supervisor_anonymises_a_person_after_typing_their_cpf(
     assert (
         "Anonimizar" not in done.content.decode().split("<main", 1)[1].split("Quem viu")[0][-200:]
     )
+
+
+def test_an_occurrences_page_links_its_beneficiarys_card(
+    client, attendant_a, joao, app_a, catalog_a
+):
+    of_joao = new_occurrence(
+        user=attendant_a,
+        application=app_a,
+        occurrence_type=catalog_a[REIMBURSEMENT],
+        beneficiary_identifier=CPFS[0],
+    )
+    of_nobody = new_occurrence(
+        user=attendant_a,
+        application=app_a,
+        occurrence_type=catalog_a[REIMBURSEMENT],
+        beneficiary_identifier=CPFS[3],
+    )
+    client.force_login(attendant_a)
+
+    linked = client.get(reverse("occurrences:detail", args=[of_joao.protocol])).content.decode()
+    unknown = client.get(reverse("occurrences:detail", args=[of_nobody.protocol])).content.decode()
+
+    assert f'href="{reverse("beneficiaries:detail", args=[joao.pk])}" data-registry' in linked
+    assert "data-registry" not in unknown
