@@ -50,11 +50,10 @@ class UploadLimitMiddleware:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
-        allowed = (
-            settings.IMPORT_MAX_BYTES
-            if IMPORT_PATH.fullmatch(request.path)
-            else settings.ATTACHMENT_MAX_BYTES
-        )
+        # Only a signed-in person may send an import's larger file: nobody else gets to
+        # fill the temporary folder before the view refuses them.
+        importing = IMPORT_PATH.fullmatch(request.path) and request.user.is_authenticated
+        allowed = settings.IMPORT_MAX_BYTES if importing else settings.ATTACHMENT_MAX_BYTES
         if declared > allowed + self.FORM_ROOM and request.content_type == "multipart/form-data":
             return _too_large(request, allowed)
         return self.get_response(request)

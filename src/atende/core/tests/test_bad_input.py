@@ -11,8 +11,9 @@ from validate_docbr import CPF
 
 from atende.notifications.models import PushTarget
 from atende.occurrences.models import Attachment
-from atende.tenancy.models import Scope
+from atende.tenancy.models import Role, Scope
 from atende.tenancy.services import api_token_create
+from atende.testing.factories import MembershipFactory
 from atende.testing.occurrences import new_occurrence
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +117,28 @@ def test_an_upload_declared_larger_than_an_attachment_is_refused_unread(
     assert "no máximo 10 MB" in response.content.decode()
     assert upload.read_bytes == 0
     assert not Attachment.objects.exists()
+
+
+def test_only_a_signed_in_person_may_send_an_import_larger_than_an_attachment(
+    client, operator_a
+):
+    path = f"/configuracao/{operator_a.pk}/beneficiarios/importar/"
+    size = 200 * 1024 * 1024
+
+    def send():
+        upload = _Upload(size)
+        response = client.generic(
+            "POST",
+            path,
+            CONTENT_TYPE="multipart/form-data; boundary=fronteira",
+            CONTENT_LENGTH=str(size),
+            **{"wsgi.input": upload},
+        )
+        return response, upload
+
+    refused, unread = send()
+    assert refused.status_code == 413 and unread.read_bytes == 0
+    client.force_login(MembershipFactory(operator=operator_a, role=Role.ATTENDANT).user)
+    passed, _upload = send()
+    # Past the size check, the view itself answers: an attendant is not a configurator.
+    assert passed.status_code == 404
