@@ -3,11 +3,13 @@ case and without accents, birth date, the combinations; only at the operators th
 attends or supervises."""
 
 import pytest
+from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
 from atende.beneficiaries.records import name_fold
 from atende.beneficiaries.selectors import beneficiary_search, search_filter
+from atende.beneficiaries.tasks import refresh_statistics
 from atende.tenancy.models import Role
 from atende.testing.beneficiaries import card_upserted, cpf_numbers
 from atende.testing.factories import MembershipFactory
@@ -148,3 +150,13 @@ def test_a_search_takes_a_fixed_number_of_queries(
     # unpaid invoice, the operator's critique settings.
     with django_assert_num_queries(queries):
         assert beneficiary_search(user=attendant_a, text=text)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's autovacuum does it")
+def test_the_statistics_job_analyzes_the_registry_on_sqlite(people):
+    refresh_statistics()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'beneficiaries_beneficiary'")
+        assert cursor.fetchone()[0] > 0

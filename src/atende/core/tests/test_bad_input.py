@@ -119,9 +119,7 @@ def test_an_upload_declared_larger_than_an_attachment_is_refused_unread(
     assert not Attachment.objects.exists()
 
 
-def test_only_a_signed_in_person_may_send_an_import_larger_than_an_attachment(
-    client, operator_a
-):
+def test_only_a_signed_in_person_may_send_an_import_larger_than_an_attachment(client, operator_a):
     path = f"/configuracao/{operator_a.pk}/beneficiarios/importar/"
     size = 200 * 1024 * 1024
 

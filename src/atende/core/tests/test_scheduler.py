@@ -55,4 +55,9 @@ def test_a_failing_job_keeps_its_error_and_does_not_stop_the_others(counting_job
 
 def test_apps_register_their_housekeeping_jobs():
     names = {job.name for job in scheduler.registered_jobs()}
-    assert {"core.prune", "accounts.prune_login_failures"} <= names
+    assert {
+        "core.prune",
+        "accounts.prune_login_failures",
+        "beneficiaries.imports",
+        "beneficiaries.statistics",
+    } <= names
