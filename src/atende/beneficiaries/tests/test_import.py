@@ -250,3 +250,26 @@ def test_the_command_refuses_an_unknown_operator_or_file(operator_a, tmp_path):
         call_command(
             "beneficiaries", "import", str(tmp_path / "x.csv"), "--operator", str(operator_a.pk)
         )
+
+
+def test_a_spreadsheets_export_is_read_bom_crlf_quotes_and_capitals(operator_a):
+    content = (
+        "\ufeffCarteirinha;CPF;Nome;Logradouro\r\n"
+        f'C1;{CPFS[1]};"Silva; Souza, Ana";"Rua A, 10\r\nfundos"\r\n'
+        "\r\n"
+        f"C2;{CPFS[2]};Bruno;\r\n"
+    ).encode()
+
+    job = load(operator_a, content)
+
+    assert (job.state, job.created, job.invalid, job.lines_done) == (ImportState.DONE, 2, 0, 2)
+    ana = Beneficiary.objects.get(card="C1")
+    assert ana.name == "Silva; Souza, Ana"
+    assert ana.addresses.get().street == "Rua A, 10\r\nfundos"
+    assert not Beneficiary.objects.get(card="C2").addresses.exists()
+
+
+def test_a_file_with_only_its_header_loads_nothing_and_finishes(operator_a):
+    job = load(operator_a, b"carteirinha;cpf;nome\n")
+
+    assert (job.state, job.lines_done, job.created) == (ImportState.DONE, 0, 0)
