@@ -14,7 +14,7 @@ from atende.beneficiaries.critiques import (
     registry_settings,
     waiting_periods,
 )
-from atende.beneficiaries.models import Beneficiary, Contact, Invoice
+from atende.beneficiaries.models import Beneficiary, Contact, Invoice, Situation
 from atende.beneficiaries.records import CARD, date_parse, name_fold
 from atende.tenancy.models import Operator, Role
 from atende.tenancy.validators import cpf_parse, only_digits, phone_parse
@@ -72,9 +72,10 @@ def search_filter(text: str, birth_date: date | None, operators: list[int]) -> Q
     return found
 
 
-def _exact(operators: list[int], text: str, digits: str) -> list[int]:
-    """The cards whose code, CPF or phone is the text: each looked up by its own index, in
-    one round trip (a single query with their OR would scan the registry on SQLite)."""
+def _exact(operators: list[int], text: str, digits: str) -> QuerySet:
+    """The ids of the cards whose code, CPF or phone is the text, as a subquery: each
+    looked up by its own index (one query with their OR would scan the registry on
+    SQLite), their union read with the cards."""
     cards = Beneficiary.objects.filter(operator_id__in=operators)
     parts = [cards.filter(card__in={text.upper(), digits} - {""}).values_list("pk", flat=True)]
     if cpf_parse(digits):
@@ -86,7 +87,7 @@ def _exact(operators: list[int], text: str, digits: str) -> list[int]:
             .order_by()
             .values_list("beneficiary_id", flat=True)
         )
-    return list(parts[0].union(*parts[1:]))
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
 
 
 def beneficiary_search(
@@ -116,7 +117,8 @@ UNPAID_SINCE = Subquery(
 
 def with_critiques(rows: list[Beneficiary]) -> list[Found]:
     """Each card with its critiques of today (the oldest unpaid invoice read with the card
-    when annotated as ``unpaid_since``, else in one query for all)."""
+    when annotated as ``unpaid_since``, else in one query for all). The operator's critique
+    settings are read only for a card that may have a critique."""
     today = timezone.localdate()
     if all(hasattr(row, "unpaid_since") for row in rows):
         unpaid = {row.pk: row.unpaid_since for row in rows}
@@ -125,17 +127,17 @@ def with_critiques(rows: list[Beneficiary]) -> list[Found]:
     settings = {}
     found = []
     for row in rows:
+        since = unpaid.get(row.pk)
+        expired = row.card_valid_until is not None and row.card_valid_until < today
+        if row.situation == Situation.ACTIVE and not expired and since is None:
+            found.append(Found(row, []))
+            continue
         if row.operator_id not in settings:
             settings[row.operator_id] = registry_settings(row.operator_id)
         found.append(
             Found(
                 row,
-                critiques(
-                    row,
-                    today=today,
-                    settings=settings[row.operator_id],
-                    unpaid_since=unpaid.get(row.pk),
-                ),
+                critiques(row, today=today, settings=settings[row.operator_id], unpaid_since=since),
             )
         )
     return found
