@@ -16,7 +16,8 @@ from atende.beneficiaries.critiques import (
 )
 from atende.beneficiaries.models import Beneficiary, Contact, Invoice, Situation
 from atende.beneficiaries.records import CARD, date_parse, name_fold
-from atende.tenancy.models import Operator, Role
+from atende.core.db import PreparedRead
+from atende.tenancy.models import Membership, Role
 from atende.tenancy.validators import cpf_parse, only_digits, phone_parse
 
 READERS = {Role.ATTENDANT, Role.SUPERVISOR}
@@ -29,10 +30,21 @@ def beneficiaries_for_user(user: object) -> QuerySet[Beneficiary]:
     return Beneficiary.objects.for_user(user, roles=READERS)
 
 
+# A search's first read, compiled once (``core.db.PreparedRead``).
+_reading_memberships = PreparedRead(
+    lambda user_id: Membership.objects.filter(
+        user_id=user_id, is_active=True, role__in=sorted(READERS)
+    ).only("operator_id"),
+    -102,
+)
+
+
 def reading_operators(user: object) -> list[int]:
     """The operators whose cards the person may read. A search names them as values: the
     planner then uses the card's own indexes, which it would not behind a subquery."""
-    return list(Operator.objects.for_user(user, roles=READERS).values_list("pk", flat=True))
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    return sorted({m.operator_id for m in _reading_memberships(user.pk)})
 
 
 @dataclass(frozen=True)
