@@ -168,6 +168,7 @@ class Record:
     occurrences: list
     logins: list
     today: date
+    unpaid_since: date | None  # the due date of the oldest unpaid invoice
 
 
 def beneficiary_record(*, beneficiary: Beneficiary, occurrences_limit: int = 200) -> Record:
@@ -200,6 +201,7 @@ def beneficiary_record(*, beneficiary: Beneficiary, occurrences_limit: int = 200
             Q(beneficiary=beneficiary) | Q(beneficiary=None, cpf=beneficiary.cpf)
         )
     )
+    beneficiary.unpaid_since = oldest_unpaid([beneficiary]).get(beneficiary.pk)
     return Record(
         beneficiary=beneficiary,
         critiques=with_critiques([beneficiary])[0].critiques,
@@ -210,6 +212,7 @@ def beneficiary_record(*, beneficiary: Beneficiary, occurrences_limit: int = 200
         occurrences=occurrences,
         logins=logins,
         today=today,
+        unpaid_since=beneficiary.unpaid_since,
     )
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from atende.beneficiaries.critiques import oldest_unpaid, registry_settings
+from atende.beneficiaries.critiques import registry_settings
 from atende.beneficiaries.forms import (
     AnonymiseForm,
     ImportForm,
@@ -83,7 +83,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     access_record(user=request.user, beneficiary=beneficiary, screen="beneficiary_page")
     record = beneficiary_record(beneficiary=beneficiary)
-    unpaid = oldest_unpaid([beneficiary]).get(beneficiary.pk)
+    unpaid = record.unpaid_since
     supervising = _supervises(request.user, beneficiary.operator_id)
     context = {
         "b": beneficiary,

@@ -2,17 +2,20 @@
 log), the configurator's import, groups, waiting periods and critique settings."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from atende.beneficiaries.imports import import_run
 from atende.beneficiaries.models import (
     Access,
     Import,
     ImportState,
+    Invoice,
     ProcedureGroup,
     RegistrySettings,
     WaitingPeriod,
@@ -258,3 +261,21 @@ def test_an_occurrences_page_links_its_beneficiarys_card(
 
     assert f'href="{reverse("beneficiaries:detail", args=[joao.pk])}" data-registry' in linked
     assert "data-registry" not in unknown
+
+
+def test_the_cards_page_says_how_late_the_oldest_unpaid_invoice_is(client, attendant_a, joao):
+    due = timezone.localdate() - timedelta(days=70)
+    Invoice.objects.create(
+        operator=joao.operator,
+        beneficiary=joao,
+        number="F70",
+        competence=due.replace(day=1),
+        due_on=due,
+        amount=Decimal("10.00"),
+    )
+    client.force_login(attendant_a)
+
+    page = client.get(reverse("beneficiaries:detail", args=[joao.pk])).content.decode()
+
+    assert 'data-overdue="70"' in page
+    assert 'data-critique="fatura_vencida"' in page
