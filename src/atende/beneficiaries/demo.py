@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from atende.beneficiaries.imports import row_fields
 from atende.beneficiaries.models import Beneficiary, Ceiling, ProcedureGroup, Product
 from atende.beneficiaries.records import record_clean
 from atende.beneficiaries.services import (
@@ -31,15 +32,6 @@ GROUPS = [
     ("PAR", "Parto a termo", Ceiling.TERM_DELIVERY, 300),
 ]
 BATCH = 1000
-
-
-def _fields(row: dict) -> dict:
-    """A file row (Portuguese columns) as the record's fields."""
-    from atende.beneficiaries.imports import ADDRESS_COLUMNS, COLUMNS
-
-    fields = {COLUMNS[k]: v for k, v in row.items() if k in COLUMNS}
-    fields["addresses"] = [{ADDRESS_COLUMNS[k]: v for k, v in row.items() if k in ADDRESS_COLUMNS}]
-    return fields
 
 
 def demo_registry_create(
@@ -69,7 +61,7 @@ def demo_registry_create(
                 "data_situacao": "",
             }
         )
-    records = [record_clean(_fields(row)) for row in rows]
+    records = [record_clean(row_fields(row)) for row in rows]
     source = Source()
     with transaction.atomic():
         products: dict = {}

@@ -311,15 +311,21 @@ def _lines(text: io.TextIOWrapper) -> Iterator[tuple[int, dict | str]]:
         if any("\ufffd" in v for v in values):
             yield line, _("Characters that are neither UTF-8 nor Latin-1.")
             continue
-        data, address = {}, {}
-        for name, value in zip(header, values, strict=True):
-            if name in COLUMNS:
-                data[COLUMNS[name]] = value
-            elif value.strip():
-                address[ADDRESS_COLUMNS[name]] = value
-        if address:
-            data["addresses"] = [address]
-        yield line, data
+        yield line, row_fields(dict(zip(header, values, strict=True)))
+
+
+def row_fields(row: dict[str, str]) -> dict:
+    """A file's row (column → value) as the record's fields: the address columns make
+    the card's one address when any of them has a value."""
+    data = {COLUMNS[name]: value for name, value in row.items() if name in COLUMNS}
+    address = {
+        ADDRESS_COLUMNS[name]: value
+        for name, value in row.items()
+        if name in ADDRESS_COLUMNS and value.strip()
+    }
+    if address:
+        data["addresses"] = [address]
+    return data
 
 
 def _encoding(head: bytes) -> str:
