@@ -5,25 +5,16 @@ import io
 import random
 
 from django.db import transaction
-from validate_docbr import CPF
 
 from atende.beneficiaries.records import record_clean
 from atende.beneficiaries.services import Source, beneficiaries_upsert
+from atende.synth.beneficiaries import cpf_of
 
 
 def cpf_numbers(count: int, seed: int = 1) -> list[str]:
     """``count`` distinct valid CPFs (11 digits), the same for the same seed."""
-    rng = random.Random(seed)
-    found = []
-    while len(found) < count:
-        base = [rng.randrange(10) for _ in range(9)]
-        for _ in range(2):
-            total = sum(d * w for d, w in zip(base, range(len(base) + 1, 1, -1), strict=True))
-            base.append((total * 10 % 11) % 10)
-        digits = "".join(map(str, base))
-        if CPF().validate(digits) and digits not in found:
-            found.append(digits)
-    return found
+    bases = random.Random(seed).sample(range(100_000_000, 999_999_999), count)
+    return [cpf_of(base) for base in bases]
 
 
 def csv_bytes(rows: list[dict], *, delimiter: str = ";", encoding: str = "utf-8") -> bytes:
