@@ -17,7 +17,7 @@ from atende.beneficiaries.critiques import (
 from atende.beneficiaries.models import Beneficiary, Contact, Invoice, Situation
 from atende.beneficiaries.records import CARD, date_parse, name_fold
 from atende.core.db import PreparedRead
-from atende.tenancy.models import Membership, Role
+from atende.tenancy.models import Membership, Operator, Role
 from atende.tenancy.validators import cpf_parse, only_digits, phone_parse
 
 READERS = {Role.ATTENDANT, Role.SUPERVISOR}
@@ -45,6 +45,12 @@ def reading_operators(user: object) -> list[int]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
     return sorted({m.operator_id for m in _reading_memberships(user.pk)})
+
+
+def supervises(user: object, operator_id: int) -> bool:
+    """Whether the person is an active supervisor of the operator."""
+    supervised = Operator.objects.for_user(user, roles={Role.SUPERVISOR})
+    return supervised.filter(pk=operator_id).exists()
 
 
 @dataclass(frozen=True)

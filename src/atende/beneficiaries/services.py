@@ -529,11 +529,17 @@ def person_anonymise(*, operator: Operator, cpf: str, user: object) -> dict[str,
     ``ANON<id>``), the values in those cards' change history, their occurrences'
     identification, contact and texts, the messages sent about those occurrences, the
     portal logins and push devices. Protocols, dates, states and counts stay; each card
-    records an ``anonymised`` change by ``user``. Runs in the caller's transaction."""
+    records an ``anonymised`` change by ``user``, who must be the operator's supervisor.
+    Runs in the caller's transaction."""
+    from atende.beneficiaries.selectors import supervises
     from atende.notifications.models import Delivery, PushTarget
     from atende.occurrences.models import Occurrence
     from atende.portal.models import BeneficiaryLogin
 
+    if not supervises(user, operator.pk):
+        raise ValidationError(
+            _("Only the operator's supervisors anonymise a person."), code="denied"
+        )
     registry_lock(operator)
     cards = list(Beneficiary.objects.select_for_update().filter(operator=operator, cpf=cpf))
     if not cards:

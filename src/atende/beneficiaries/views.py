@@ -35,6 +35,7 @@ from atende.beneficiaries.selectors import (
     beneficiaries_for_user,
     beneficiary_record,
     beneficiary_search,
+    supervises,
 )
 from atende.beneficiaries.services import (
     access_record,
@@ -44,7 +45,7 @@ from atende.beneficiaries.services import (
 )
 from atende.catalog.views import configurator_page
 from atende.core.forms import errors_onto
-from atende.tenancy.models import Operator, Role
+from atende.tenancy.models import Operator
 
 IMPORTS_LISTED = 20
 FIELD_LABELS = {
@@ -84,7 +85,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     access_record(user=request.user, beneficiary=beneficiary, screen="beneficiary_page")
     record = beneficiary_record(beneficiary=beneficiary)
     unpaid = record.unpaid_since
-    supervising = _supervises(request.user, beneficiary.operator_id)
+    supervising = supervises(request.user, beneficiary.operator_id)
     context = {
         "b": beneficiary,
         "record": record,
@@ -106,11 +107,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "beneficiaries/detail.html", context)
 
 
-def _supervises(user: object, operator_id: int) -> bool:
-    supervised = Operator.objects.for_user(user, roles={Role.SUPERVISOR})
-    return supervised.filter(pk=operator_id).exists()
-
-
 def _described(fields: dict) -> list[tuple[str, object, object]]:
     """A change's fields with their names in the reader's language."""
     described = []
@@ -124,7 +120,7 @@ def _described(fields: dict) -> list[tuple[str, object, object]]:
 @require_POST
 def anonymise(request: HttpRequest, pk: int) -> HttpResponse:
     beneficiary = get_object_or_404(beneficiaries_for_user(request.user), pk=pk)
-    if not _supervises(request.user, beneficiary.operator_id):
+    if not supervises(request.user, beneficiary.operator_id):
         raise Http404
     form = AnonymiseForm(request.POST, cpf=beneficiary.cpf)
     if form.is_valid():

@@ -4,7 +4,7 @@ counts kept; the operation recorded."""
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from atende.beneficiaries.models import Beneficiary, Change, ChangeKind, Contact
@@ -138,3 +138,14 @@ def test_the_command_anonymises_and_says_what(operator_a, supervisor_a, person, 
 
     assert "2 cards" in capsys.readouterr().out
     assert not Beneficiary.objects.filter(cpf=CPF).exists()
+
+
+def test_only_a_supervisor_of_the_operator_anonymises(operator_a, attendant_a, person, capsys):
+    with pytest.raises(ValidationError), transaction.atomic():
+        person_anonymise(operator=operator_a, cpf=CPF, user=attendant_a)
+    with pytest.raises(CommandError, match="supervisor"):
+        call_command(
+            "beneficiaries", "anonymise", "--operator", str(operator_a.pk),
+            "--cpf", CPF, "--by", attendant_a.email,
+        )  # fmt: skip
+    assert Beneficiary.objects.filter(cpf=CPF).count() == 2

@@ -21,7 +21,7 @@ from atende.accounts.models import User
 from atende.beneficiaries.imports import import_queue, import_run, imports_folder
 from atende.beneficiaries.models import Import, ImportState
 from atende.beneficiaries.services import person_anonymise
-from atende.tenancy.models import Operator, Role
+from atende.tenancy.models import Operator
 from atende.tenancy.validators import cpf_parse
 
 
@@ -74,15 +74,9 @@ class Command(BaseCommand):
             self.stdout.write(f"The refused lines are listed on the import page ({job.pk}).")
 
     def anonymise(self, operator: Operator, cpf: str, email: str) -> None:
-        supervisor = User.objects.filter(
-            email__iexact=email,
-            is_active=True,
-            memberships__operator=operator,
-            memberships__role=Role.SUPERVISOR,
-            memberships__is_active=True,
-        ).first()
+        supervisor = User.objects.filter(email__iexact=email, is_active=True).first()
         if supervisor is None:
-            raise CommandError(f"{email} is not an active supervisor of {operator.name}.")
+            raise CommandError(f"No active user with the e-mail {email}.")
         digits = cpf_parse(cpf)
         if digits is None:
             raise CommandError("Invalid CPF: check the 11 digits.")
