@@ -31,10 +31,10 @@ from atende.beneficiaries.models import (
 )
 from atende.beneficiaries.records import SCALARS
 from atende.beneficiaries.selectors import (
-    READERS,
     beneficiaries_for_user,
     beneficiary_record,
     beneficiary_search,
+    reading_operators,
     supervises,
 )
 from atende.beneficiaries.services import (
@@ -59,7 +59,7 @@ PROBLEMS_SHOWN = 100
 
 
 def _reader_check(request: HttpRequest) -> None:
-    if not Operator.objects.for_user(request.user, roles=READERS).exists():
+    if not reading_operators(request.user):
         raise Http404
 
 
