@@ -371,17 +371,15 @@ def access_record(*, user: object, beneficiary: Beneficiary, screen: str) -> Non
     )
 
 
-def cards_of(operator: Operator, cards: Iterable[str]) -> dict[str, int]:
-    """Card code → id of those the operator has; refuses the batch naming any other."""
-    wanted = {card.upper() for card in cards}
+def _ids_by_code(model: type, field: str, operator: Operator, codes: set[str], refusal: str):
+    """Code → id of the operator's rows with those codes; refuses the batch naming any
+    other (``refusal`` has a ``%(codes)s``)."""
     found = dict(
-        Beneficiary.objects.filter(operator=operator, card__in=wanted).values_list("card", "id")
+        model.objects.filter(operator=operator, **{f"{field}__in": codes}).values_list(field, "id")
     )
-    unknown = sorted(wanted - found.keys())
+    unknown = sorted(codes - found.keys())
     if unknown:
-        raise ValidationError(
-            _("Unknown cards: %(cards)s.") % {"cards": ", ".join(unknown[:20])}, code="unknown"
-        )
+        raise ValidationError(refusal % {"codes": ", ".join(unknown[:20])}, code="unknown")
     return found
 
 
@@ -408,8 +406,20 @@ def children_upsert(*, operator: Operator, kind: Kind, items: list[dict], source
     (a procedure group by its code, as ``group``). A batch naming an unknown card or group
     is refused whole. Each card whose rows changed gets one ``Change``."""
     registry_lock(operator)
-    cards = cards_of(operator, [item["card"] for item in items])
-    groups = _groups_of(operator, [item["group"] for item in items if "group" in item])
+    cards = _ids_by_code(
+        Beneficiary,
+        "card",
+        operator,
+        {item["card"].upper() for item in items},
+        _("Unknown cards: %(codes)s."),
+    )
+    groups = _ids_by_code(
+        ProcedureGroup,
+        "code",
+        operator,
+        {item["group"] for item in items if "group" in item},
+        _("Unknown procedure groups: %(codes)s."),
+    )
     rows = []
     for item in items:
         values = {k: v for k, v in item.items() if k not in ("card", "group")}
@@ -474,20 +484,6 @@ def _plain(values: dict) -> dict:
         for k, v in values.items()
         if k not in ("beneficiary_id", "group_id")
     }
-
-
-def _groups_of(operator: Operator, codes: list[str]) -> dict[str, int]:
-    wanted = set(codes)
-    found = dict(
-        ProcedureGroup.objects.filter(operator=operator, code__in=wanted).values_list("code", "id")
-    )
-    unknown = sorted(wanted - found.keys())
-    if unknown:
-        raise ValidationError(
-            _("Unknown procedure groups: %(codes)s.") % {"codes": ", ".join(unknown[:20])},
-            code="unknown",
-        )
-    return found
 
 
 # --- The configurator's settings -------------------------------------------------------
