@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "atende.notifications",
     "atende.portal",
     "atende.beneficiaries",
+    "atende.callcenter",
     "atende.synth",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -475,3 +475,94 @@ class StatusAction(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class ClassificationLevel(models.IntegerChoices):
+    """Seed 002's cascading lists: a manifestation type holds categories, a category holds
+    subcategories; an occurrence is classified by a subcategory."""
+
+    TYPE = 1, _("Manifestation type")
+    CATEGORY = 2, _("Category")
+    SUBCATEGORY = 3, _("Subcategory")
+
+
+class Classification(models.Model):
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("belongs to"),
+    )
+    level = models.PositiveSmallIntegerField(_("level"), choices=ClassificationLevel.choices)
+    name = models.CharField(_("name"), max_length=120)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("classification")
+        verbose_name_plural = _("classifications")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "parent",
+                Lower("name"),
+                name="catalog_classification_name_unique",
+                violation_error_message=_("This list already has an item with this name."),
+            ),
+            models.UniqueConstraint(
+                "operator",
+                Lower("name"),
+                condition=models.Q(parent__isnull=True),
+                name="catalog_classification_type_unique",
+                violation_error_message=_("This list already has an item with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scale(models.TextChoices):
+    """The configured scales a manifestation is rated on (seed 002)."""
+
+    URGENCY = "urgency", _("Urgency classification")
+    SENTIMENT = "sentiment", _("Customer sentiment")
+    PRIORITY = "priority", _("Priority")
+
+
+class Level(models.Model):
+    """One step of a scale. ``rank`` orders it: for priority, a higher rank comes first
+    in the queue."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    scale = models.CharField(_("scale"), max_length=10, choices=Scale.choices)
+    name = models.CharField(_("name"), max_length=60)
+    rank = models.PositiveSmallIntegerField(
+        _("rank"), help_text=_("Orders the scale; for priority, the highest comes first.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("scale level")
+        verbose_name_plural = _("scale levels")
+        ordering = ["scale", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                "operator",
+                "scale",
+                Lower("name"),
+                name="catalog_level_name_unique",
+                violation_error_message=_("This scale already has a level with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -41,7 +41,7 @@ RECEIPT_FIELDS = [
 ]
 
 
-def _statuses(*rows: tuple) -> list[dict]:
+def status_rows(*rows: tuple) -> list[dict]:
     keys = ("internal_description", "external_description", "color", "is_default")
     extra = ("starts_attendance", "closing", "visible_in_history")
     statuses = []
@@ -92,7 +92,7 @@ def install_health_catalog(operator: Operator) -> dict[str, OccurrenceType]:
         functionality_description="Reembolso",
         request_template_id="120",
         request_template_description="Solicitação de reembolso",
-        statuses=_statuses(
+        statuses=status_rows(
             ("Protocolado", "Recebemos sua solicitação", "#6e7781", True),
             ("Em análise", "Em análise", "#1f6feb", False, True),
             ("Aguardando documentos", "Aguardando seus documentos", "#bf8700", False),
@@ -110,7 +110,7 @@ def install_health_catalog(operator: Operator) -> dict[str, OccurrenceType]:
         display="grid",
         required=True,
     )
-    simple_flow = _statuses(
+    simple_flow = status_rows(
         ("Aberta", "Recebemos sua solicitação", "#6e7781", True),
         ("Em atendimento", "Em atendimento", "#1f6feb", False, True),
         ("Concluída", "Concluída", "#1a7f37", False, False, "resolved"),
@@ -131,7 +131,7 @@ def install_health_catalog(operator: Operator) -> dict[str, OccurrenceType]:
             name="Solicitação de Autorização",
             protocol_type=ans,
             sla_policy=coverage,
-            statuses=_statuses(
+            statuses=status_rows(
                 ("Solicitada", "Recebemos sua solicitação", "#6e7781", True),
                 ("Em auditoria", "Em análise", "#1f6feb", False, True),
                 ("Autorizada", "Autorizada", "#1a7f37", False, False, "resolved"),
@@ -181,7 +181,7 @@ def install_sanitation_catalog(operator: Operator) -> dict[str, OccurrenceType]:
         name="Vazamento de água",
         protocol_type=gsan,
         sla_policy=urgent,
-        statuses=_statuses(
+        statuses=status_rows(
             ("Registrado", "Registrado", "#6e7781", True),
             ("Equipe designada", "Equipe a caminho", "#1f6feb", False, True),
             ("Reparo concluído", "Reparo concluído", "#1a7f37", False, False, "resolved"),
@@ -194,7 +194,7 @@ def install_sanitation_catalog(operator: Operator) -> dict[str, OccurrenceType]:
         name="Segunda via de conta",
         protocol_type=gsan,
         sla_policy=sac,
-        statuses=_statuses(
+        statuses=status_rows(
             ("Registrado", "Registrado", "#6e7781", True),
             ("Em atendimento", "Em atendimento", "#1f6feb", False, True),
             ("Enviada", "Enviada", "#1a7f37", False, False, "resolved"),

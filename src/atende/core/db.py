@@ -22,7 +22,7 @@ from django.db.models.query import get_related_populators
 
 # Of the event log and the access log of beneficiaries the application reads and adds;
 # it never changes nor removes a row.
-APPEND_ONLY_TABLES = ["occurrences_event", "beneficiaries_access"]
+APPEND_ONLY_TABLES = ["occurrences_event", "beneficiaries_access", "callcenter_contactentry"]
 
 
 def transaction_lock(*names: str) -> None:

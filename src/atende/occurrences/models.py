@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.models import (
     AttendanceTab,
+    Classification,
     FormVersion,
+    Level,
     OccurrenceType,
     OutcomeReason,
     ProtocolType,
@@ -135,6 +137,30 @@ class Occurrence(models.Model):
         db_index=False,
     )
     resolved = models.BooleanField(null=True)
+    # The manifestation (seed 002), recorded once by the call center: its classification
+    # (a subcategory), procedure group, the three configured scales, an observation shown
+    # highlighted and the TISS guides ({"number", "kind", "password"}) it concerns.
+    classification = models.ForeignKey(
+        Classification, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    procedure_group = models.ForeignKey(
+        "beneficiaries.ProcedureGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
+    )
+    urgency = models.ForeignKey(
+        Level, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    sentiment = models.ForeignKey(
+        Level, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    priority = models.ForeignKey(
+        Level, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    observation = models.TextField(blank=True, db_default="")
+    guides = models.JSONField(default=list, blank=True)
     # Incremented by every change made by someone; a change made from a stale read of the
     # occurrence is refused. ``last_seq`` numbers its events (the system's too).
     version = models.PositiveIntegerField(default=1)
@@ -192,6 +218,7 @@ class EventKind(models.TextChoices):
     ATTACHMENT = "attachment", _("Attachment")
     TAB_ENTRY = "tab_entry", _("Tab filled")
     CHILD_CREATED = "child_created", _("Child occurrence created")
+    MANIFESTATION = "manifestation", _("Manifestation registered")
     CLOSED = "closed", _("Closed")
     REOPENED = "reopened", _("Reopened")
     SLA_BREACHED = "sla_breached", _("SLA breached")

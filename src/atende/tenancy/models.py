@@ -223,6 +223,8 @@ class Membership(models.Model):
         Unit, blank=True, related_name="members", verbose_name=_("units")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The phone system names the attendant of a call by e-mail or by this extension.
+    extension = models.CharField(_("phone extension"), max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     tenant_path = "operator"
@@ -254,6 +256,7 @@ class Scope(models.TextChoices):
         _("Load the beneficiary registry: cards, invoices, guides, waiting periods"),
     )
     BENEFICIARIES_READ = "beneficiaries:read", _("Read a card's record and its critiques")
+    CALLS_WRITE = "calls:write", _("Announce incoming calls (the phone system's screen pop)")
 
 
 class ApiToken(models.Model):

@@ -126,11 +126,13 @@ def _change(
     unit: object = _KEEP,
     outcome: dict | None = None,
     payload: dict | None = None,
+    fields: dict | None = None,
     allow_closed: bool = False,
     reopen: bool = False,
     bump_version: bool = True,
 ) -> Event:
-    """Lock, check against the fresh row, update it and append the event."""
+    """Lock, check against the fresh row, update it and append the event. ``fields`` are
+    other columns the change sets (by attribute name), checked by the caller."""
     with transaction.atomic():
         current = row_locked(Occurrence, occurrence.pk)
         if current is None or not actor.sees(current):
@@ -153,6 +155,8 @@ def _change(
             current.status = status
         if attendant is not _KEEP:
             current.attendant = attendant
+        for name, value in (fields or {}).items():
+            setattr(current, name, value)
         if unit is not _KEEP:
             current.unit = unit
         current.attended = (

@@ -1,0 +1,121 @@
+"""Reading the call center: contacts with their derived status, a contact's protocols, and
+the calls waiting for an attendant or missed."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from atende.callcenter.models import (
+    Call,
+    CallCenterSettings,
+    Contact,
+    ContactOccurrence,
+    ContactStatus,
+)
+from atende.occurrences.models import Occurrence, State
+from atende.occurrences.services import Actor
+
+# The screen pop offers a call for this long at most, whatever an operator configured.
+CALLS_WINDOW = timedelta(hours=1)
+
+
+def with_status(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Each contact's status, derived in the query: abandoned, in attendance while not
+    finished, pending while one of its pendencies is open, concluded otherwise."""
+    open_pendency = ContactOccurrence.objects.filter(
+        contact=OuterRef("pk"), is_pendency=True
+    ).exclude(occurrence__state=State.CLOSED)
+    return contacts.annotate(
+        status=Case(
+            When(abandoned_at__isnull=False, then=Value(ContactStatus.ABANDONED)),
+            When(finished_at__isnull=True, then=Value(ContactStatus.IN_PROGRESS)),
+            When(Exists(open_pendency), then=Value(ContactStatus.PENDING)),
+            default=Value(ContactStatus.CONCLUDED),
+        )
+    )
+
+
+def contacts_visible_to(actors: list[Actor]) -> QuerySet[Contact]:
+    """Supervisors see their operators' contacts; attendants their own."""
+    supervised = [a.operator_id for a in actors if a.is_supervisor]
+    attended = [a.operator_id for a in actors if not a.is_supervisor]
+    user = actors[0].user if actors else None
+
+    scope = Q(operator_id__in=supervised) | Q(operator_id__in=attended, attendant=user)
+    return Contact.objects.filter(scope)
+
+
+def contact_status(contact: Contact) -> str:
+    return with_status(Contact.objects.filter(pk=contact.pk)).values_list("status", flat=True)[0]
+
+
+@dataclass
+class Item:
+    occurrence: Occurrence
+    pendencies: list[Occurrence]
+
+
+def contact_items(contact: Contact) -> list[Item]:
+    """The contact's manifestations, each with its pendencies, in the order issued."""
+    links = (
+        ContactOccurrence.objects.filter(contact=contact)
+        .select_related(
+            "occurrence__status",
+            "occurrence__unit",
+            "occurrence__occurrence_type",
+            "occurrence__classification__parent__parent",
+            "occurrence__procedure_group",
+            "occurrence__urgency",
+            "occurrence__sentiment",
+            "occurrence__priority",
+        )
+        .order_by("occurrence_id")
+    )
+    items, by_id = [], {}
+    for link in links:
+        if link.is_pendency:
+            by_id[link.occurrence.parent_id].pendencies.append(link.occurrence)
+        else:
+            item = Item(link.occurrence, [])
+            by_id[link.occurrence_id] = item
+            items.append(item)
+    return items
+
+
+def _windows(operator_ids: set[int]) -> dict[int, timedelta]:
+    return {
+        s.operator_id: timedelta(seconds=s.missed_after_seconds)
+        for s in CallCenterSettings.objects.filter(operator_id__in=operator_ids)
+    }
+
+
+def calls_waiting(user: object, *, now: datetime | None = None) -> list[Call]:
+    """Calls announced to ``user`` that nobody registered, within their operator's time."""
+    now = now or timezone.now()
+    calls = list(
+        Call.objects.filter(
+            attendant=user, received_at__gte=now - CALLS_WINDOW, contact__isnull=True
+        )
+        .select_related("operator")
+        .order_by("-received_at")[:20]
+    )
+    windows = _windows({c.operator_id for c in calls})
+    return [c for c in calls if c.received_at >= now - windows.get(c.operator_id, CALLS_WINDOW)]
+
+
+def calls_missed(operator_ids: list[int], *, now: datetime | None = None) -> QuerySet[Call]:
+    """Calls nobody registered within their operator's time, newest first."""
+    now = now or timezone.now()
+    windows = _windows(set(operator_ids))
+
+    late = Q(pk__in=[])
+    for operator_id in operator_ids:
+        limit = now - windows.get(operator_id, CALLS_WINDOW)
+        late |= Q(operator_id=operator_id, received_at__lt=limit)
+    return (
+        Call.objects.filter(late, contact__isnull=True)
+        .select_related("attendant")
+        .order_by("-received_at")
+    )
