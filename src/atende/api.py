@@ -12,6 +12,7 @@ from ninja.parser import Parser
 from ninja.security import SessionAuth
 
 from atende.beneficiaries.api import router as beneficiaries_router
+from atende.callcenter.api import router as callcenter_router
 from atende.catalog.api import router as catalog_router
 from atende.catalog.protocols import ProtocolExhausted
 from atende.core.jsonbody import JsonRefused, json_parse
@@ -47,6 +48,7 @@ api.add_router("/", occurrences_router)
 api.add_router("/", reports_router)
 api.add_router("/", notifications_router)
 api.add_router("/", beneficiaries_router)
+api.add_router("/", callcenter_router)
 
 
 def _error(

@@ -109,10 +109,18 @@ def _exact(operators: list[int], text: str, digits: str) -> QuerySet:
 
 
 def beneficiary_search(
-    *, user: object, text: str = "", birth_date: date | None = None, limit: int = RESULTS_MAX
+    *,
+    user: object,
+    text: str = "",
+    birth_date: date | None = None,
+    limit: int = RESULTS_MAX,
+    operator_id: int | None = None,
 ) -> list[Found]:
-    """Up to ``limit`` cards matching, by name, with their critiques of today."""
+    """Up to ``limit`` cards matching, by name, with their critiques of today; of one of
+    the user's operators when ``operator_id`` names it."""
     operators = reading_operators(user)
+    if operator_id is not None:
+        operators = [o for o in operators if o == operator_id]
     condition = search_filter(text, birth_date, operators) if operators else None
     if condition is None:
         return []

@@ -4,11 +4,13 @@ occurrence services; a contact only groups them and records what happened during
 A contact is changed under a lock on its row, so two tabs (or the idle sweep and the
 attendant) never finish and abandon the same call at once."""
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,18 +37,23 @@ from atende.catalog.models import (
     Subject,
 )
 from atende.core.db import row_locked
+from atende.notifications.models import SENDER_CHANNEL, Delivery, Purpose, Sender
+from atende.notifications.models import Channel as DeliveryChannel
+from atende.notifications.services import delivery_enqueue
 from atende.occurrences.models import Channel, EventKind, Occurrence
 from atende.occurrences.services import (
     Actor,
     NotAllowed,
     actor_for_application,
     actor_for_user,
+    attachment_check,
+    occurrence_add_attachment,
     occurrence_close,
     occurrence_create,
     occurrence_create_child,
     occurrence_start_attendance,
 )
-from atende.occurrences.services.core import _change, _text_clean
+from atende.occurrences.services.core import _change, _email_clean, _text_clean
 from atende.tenancy.models import Application, Membership, Role
 from atende.tenancy.validators import phone_parse
 
@@ -321,6 +328,7 @@ def manifestation_record(
     description: str,
     observation: str = "",
     guides: Iterable[dict] = (),
+    upload: UploadedFile | None = None,
 ) -> Occurrence:
     """What the beneficiary asked for, on the protocol it was issued for: one event
     (``manifestation``) carries it; recorded again while the call lasts, it corrects it."""
@@ -340,6 +348,8 @@ def manifestation_record(
     text = _text_clean(description, "description", DESCRIPTION_MAX, required=True)
     note = _text_clean(observation, "observation", OBSERVATION_MAX)
     tiss = guides_clean(operator_id, contact.beneficiary_id, guides)
+    if upload is not None:
+        attachment_check(upload)
     with _Locked(user, contact) as work:
         occurrence = _item(work.contact, occurrence_id)
         category = subcategory.parent
@@ -367,6 +377,10 @@ def manifestation_record(
                 "guides": [g["number"] for g in tiss],
             },
         )
+        if upload is not None:
+            occurrence_add_attachment(
+                actor=work.actor, occurrence=occurrence, upload=upload, at=work.at
+            )
     return occurrence
 
 
@@ -568,3 +582,63 @@ def call_announce(
         attendant=found[0].user,
         received_at=at or timezone.now(),
     )
+
+
+def protocol_send(
+    *, user: object, contact: Contact, occurrence_id: int, channel: str, recipient: str
+) -> Delivery:
+    """Send a protocol of the contact to the beneficiary by e-mail or SMS, through the
+    delivery pipeline (retries and the failures screen included); shown on the contact."""
+    contact_actor(user, contact)
+    occurrence = _item(contact, occurrence_id)
+    if channel == DeliveryChannel.EMAIL:
+        address = _email_clean(recipient, "recipient")
+        sender = None
+    elif channel == DeliveryChannel.SMS:
+        address = phone_parse(recipient or "")
+        if address is None:
+            raise ValidationError({"recipient": _("Invalid phone number.")})
+        sender = (
+            Sender.objects.filter(operator_id=contact.operator_id, is_active=True)
+            .filter(kind__in=[k for k, c in SENDER_CHANNEL.items() if c == DeliveryChannel.SMS])
+            .order_by("id")
+            .first()
+        )
+        if sender is None:
+            raise ValidationError(
+                {
+                    "channel": _("No active sender is configured for %(channel)s.")
+                    % {"channel": "SMS"}
+                }
+            )
+    else:
+        raise ValidationError({"channel": _("Choose e-mail or SMS.")})
+    if not address:
+        raise ValidationError({"recipient": _("This field is required.")})
+    operator = contact.operator
+    text = _("%(operator)s: your attendance protocol is %(protocol)s, registered on %(date)s.") % {
+        "operator": operator.name,
+        "protocol": occurrence.protocol,
+        "date": timezone.localtime(occurrence.registered_at).strftime("%d/%m/%Y %H:%M"),
+    }
+    at = timezone.now()
+    with transaction.atomic():
+        delivery = delivery_enqueue(
+            key=f"protocol:{occurrence.pk}:{secrets.token_hex(8)}",
+            purpose=Purpose.PROTOCOL,
+            channel=channel,
+            recipient=address,
+            subject=_("Your protocol %(protocol)s") % {"protocol": occurrence.protocol},
+            body=text,
+            operator_id=contact.operator_id,
+            occurrence=occurrence,
+            sender=sender,
+        )
+        _entry(
+            contact,
+            user=user,
+            kind=EntryKind.PROTOCOL_SENT,
+            text=f"{occurrence.protocol} → {address} ({DeliveryChannel(channel).label})",
+            at=at,
+        )
+    return delivery

@@ -23,6 +23,7 @@ def _links(request: HttpRequest) -> list[dict]:
     links = []
     if roles & {Role.ATTENDANT, Role.SUPERVISOR}:
         links.append((_("Panel"), reverse("occurrences:queue")))
+        links.append((_("Register attendance"), reverse("callcenter:home")))
         links.append((_("Beneficiaries"), reverse("beneficiaries:search")))
     if Role.SUPERVISOR in roles:
         links += [
@@ -38,4 +39,9 @@ def _links(request: HttpRequest) -> list[dict]:
     current = max(
         (url for _label, url in links if request.path.startswith(url)), key=len, default=None
     )
-    return [{"label": label, "url": url, "current": url == current} for label, url in links]
+    # The pages of someone who works occurrences poll for the calls announced to them.
+    pops = reverse("callcenter:calls") if roles & {Role.ATTENDANT, Role.SUPERVISOR} else ""
+    return [
+        {"label": label, "url": url, "current": url == current, "pops": pops if i == 0 else ""}
+        for i, (label, url) in enumerate(links)
+    ]

@@ -44,7 +44,12 @@ def demo_occurrences_create(
         return 0
     rng = random.Random(seed)
     application = operator.applications.filter(instance=Instance.PRODUCTION, is_active=True).first()
-    types = list(OccurrenceType.objects.for_operator(operator).filter(is_active=True))
+    # The portal's kinds of request (the call center issues its own through calls).
+    types = list(
+        OccurrenceType.objects.for_operator(operator)
+        .filter(is_active=True, offered_in_portal=True, subjects__isnull=False)
+        .distinct()
+    )
     members = Membership.objects.filter(
         operator=operator, role__in=[Role.ATTENDANT, Role.SUPERVISOR]
     )

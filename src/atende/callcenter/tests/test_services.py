@@ -27,9 +27,9 @@ from atende.callcenter.tests.conftest import manifestation_values
 from atende.catalog.models import Classification, ClassificationLevel, Closing, Level, Scale
 from atende.occurrences.models import Event, EventKind, Occurrence, State
 from atende.occurrences.services import NotAllowed, actor_for_user, occurrence_close
+from atende.tenancy.models import Role
 from atende.testing.beneficiaries import card_upserted, cpf_numbers
 from atende.testing.factories import MembershipFactory
-from atende.tenancy.models import Role
 
 pytestmark = pytest.mark.django_db
 

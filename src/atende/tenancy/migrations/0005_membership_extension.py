@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenancy', '0004_report_max_days'),
+        ("tenancy", "0004_report_max_days"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='membership',
-            name='extension',
-            field=models.CharField(blank=True, max_length=10, verbose_name='phone extension'),
+            model_name="membership",
+            name="extension",
+            field=models.CharField(blank=True, max_length=10, verbose_name="phone extension"),
         ),
     ]

@@ -11,6 +11,7 @@ from django.db import transaction
 from atende.accounts.models import User
 from atende.accounts.services import user_create
 from atende.beneficiaries.demo import demo_registry_create, registry_people
+from atende.callcenter.presets import install_call_center
 from atende.catalog.models import OccurrenceType
 from atende.catalog.presets import install_health_catalog, install_sanitation_catalog
 from atende.occurrences.demo import demo_occurrences_create
@@ -40,7 +41,14 @@ OPERATORS = [
         "applications": [
             ("Saúde Demo — app", "br.com.atende.demo", Instance.PRODUCTION),
             ("Saúde Demo — app (sandbox)", "br.com.atende.demo", Instance.SANDBOX),
+            (
+                "Saúde Demo — central de atendimento",
+                "br.com.atende.demo.central",
+                Instance.PRODUCTION,
+            ),
         ],
+        # The phone system names the attendant of a call by this extension.
+        "call_center": {"atendente@saude.demo": "2001", "supervisor@saude.demo": "2002"},
         "units": ["Central de Atendimento", "Reembolso", "Autorizações", "Ouvidoria"],
         "catalog": install_health_catalog,
         "occurrences": 300,
@@ -112,6 +120,14 @@ class Command(BaseCommand):
                     )
             if not OccurrenceType.objects.for_operator(operator).exists():
                 spec["catalog"](operator)
+            extensions = spec.get("call_center")
+            if extensions:
+                central = operator.applications.get(bundle="br.com.atende.demo.central")
+                install_call_center(operator, central)
+                for email, extension in extensions.items():
+                    Membership.objects.filter(operator=operator, user__email=email).update(
+                        extension=extension
+                    )
             beneficiaries = spec.get("beneficiaries", [])
             for login, cpf, name, email, contract in beneficiaries:
                 if not BeneficiaryLogin.objects.filter(operator=operator, login=login).exists():

@@ -1,0 +1,53 @@
+// The contact page: copy a protocol number, and cascade the classification lists
+// (manifestation type → category → subcategory). Without this script the subcategory
+// list alone still works.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var text = button.getAttribute("data-copy");
+    var done = function () { button.setAttribute("data-copied", "1"); button.textContent = button.getAttribute("data-done"); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () {});
+    } else {
+      var field = document.createElement("textarea");
+      field.value = text; document.body.appendChild(field); field.select();
+      try { document.execCommand("copy"); done(); } catch (e) { /* the number stays selectable */ }
+      field.remove();
+    }
+  });
+
+  var parentsNode = document.getElementById("classification-parents");
+  if (!parentsNode) return;
+  var parents = JSON.parse(parentsNode.textContent);
+
+  function narrow(form, level) {
+    var upper = form.querySelector('select[data-level="' + (level - 1) + '"]');
+    var lower = form.querySelector('select[data-level="' + level + '"]');
+    if (!upper || !lower) return;
+    var chosen = upper.value;
+    Array.prototype.forEach.call(lower.options, function (option) {
+      if (!option.value) return;
+      var fits = !chosen || String(parents[option.value]) === chosen;
+      option.hidden = !fits; option.disabled = !fits;
+      if (!fits && option.selected) { lower.value = ""; }
+    });
+  }
+
+  document.querySelectorAll("form[data-manifestation]").forEach(function (form) {
+    narrow(form, 2); narrow(form, 3);
+    form.addEventListener("change", function (event) {
+      var level = Number(event.target.getAttribute("data-level"));
+      if (level === 1) { narrow(form, 2); narrow(form, 3); }
+      if (level === 2) { narrow(form, 3); }
+      if (level === 3 && event.target.value) {
+        // Choosing a subcategory names its category and type.
+        var category = form.querySelector('select[data-level="2"]');
+        var kind = form.querySelector('select[data-level="1"]');
+        category.value = String(parents[event.target.value]);
+        kind.value = String(parents[category.value]);
+      }
+    });
+  });
+})();

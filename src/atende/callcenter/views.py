@@ -1,0 +1,419 @@
+"""The call center's screens: registering a contact (with the registry's search and the
+phone system's calls waiting), the contact page where the attendant records each
+manifestation, raises pendencies, consults the side panel and ends the call."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from atende.beneficiaries.critiques import beneficiary_critiques, waiting_periods
+from atende.beneficiaries.models import GuideSituation, ProcedureGroup
+from atende.beneficiaries.selectors import beneficiary_search
+from atende.beneficiaries.services import access_record
+from atende.callcenter.forms import (
+    AuditForm,
+    ManifestationForm,
+    PendencyForm,
+    SearchForm,
+    SendForm,
+    StartForm,
+)
+from atende.callcenter.models import Call, Contact, ContactStatus, EntryKind
+from atende.callcenter.selectors import (
+    calls_missed,
+    calls_waiting,
+    contact_items,
+    contacts_visible_to,
+    with_status,
+)
+from atende.callcenter.services import (
+    audit_record,
+    contact_abandon,
+    contact_finish,
+    contact_new_event,
+    contact_start,
+    entry_record,
+    manifestation_record,
+    pendency_create,
+    protocol_send,
+)
+from atende.core.forms import errors_onto
+from atende.occurrences.models import Occurrence
+from atende.occurrences.selectors import beneficiary_occurrences
+from atende.occurrences.services import Actor, NotAllowed, actors_for_user
+
+CONTACTS_LISTED = 20
+HISTORY_LISTED = 30
+SECTIONS = {
+    "detail": EntryKind.DETAIL,
+    "history": EntryKind.HISTORY,
+    "waiting": EntryKind.WAITING,
+    "financial": EntryKind.FINANCIAL,
+}
+
+
+def _actors(request: HttpRequest) -> list[Actor]:
+    actors = actors_for_user(user=request.user)
+    if not actors:
+        raise Http404
+    return actors
+
+
+def _operators(actors: list[Actor]) -> list:
+    return sorted((a.operator for a in actors), key=lambda o: o.name)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    actors = _actors(request)
+    names = {a.operator_id: a.operator.name for a in actors}
+    call = None
+    if request.method == "POST":
+        form = StartForm(request.POST, operators=_operators(actors))
+        if form.is_valid():
+            data = form.cleaned_data
+            call = _call(request, data.get("call"))
+            try:
+                contact = contact_start(
+                    user=request.user,
+                    attendant_operator_id=data["attendant_operator"],
+                    operator_id=data["operator"],
+                    card=data["card"],
+                    channel=data["channel"],
+                    call=call,
+                )
+            except (ValidationError, NotAllowed) as error:
+                errors_onto(form, _as_validation(error))
+            else:
+                return redirect("callcenter:contact", pk=contact.pk)
+    else:
+        initial = {k: v for k, v in request.GET.items() if k in ("card", "operator", "channel")}
+        call = _call(request, request.GET.get("call"))
+        if call is not None:
+            initial.update(
+                operator=call.operator_id,
+                attendant_operator=call.operator_id,
+                channel=call.channel,
+                call=call.pk,
+                ivr_code=call.ivr_code,
+                card=call.ivr_code,
+            )
+        form = StartForm(initial=initial or None, operators=_operators(actors))
+    visible = with_status(contacts_visible_to(actors)).select_related("beneficiary")
+    supervised = [a.operator_id for a in actors if a.is_supervisor]
+    context = {
+        "form": form,
+        "search_form": SearchForm(operators=names),
+        "call": call,
+        "live": list(
+            visible.filter(attendant=request.user, finished_at=None, abandoned_at=None).order_by(
+                "-started_at"
+            )[:CONTACTS_LISTED]
+        ),
+        "recent": list(visible.order_by("-started_at")[:CONTACTS_LISTED]),
+        "missed": list(calls_missed(supervised)[:CONTACTS_LISTED]) if supervised else [],
+        "statuses": ContactStatus,
+    }
+    return render(request, "callcenter/home.html", context, status=400 if form.errors else 200)
+
+
+def _as_validation(error: Exception) -> ValidationError:
+    return error if isinstance(error, ValidationError) else ValidationError(str(error))
+
+
+def _call(request: HttpRequest, pk: object) -> Call | None:
+    if not pk:
+        return None
+    try:
+        return Call.objects.filter(pk=int(pk), attendant=request.user).first()
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """The registry's search, each card offered to start the contact with."""
+    names = {a.operator_id: a.operator.name for a in _actors(request)}
+    form = SearchForm(request.GET, operators=names)
+    results = []
+    if form.is_valid() and (form.cleaned_data["q"] or form.cleaned_data["birth_date"]):
+        data = form.cleaned_data
+        results = beneficiary_search(
+            user=request.user,
+            text=data["q"],
+            birth_date=data["birth_date"],
+            operator_id=data["search_operator"],
+        )
+        results = [(found, names.get(found.beneficiary.operator_id, "")) for found in results]
+    return render(
+        request,
+        "callcenter/_search.html",
+        {"results": results, "searched": form.is_bound, "search_form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def calls(request: HttpRequest) -> HttpResponse:
+    """The calls waiting for the signed-in attendant (polled by every panel page)."""
+    return render(request, "callcenter/_calls.html", {"calls": calls_waiting(request.user)})
+
+
+def _contact(request: HttpRequest, pk: int) -> Contact:
+    actors = _actors(request)
+    contact = (
+        with_status(contacts_visible_to(actors))
+        .select_related("beneficiary__product", "operator", "attendant", "attendant_operator")
+        .filter(pk=pk)
+        .first()
+    )
+    if contact is None:
+        raise Http404
+    return contact
+
+
+@login_required
+def contact(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _contact(request, pk)
+    access_record(user=request.user, beneficiary=item.beneficiary, screen="call_center")
+    return _page(request, item)
+
+
+def _page(request: HttpRequest, contact: Contact, bound: dict | None = None) -> HttpResponse:
+    """The contact page; ``bound`` holds a refused form by its key, shown as typed."""
+    bound = bound or {}
+    items = contact_items(contact)
+    operator_id = contact.operator_id
+    live = contact.status == ContactStatus.IN_PROGRESS
+    for item in items:
+        key = f"m{item.occurrence.pk}"
+        item.form = bound.get(key) or ManifestationForm(
+            operator_id=operator_id,
+            prefix=key,
+            initial=ManifestationForm.initial_of(item.occurrence),
+        )
+        key = f"p{item.occurrence.pk}"
+        item.pendency_form = bound.get(key) or PendencyForm(operator_id=operator_id, prefix=key)
+        key = f"s{item.occurrence.pk}"
+        item.send_form = bound.get(key) or SendForm(
+            prefix=key, initial={"channel": "email", "recipient": item.occurrence.contact_email}
+        )
+    context = {
+        "contact": contact,
+        "b": contact.beneficiary,
+        "items": items,
+        "live": live,
+        "critiques": beneficiary_critiques(contact.beneficiary, today=timezone.localdate()),
+        "audit_form": bound.get("audit") or AuditForm(),
+        "entries": list(contact.entries.select_related("actor")),
+        "parents": items[0].form.parents() if items else {},
+        "statuses": ContactStatus,
+    }
+    status = 400 if bound else 200
+    return render(request, "callcenter/contact.html", context, status=status)
+
+
+def _refused(request: HttpRequest, contact: Contact, error: Exception, **bound) -> HttpResponse:
+    error = _as_validation(error)
+    form = next(iter(bound.values()), None)
+    if form is not None:
+        errors_onto(form, error)
+    else:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("callcenter:contact", pk=contact.pk)
+    return _page(request, contact, bound)
+
+
+@login_required
+@require_POST
+def manifestation(request: HttpRequest, pk: int, occurrence_id: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    key = f"m{occurrence_id}"
+    form = ManifestationForm(
+        request.POST, request.FILES, operator_id=contact.operator_id, prefix=key
+    )
+    if not form.is_valid():
+        return _page(request, contact, {key: form})
+    data = form.cleaned_data
+    try:
+        occurrence = manifestation_record(
+            user=request.user,
+            contact=contact,
+            occurrence_id=occurrence_id,
+            classification=data["classification"],
+            procedure_group=data["procedure_group"],
+            urgency=data["urgency"],
+            sentiment=data["sentiment"],
+            priority=data["priority"],
+            description=data["description"],
+            observation=data["observation"],
+            guides=form.guides(),
+            upload=data.get("file"),
+        )
+    except (ValidationError, NotAllowed) as error:
+        return _refused(request, contact, error, **{key: form})
+    messages.success(
+        request, _("Manifestation of protocol %(protocol)s saved.") % {"protocol": occurrence}
+    )
+    return redirect("callcenter:contact", pk=contact.pk)
+
+
+@login_required
+@require_POST
+def pendency(request: HttpRequest, pk: int, occurrence_id: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    key = f"p{occurrence_id}"
+    form = PendencyForm(request.POST, operator_id=contact.operator_id, prefix=key)
+    if not form.is_valid():
+        return _page(request, contact, {key: form})
+    data = form.cleaned_data
+    try:
+        child = pendency_create(
+            user=request.user,
+            contact=contact,
+            occurrence_id=occurrence_id,
+            occurrence_type=data["occurrence_type"],
+            subject=data["subject"],
+            unit=data["unit"],
+            description=data["description"],
+        )
+    except (ValidationError, NotAllowed) as error:
+        return _refused(request, contact, error, **{key: form})
+    messages.success(
+        request,
+        _("Pendency %(protocol)s sent to %(unit)s.")
+        % {"protocol": child.protocol, "unit": data["unit"]},
+    )
+    return redirect("callcenter:contact", pk=contact.pk)
+
+
+def _step(request: HttpRequest, pk: int, act, done: str) -> HttpResponse:
+    contact = _contact(request, pk)
+    try:
+        result = act(contact)
+    except (ValidationError, NotAllowed) as error:
+        return _refused(request, contact, error)
+    messages.success(request, done % {"protocol": getattr(result, "protocol", "")})
+    return redirect("callcenter:contact", pk=contact.pk)
+
+
+@login_required
+@require_POST
+def new_event(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step(
+        request,
+        pk,
+        lambda c: contact_new_event(user=request.user, contact=c),
+        _("New protocol %(protocol)s issued."),
+    )
+
+
+@login_required
+@require_POST
+def finish(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step(
+        request,
+        pk,
+        lambda c: contact_finish(user=request.user, contact=c),
+        _("Attendance finished."),
+    )
+
+
+@login_required
+@require_POST
+def abandon(request: HttpRequest, pk: int) -> HttpResponse:
+    return _step(
+        request,
+        pk,
+        lambda c: contact_abandon(user=request.user, contact=c),
+        _("Attendance marked as abandoned; its protocols are kept."),
+    )
+
+
+@login_required
+@require_POST
+def send(request: HttpRequest, pk: int, occurrence_id: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    key = f"s{occurrence_id}"
+    form = SendForm(request.POST, prefix=key)
+    if not form.is_valid():
+        return _page(request, contact, {key: form})
+    try:
+        protocol_send(
+            user=request.user,
+            contact=contact,
+            occurrence_id=occurrence_id,
+            channel=form.cleaned_data["channel"],
+            recipient=form.cleaned_data["recipient"],
+        )
+    except (ValidationError, NotAllowed) as error:
+        return _refused(request, contact, error, **{key: form})
+    messages.success(request, _("The protocol is on its way."))
+    return redirect("callcenter:contact", pk=contact.pk)
+
+
+@login_required
+@require_POST
+def audit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _contact(request, pk)
+    form = AuditForm(request.POST)
+    if not form.is_valid():
+        return _page(request, contact, {"audit": form})
+    try:
+        audit_record(user=request.user, contact=contact, text=form.cleaned_data["text"])
+    except (ValidationError, NotAllowed) as error:
+        return _refused(request, contact, error, audit=form)
+    messages.success(request, _("Interaction registered."))
+    return redirect("callcenter:contact", pk=contact.pk)
+
+
+@login_required
+def section(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One part of the side panel, recorded on the contact as consulted."""
+    if name not in SECTIONS:
+        raise Http404
+    contact = _contact(request, pk)
+    try:
+        entry_record(user=request.user, contact=contact, kind=SECTIONS[name])
+    except NotAllowed as error:
+        raise Http404 from error
+    beneficiary = contact.beneficiary
+    context = {"contact": contact, "b": beneficiary, "name": name}
+    today = timezone.localdate()
+    if name == "detail":
+        context["contacts"] = list(beneficiary.contacts.all())
+        context["addresses"] = list(beneficiary.addresses.all())
+    elif name == "history":
+        mine = Occurrence.objects.filter(operator_id=contact.operator_id)
+        context["occurrences"] = list(
+            beneficiary_occurrences(mine, identifier=beneficiary.cpf)[:HISTORY_LISTED]
+        )
+    elif name == "waiting":
+        group = ProcedureGroup.objects.filter(
+            operator_id=contact.operator_id, pk=request.GET.get("group") or 0
+        ).first()
+        context["groups"] = ProcedureGroup.objects.filter(operator_id=contact.operator_id)
+        context["group"] = group
+        context["waiting"] = [
+            (w, w.describe(today))
+            for w in waiting_periods(beneficiary)
+            if group is None or w.group.pk == group.pk
+        ]
+        context["coverages"] = list(
+            beneficiary.partial_coverages.select_related("group").filter(
+                **({"group": group} if group else {})
+            )
+        )
+    elif name == "financial":
+        context["overdue"] = list(
+            beneficiary.invoices.filter(paid_on__isnull=True, due_on__lt=today).order_by("due_on")
+        )
+        context["denied"] = list(beneficiary.guides.filter(situation=GuideSituation.DENIED))
+    context["today"] = today
+    return render(request, "callcenter/_section.html", context)
