@@ -12,7 +12,7 @@ urlpatterns = [
     path("entregas/", include("atende.notifications.urls")),
     path("painel/", include("atende.occurrences.urls")),
     path("portal/", include("atende.portal.urls")),
-    path("atendimento/", include("atende.callcenter.urls")),
+    path("", include("atende.callcenter.urls")),
     path("configuracao/", include("atende.catalog.urls")),
     path("", include("atende.beneficiaries.urls")),
     path("idioma/", set_language, name="set_language"),

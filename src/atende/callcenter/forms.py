@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from atende.beneficiaries.models import ProcedureGroup
-from atende.callcenter.models import TissGuideKind
+from atende.callcenter.models import CallCenterSettings, TissGuideKind
 from atende.catalog.models import (
     Classification,
     ClassificationLevel,
@@ -17,7 +17,7 @@ from atende.catalog.models import (
 from atende.core.forms import date_field
 from atende.notifications.models import Channel as DeliveryChannel
 from atende.occurrences.models import Channel
-from atende.tenancy.models import Unit
+from atende.tenancy.models import Application, Unit
 
 GUIDE_ROWS = 3
 EMPTY = [("", _("- Select an option -"))]
@@ -214,3 +214,18 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         listed = sorted(operators.items(), key=lambda item: item[1])
         self.fields["search_operator"].choices = [("", _("All")), *listed]
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = CallCenterSettings
+        fields = ["application", "occurrence_type", "abandon_after_minutes", "missed_after_seconds"]
+
+    def __init__(self, *args: object, operator: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["application"].queryset = Application.objects.filter(
+            operator=operator, is_active=True
+        )
+        self.fields["occurrence_type"].queryset = OccurrenceType.objects.filter(
+            operator=operator, is_active=True
+        )

@@ -642,3 +642,13 @@ def protocol_send(
             at=at,
         )
     return delivery
+
+
+def settings_save(*, config: CallCenterSettings) -> CallCenterSettings:
+    """The configurator's choice of how the operator's call center issues protocols."""
+    if config.application.operator_id != config.operator_id or not config.application.is_active:
+        raise ValidationError({"application": _("Choose an active application of the operator.")})
+    settings_check(operator_id=config.operator_id, occurrence_type=config.occurrence_type)
+    config.full_clean()
+    config.save()
+    return config

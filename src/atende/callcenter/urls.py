@@ -4,17 +4,21 @@ from atende.callcenter import views
 
 app_name = "callcenter"
 
+CONTACT = "atendimento/<int:pk>"
+
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("buscar/", views.search, name="search"),
-    path("chamadas/", views.calls, name="calls"),
-    path("<int:pk>/", views.contact, name="contact"),
-    path("<int:pk>/manifestacao/<int:occurrence_id>/", views.manifestation, name="manifestation"),
-    path("<int:pk>/pendencia/<int:occurrence_id>/", views.pendency, name="pendency"),
-    path("<int:pk>/novo-evento/", views.new_event, name="new_event"),
-    path("<int:pk>/finalizar/", views.finish, name="finish"),
-    path("<int:pk>/abandonar/", views.abandon, name="abandon"),
-    path("<int:pk>/enviar/<int:occurrence_id>/", views.send, name="send"),
-    path("<int:pk>/auditoria/", views.audit, name="audit"),
-    path("<int:pk>/consulta/<slug:name>/", views.section, name="section"),
+    path("atendimento/", views.home, name="home"),
+    path("atendimento/buscar/", views.search, name="search"),
+    path("atendimento/chamadas/", views.calls, name="calls"),
+    path(f"{CONTACT}/", views.contact, name="contact"),
+    path(f"{CONTACT}/manifestacao/<int:occurrence_id>/", views.manifestation, name="manifestation"),
+    path(f"{CONTACT}/pendencia/<int:occurrence_id>/", views.pendency, name="pendency"),
+    path(f"{CONTACT}/novo-evento/", views.new_event, name="new_event"),
+    path(f"{CONTACT}/finalizar/", views.finish, name="finish"),
+    path(f"{CONTACT}/abandonar/", views.abandon, name="abandon"),
+    path(f"{CONTACT}/enviar/<int:occurrence_id>/", views.send, name="send"),
+    path(f"{CONTACT}/auditoria/", views.audit, name="audit"),
+    path(f"{CONTACT}/consulta/<slug:name>/", views.section, name="section"),
+    # The configurator's page, with the rest of the operator's configuration.
+    path("configuracao/<int:operator_id>/central/", views.settings, name="settings"),
 ]

@@ -5,6 +5,7 @@ manifestation, raises pendencies, consults the side panel and ends the call."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,9 +22,16 @@ from atende.callcenter.forms import (
     PendencyForm,
     SearchForm,
     SendForm,
+    SettingsForm,
     StartForm,
 )
-from atende.callcenter.models import Call, Contact, ContactStatus, EntryKind
+from atende.callcenter.models import (
+    Call,
+    CallCenterSettings,
+    Contact,
+    ContactStatus,
+    EntryKind,
+)
 from atende.callcenter.selectors import (
     calls_missed,
     calls_waiting,
@@ -41,7 +49,9 @@ from atende.callcenter.services import (
     manifestation_record,
     pendency_create,
     protocol_send,
+    settings_save,
 )
+from atende.catalog.views import configurator_page
 from atende.core.forms import errors_onto
 from atende.occurrences.models import Occurrence
 from atende.occurrences.selectors import beneficiary_occurrences
@@ -417,3 +427,29 @@ def section(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         context["denied"] = list(beneficiary.guides.filter(situation=GuideSituation.DENIED))
     context["today"] = today
     return render(request, "callcenter/_section.html", context)
+
+
+@configurator_page
+def settings(request: HttpRequest, operator: object) -> HttpResponse:
+    """The configurator's page: what the call center issues its protocols as."""
+    current = CallCenterSettings.objects.filter(operator=operator).first()
+    form = SettingsForm(
+        request.POST or None,
+        instance=current or CallCenterSettings(operator=operator),
+        operator=operator,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                settings_save(config=form.instance)
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("callcenter:settings", operator_id=operator.pk)
+    return render(
+        request,
+        "callcenter/settings.html",
+        {"operator": operator, "form": form},
+        status=400 if form.errors else 200,
+    )

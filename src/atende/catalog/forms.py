@@ -12,7 +12,10 @@ from atende.catalog.models import (
     STATUS_ROLES,
     AttendanceTab,
     BusinessCalendar,
+    Classification,
+    ClassificationLevel,
     Form,
+    Level,
     OccurrenceType,
     OutcomeReason,
     ProtocolType,
@@ -289,3 +292,48 @@ FieldRows = forms.formset_factory(
 
 def field_rows_initial(fields: list[dict]) -> list[dict]:
     return [{**f, "options": "\n".join(f["options"])} for f in fields]
+
+
+class ClassificationForm(forms.ModelForm):
+    """A new entry of seed 002's lists: without "belongs to" a manifestation type; under a
+    type a category; under a category a subcategory."""
+
+    scoped: dict[str, object] = {}  # present: the page passes the operator in
+
+    class Meta:
+        model = Classification
+        fields = ["parent", "name"]
+
+    def __init__(self, *args: object, operator: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        parents = (
+            Classification.objects.for_operator(operator)
+            .filter(
+                level__in=[ClassificationLevel.TYPE, ClassificationLevel.CATEGORY], is_active=True
+            )
+            .select_related("parent")
+            .order_by("level", "name")
+        )
+        self.fields["parent"].queryset = parents
+        self.fields["parent"].empty_label = _("— none: a new manifestation type —")
+        self.fields["parent"].label_from_instance = lambda c: (
+            f"{c.parent.name} / {c.name}" if c.parent_id else c.name
+        )
+
+
+class ClassificationEditForm(forms.ModelForm):
+    class Meta:
+        model = Classification
+        fields = ["name", "is_active"]
+
+
+class LevelForm(forms.ModelForm):
+    class Meta:
+        model = Level
+        fields = ["scale", "name", "rank"]
+
+
+class LevelEditForm(forms.ModelForm):
+    class Meta:
+        model = Level
+        fields = ["name", "rank", "is_active"]

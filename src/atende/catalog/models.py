@@ -526,6 +526,15 @@ class Classification(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def path(self) -> str:
+        """The entries above it ("Solicitação / Autorização"), read through ``parent``."""
+        names, above = [], self.parent
+        while above is not None:
+            names.insert(0, above.name)
+            above = above.parent
+        return " / ".join(names)
+
 
 class Scale(models.TextChoices):
     """The configured scales a manifestation is rated on (seed 002)."""

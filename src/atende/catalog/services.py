@@ -22,8 +22,11 @@ from atende.catalog.models import (
     AttendanceTab,
     BusinessCalendar,
     CalendarDayOff,
+    Classification,
+    ClassificationLevel,
     Form,
     FormVersion,
+    Level,
     OccurrenceType,
     OutcomeReason,
     ProtocolScheme,
@@ -343,6 +346,26 @@ def outcome_reason_create(*, operator: Operator, description: str) -> OutcomeRea
     return _save(OutcomeReason(operator=operator, description=description.strip()))
 
 
+def classification_create(
+    *, operator: Operator, name: str, parent: Classification | None = None
+) -> Classification:
+    """A manifestation type (no parent), a category of a type, or a subcategory of a
+    category: the level follows from the parent."""
+    if parent is None:
+        level = ClassificationLevel.TYPE
+    elif parent.operator_id != operator.pk or parent.level == ClassificationLevel.SUBCATEGORY:
+        raise ValidationError(
+            {"parent": _("Choose a manifestation type or a category of this operator.")}
+        )
+    else:
+        level = parent.level + 1
+    return _save(Classification(operator=operator, parent=parent, level=level, name=name.strip()))
+
+
+def level_create(*, operator: Operator, scale: str, name: str, rank: int) -> Level:
+    return _save(Level(operator=operator, scale=scale, name=name.strip(), rank=rank))
+
+
 @transaction.atomic
 def calendar_days_off_set(
     *, calendar: BusinessCalendar, days_off: Iterable[tuple[date, str, bool]]
@@ -368,6 +391,8 @@ def calendar_days_off_set(
 # scheme and prefix are fixed: numbers already issued must stay what they were.
 EDITABLE = {
     ProtocolType: {"name", "is_active"},
+    Classification: {"name", "is_active"},
+    Level: {"name", "rank", "is_active"},
     Subject: {"name", "is_active"},
     OutcomeReason: {"description", "is_active"},
     AttendanceTab: {

@@ -28,9 +28,13 @@ from atende.catalog.formdefs import fields_clean
 from atende.catalog.forms import (
     ActionForm,
     CalendarForm,
+    ClassificationEditForm,
+    ClassificationForm,
     DayOffRows,
     FieldRows,
     FormNameForm,
+    LevelEditForm,
+    LevelForm,
     NewOccurrenceTypeForm,
     NewStatusRows,
     OccurrenceTypeForm,
@@ -48,7 +52,9 @@ from atende.catalog.models import (
     ActionKind,
     AttendanceTab,
     BusinessCalendar,
+    Classification,
     Form,
+    Level,
     OccurrenceType,
     OutcomeReason,
     ProtocolType,
@@ -61,9 +67,11 @@ from atende.catalog.services import (
     calendar_create,
     calendar_days_off_set,
     catalog_record_update,
+    classification_create,
     form_create,
     form_current_version,
     form_version_publish,
+    level_create,
     occurrence_type_create,
     occurrence_type_update,
     outcome_reason_create,
@@ -191,6 +199,7 @@ class Simple:
     edit_form: type
     create: Callable[[Operator, dict], object]
     update: Callable[[object, dict], object]
+    related: tuple[str, ...] = ()  # read with each row, for its columns
 
 
 def _update(record: object, data: dict) -> object:
@@ -240,6 +249,33 @@ SIMPLE = {
         lambda operator, d: calendar_create(operator=operator, **d),
         _update,
     ),
+    "manifestacoes": Simple(
+        Classification,
+        gettext_lazy("Manifestation types, categories and subcategories"),
+        (
+            ("get_level_display", gettext_lazy("Level")),
+            ("path", gettext_lazy("Belongs to")),
+            ("name", gettext_lazy("Name")),
+        ),
+        ClassificationForm,
+        ClassificationEditForm,
+        lambda operator, d: classification_create(operator=operator, **d),
+        _update,
+        ("parent__parent",),
+    ),
+    "escalas": Simple(
+        Level,
+        gettext_lazy("Urgency, sentiment and priority scales"),
+        (
+            ("get_scale_display", gettext_lazy("Scale")),
+            ("rank", gettext_lazy("Rank")),
+            ("name", gettext_lazy("Name")),
+        ),
+        LevelForm,
+        LevelEditForm,
+        lambda operator, d: level_create(operator=operator, **d),
+        _update,
+    ),
     "prazos": Simple(
         SlaPolicy,
         gettext_lazy("SLA policies"),
@@ -267,7 +303,9 @@ def _form_kwargs(form_class: type, operator: Operator) -> dict:
 @configurator_page
 def record_list(request: HttpRequest, operator: Operator, kind: str) -> HttpResponse:
     simple = _simple(kind)
-    records = simple.model.objects.for_operator(operator).order_by("pk")
+    records = (
+        simple.model.objects.for_operator(operator).select_related(*simple.related).order_by("pk")
+    )
     rows = [
         (record, [_cell(record, attr) for attr, _label in simple.columns]) for record in records
     ]

@@ -275,6 +275,13 @@ class Synthesizer:
             "",
             reason[0] if reason else None,
             resolved,
+            None,  # the call center's manifestation: classification,
+            None,  # procedure group,
+            None,  # urgency,
+            None,  # sentiment,
+            None,  # priority,
+            "",  # observation
+            "[]",  # and TISS guides
             len(occ.events),
             len(occ.events),
         )

@@ -70,7 +70,7 @@ def test_starting_opens_the_contact_with_its_protocol(
     assert response.status_code == 302 and response.url == f"/atendimento/{contact.pk}/"
     page = client.get(response.url).content.decode()
     protocol = contact_items(contact)[0].occurrence.protocol
-    assert f"data-protocol>{protocol}</output>" in page
+    assert f"data-protocol>{protocol}</strong>" in page
     assert "Joana Beneficiária" in page
 
 

@@ -28,6 +28,7 @@ def test_demo_data_loads_two_operators_with_every_role_and_is_idempotent(client)
     assert {(a.bundle, a.instance) for a in health.applications.all()} == {
         ("br.com.atende.demo", 1),
         ("br.com.atende.demo", 2),
+        ("br.com.atende.demo.central", 2),
     }
     water = Operator.objects.exclude(pk=health.pk).get()
     assert water.ans_registration == ""
@@ -48,6 +49,9 @@ def test_demo_data_brings_the_seed_catalog_and_occurrences_in_every_state():
         "Atualização Cadastral",
         "Solicitação de Autorização",
         "Indicação de credenciamento",
+        "Atendimento ao beneficiário",
+        "Segunda via do cartão",
+        "Autorização de reembolso",
     }
     occurrences = Occurrence.objects.for_operator(health)
     assert occurrences.count() == 300
@@ -61,6 +65,21 @@ def test_demo_data_brings_the_seed_catalog_and_occurrences_in_every_state():
     leak = OccurrenceType.objects.for_operator(water).get(name="Vazamento de água")
     assert Occurrence.objects.filter(occurrence_type=leak).exists()
     assert User.objects.get(email="admin@atende.demo").is_staff
+
+
+def test_demo_data_sets_up_the_call_center_with_extensions():
+    from atende.callcenter.models import CallCenterSettings
+
+    call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    health = Operator.objects.get(ans_registration="417505")
+    settings = CallCenterSettings.objects.get(operator=health)
+    assert settings.application.bundle == "br.com.atende.demo.central"
+    extensions = dict(
+        Membership.objects.filter(operator=health)
+        .exclude(extension="")
+        .values_list("user__email", "extension")
+    )
+    assert extensions == {"atendente@saude.demo": "2001", "supervisor@saude.demo": "2002"}
 
 
 def test_demo_data_has_a_registry_with_every_critique_and_the_portal_person_in_it():

@@ -19,11 +19,16 @@ def _links(page: str) -> list[str]:
 
 def test_each_role_sees_what_it_reaches_from_every_page(client, attendant_a, supervisor_a):
     client.force_login(attendant_a)
-    assert _links(client.get("/painel/").content.decode()) == ["Painel", "Beneficiários"]
+    assert _links(client.get("/painel/").content.decode()) == [
+        "Painel",
+        "Registrar atendimento",
+        "Beneficiários",
+    ]
     client.force_login(supervisor_a)
     page = client.get("/relatorios/indicadores/").content.decode()
     assert _links(page) == [
         "Painel",
+        "Registrar atendimento",
         "Beneficiários",
         "Indicadores",
         "Relatórios",
