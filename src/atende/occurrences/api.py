@@ -31,7 +31,10 @@ from atende.occurrences.schemas import (
     CustomerOccurrenceOut,
     ErrorOut,
     EventOut,
+    GuideRef,
     Id,
+    LevelRef,
+    ManifestationOut,
     Named,
     NoteIn,
     OccurrenceCreateIn,
@@ -221,7 +224,31 @@ def occurrence_out(o: Occurrence) -> OccurrenceOut:
         sla_breached=o.sla_breached_at is not None,
         closed_at=o.closed_at,
         outcome=outcome,
+        manifestation=manifestation_out(o),
         version=o.version,
+    )
+
+
+def manifestation_out(o: Occurrence) -> ManifestationOut | None:
+    if o.classification_id is None:
+        return None
+    subcategory = o.classification
+    category = subcategory.parent
+    kind = category.parent
+
+    def level(value: object) -> LevelRef:
+        return LevelRef(id=value.pk, name=value.name, rank=value.rank)
+
+    return ManifestationOut(
+        manifestation_type=_named(kind, kind.name),
+        category=_named(category, category.name),
+        subcategory=_named(subcategory, subcategory.name),
+        procedure_group=_named(o.procedure_group, o.procedure_group.name),
+        urgency=level(o.urgency),
+        sentiment=level(o.sentiment),
+        priority=level(o.priority),
+        observation=o.observation,
+        guides=[GuideRef(number=g["number"], kind=g["kind"]) for g in o.guides],
     )
 
 

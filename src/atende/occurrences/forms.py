@@ -9,7 +9,15 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.formdefs import FieldType
-from atende.catalog.models import Closing, OccurrenceType, OutcomeReason, Status, Subject
+from atende.catalog.models import (
+    Closing,
+    Level,
+    OccurrenceType,
+    OutcomeReason,
+    Scale,
+    Status,
+    Subject,
+)
 from atende.catalog.snapshots import type_snapshot_any
 from atende.core.forms import date_field
 from atende.occurrences.models import Channel, State
@@ -47,6 +55,9 @@ class QueueForm(forms.Form):
         label=_("Channel"), required=False, choices=[("", _("All")), *Channel.choices]
     )
     sla = forms.ChoiceField(label=_("SLA"), required=False, choices=SLA_CHOICES)
+    priority = forms.ModelChoiceField(
+        label=_("Priority"), required=False, queryset=Level.objects.none()
+    )
     start = date_field(_("Registered from"), required=False)
     end = date_field(_("Registered until"), required=False)
     after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -82,6 +93,10 @@ class QueueForm(forms.Form):
         self.fields["status"].label_from_instance = lambda s: (
             f"{s.occurrence_type.name} — {s.internal_description}"
         )
+        # The call center's priorities (its manifestations carry one).
+        self.fields["priority"].queryset = Level.objects.filter(
+            operator_id__in=operator_ids, scale=Scale.PRIORITY, is_active=True
+        ).order_by("-rank", "name")
 
     def clean(self) -> dict:
         data = super().clean()

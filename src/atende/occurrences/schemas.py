@@ -63,6 +63,33 @@ class OutcomeOut(Schema):
     resolved: bool | None
 
 
+class LevelRef(Schema):
+    id: int
+    name: str
+    rank: int
+
+
+class GuideRef(Schema):
+    number: str
+    kind: str
+
+
+class ManifestationOut(Schema):
+    """What the call center recorded (seed 002): classification, procedure group, the
+    configured scales, the highlighted observation and the TISS guides (their
+    authorisation passwords stay in Atende)."""
+
+    manifestation_type: Named
+    category: Named
+    subcategory: Named
+    procedure_group: Named
+    urgency: LevelRef
+    sentiment: LevelRef
+    priority: LevelRef
+    observation: str
+    guides: list[GuideRef]
+
+
 class OccurrenceOut(Schema):
     protocol: str
     protocol_type: str
@@ -92,6 +119,7 @@ class OccurrenceOut(Schema):
     sla_breached: bool
     closed_at: datetime | None
     outcome: OutcomeOut | None
+    manifestation: ManifestationOut | None = None
     version: int
 
 

@@ -18,7 +18,18 @@ from atende.tenancy.models import Application
 # (a fixed number whatever the page size): more joins cost PostgreSQL more planning time
 # than the extra round trips.
 LIST_RELATED = ("occurrence_type", "subject", "status", "attendant", "unit")
-LIST_PREFETCH = ("application", "protocol_type", "parent", "outcome_reason")
+LIST_PREFETCH = (
+    "application",
+    "protocol_type",
+    "parent",
+    "outcome_reason",
+    # The call center's manifestation (absent from most occurrences).
+    "classification__parent__parent",
+    "procedure_group",
+    "urgency",
+    "sentiment",
+    "priority",
+)
 
 
 def with_related(queryset: QuerySet[Occurrence]) -> QuerySet[Occurrence]:

@@ -111,6 +111,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = list(
         (chosen.filter(pk__lt=after) if after else chosen)
         .select_related(*QUEUE_RELATED)
+        .prefetch_related("priority")
         .order_by("-pk")[: PAGE_SIZE + 1]
     )
     # Each open state's count stops at COUNT_CAP: an exact figure past it would cost a
@@ -158,7 +159,7 @@ def _queue_filter(
         elif kind not in ("identifier", "protocol"):
             # A protocol or a CPF names someone's occurrences: closed ones are found too.
             chosen = chosen.filter(state__in=OPEN_STATES)
-    for name in ("occurrence_type", "subject", "status", "unit", "channel"):
+    for name in ("occurrence_type", "subject", "status", "unit", "channel", "priority"):
         if filters.get(name):
             chosen = chosen.filter(**{name: filters[name]})
     # The period is of registration, in whole days of the local calendar.

@@ -103,3 +103,39 @@ def test_a_call_waits_until_registered_or_missed(
     )
     assert calls_waiting(attendant_a) == []
     assert list(calls_missed([operator_a.pk], now=later)) == []
+
+
+def test_the_manifestation_is_read_through_the_occurrence_api(
+    app_a, attendant_a, operator_a, call_center_a, card_a, group_a
+):
+    from atende.callcenter.selectors import contact_items
+    from atende.callcenter.services import manifestation_record
+    from atende.callcenter.tests.conftest import manifestation_values
+
+    contact = contact_start(
+        user=attendant_a,
+        attendant_operator_id=operator_a.pk,
+        operator_id=operator_a.pk,
+        card="C-100",
+    )
+    occurrence = contact_items(contact)[0].occurrence
+    values = manifestation_values(
+        operator_a,
+        group_a,
+        observation="Retornar à tarde",
+        guides=[{"number": "4455", "kind": "sp_sadt", "password": "SEGREDO"}],
+    )
+    manifestation_record(user=attendant_a, contact=contact, occurrence_id=occurrence.pk, **values)
+    reader = phone_system(app_a, scopes=[Scope.OCCURRENCES_READ])
+    body = reader.get(f"/api/v1/occurrences/{occurrence.protocol}").json()
+    manifestation = body["manifestation"]
+    assert manifestation["subcategory"]["id"] == values["classification"]
+    assert manifestation["procedure_group"]["name"] == "Consultas"
+    assert manifestation["priority"]["id"] == values["priority"]
+    assert manifestation["observation"] == "Retornar à tarde"
+    assert manifestation["guides"] == [{"number": "4455", "kind": "sp_sadt"}]
+    assert "SEGREDO" not in json.dumps(body)
+    listed = reader.get("/api/v1/occurrences").json()["items"]
+    assert [o["manifestation"]["category"]["name"] for o in listed] == [
+        manifestation["category"]["name"]
+    ]

@@ -268,3 +268,24 @@ def test_a_waiting_call_is_offered_and_fills_the_form(
     assert response.status_code == 302, response.context["form"].errors
     assert Contact.objects.get().call == call
     assert client.get("/atendimento/chamadas/").content.decode().strip() == ""
+
+
+def test_the_panel_shows_and_filters_by_the_manifestation(
+    contact, group_a, attendant_a, operator_a
+):
+    from atende.callcenter.services import contact_new_event, manifestation_record
+    from atende.catalog.models import Level, Scale
+
+    first = contact_items(contact)[0].occurrence
+    high = Level.objects.get(operator=operator_a, scale=Scale.PRIORITY, name="Alta")
+    values = manifestation_values(operator_a, group_a, priority=high.pk, observation="Idosa")
+    manifestation_record(user=attendant_a, contact=contact, occurrence_id=first.pk, **values)
+    other = contact_new_event(user=attendant_a, contact=contact)
+    client = signed_in(attendant_a)
+    page = client.get(f"/painel/{first.protocol}/").content.decode()
+    assert "<dd data-priority>Alta</dd>" in page
+    assert "Idosa" in page
+    queue = client.get("/painel/", {"priority": high.pk}).content.decode()
+    assert f'data-protocol="{first.protocol}"' in queue
+    assert f'data-protocol="{other.protocol}"' not in queue
+    assert 'data-priority="3"' in queue

@@ -35,7 +35,8 @@ BASELINE = {
     "panel_start": (9, 13),
     "panel_status": (10, 14),
     "panel_close": (12, 16),
-    "panel_queue": (15, 15),
+    # The queue's filters list the call center's priorities (one read of their choices).
+    "panel_queue": (16, 16),
 }
 
 
