@@ -172,6 +172,7 @@ class EntryKind(models.TextChoices):
     PROTOCOL_SENT = "protocol_sent", _("Protocol sent")
     AUDIT = "audit", _("Interaction registered")
     REFUSED = "refused", _("Request refused by a critique")
+    PASSWORD_RESET = "password_reset", _("Portal password reset")
 
 
 class ContactEntry(models.Model):
@@ -186,6 +187,10 @@ class ContactEntry(models.Model):
     )
     kind = models.CharField(max_length=15, choices=EntryKind.choices)
     text = models.CharField(max_length=1000, blank=True)
+    # The portal login a password reset was for (they are counted per login).
+    login = models.ForeignKey(
+        "portal.BeneficiaryLogin", on_delete=models.PROTECT, null=True, related_name="+"
+    )
 
     tenant_path = "operator"
     objects = TenantManager()

@@ -54,6 +54,7 @@ from atende.occurrences.services import (
     occurrence_start_attendance,
 )
 from atende.occurrences.services.core import _change, _email_clean, _text_clean
+from atende.portal.models import BeneficiaryLogin
 from atende.tenancy.models import Application, Membership, Role
 from atende.tenancy.validators import phone_parse
 
@@ -652,3 +653,66 @@ def settings_save(*, config: CallCenterSettings) -> CallCenterSettings:
     config.full_clean()
     config.save()
     return config
+
+
+# At most this many temporary passwords per portal login a day, whoever asks.
+RESETS_PER_DAY = 3
+
+
+def portal_logins(contact: Contact) -> list[BeneficiaryLogin]:
+    """The active portal logins of the contact's card (or, made before the registry, of
+    the person's CPF without a card)."""
+    beneficiary = contact.beneficiary
+    return list(
+        BeneficiaryLogin.objects.filter(operator_id=contact.operator_id, is_active=True)
+        .filter(Q(beneficiary=beneficiary) | Q(beneficiary=None, cpf=beneficiary.cpf))
+        .order_by("login")
+    )
+
+
+def portal_password_reset(*, user: object, contact: Contact, login_id: int) -> Delivery:
+    """Seed 003's Resetar senha: a temporary password of 8 digits is e-mailed to the
+    login's registered address, made when the e-mail is sent (the attendant never sees
+    it). Each reset is recorded on the contact and counted per login."""
+    contact_actor(user, contact)
+    login = next((a for a in portal_logins(contact) if a.pk == login_id), None)
+    if login is None:
+        raise ValidationError({"login": _("Choose one of the beneficiary's portal logins.")})
+    if not login.email:
+        raise ValidationError(
+            {"login": _("This login has no e-mail address: the password cannot be sent.")}
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        # One reset at a time per login: the count below is then exact.
+        locked = row_locked(BeneficiaryLogin, login.pk)
+        recent = ContactEntry.objects.filter(
+            kind=EntryKind.PASSWORD_RESET, login=locked, at__gte=now - timedelta(days=1)
+        ).count()
+        if recent >= RESETS_PER_DAY:
+            raise ValidationError(
+                _(
+                    "This login already had %(count)d passwords reset in the last 24 hours: "
+                    "try again tomorrow."
+                )
+                % {"count": recent},
+                code="throttled",
+            )
+        delivery = delivery_enqueue(
+            key=f"portal_temporary:{login.pk}:{secrets.token_hex(8)}",
+            purpose=Purpose.PORTAL_TEMPORARY_PASSWORD,
+            channel=DeliveryChannel.EMAIL,
+            recipient=login.email,
+            operator_id=contact.operator_id,
+            payload={"login_id": login.pk},
+        )
+        ContactEntry.objects.create(
+            operator_id=contact.operator_id,
+            contact=contact,
+            at=now,
+            actor=user,
+            kind=EntryKind.PASSWORD_RESET,
+            text=login.login,
+            login=login,
+        )
+    return delivery

@@ -19,6 +19,7 @@ urlpatterns = [
     path(f"{CONTACT}/enviar/<int:occurrence_id>/", views.send, name="send"),
     path(f"{CONTACT}/auditoria/", views.audit, name="audit"),
     path(f"{CONTACT}/consulta/<slug:name>/", views.section, name="section"),
+    path(f"{CONTACT}/senha-portal/", views.portal, name="portal"),
     # The configurator's page, with the rest of the operator's configuration.
     path("configuracao/<int:operator_id>/central/", views.settings, name="settings"),
 ]

@@ -48,6 +48,8 @@ from atende.callcenter.services import (
     entry_record,
     manifestation_record,
     pendency_create,
+    portal_logins,
+    portal_password_reset,
     protocol_send,
     settings_save,
 )
@@ -453,3 +455,35 @@ def settings(request: HttpRequest, operator: object) -> HttpResponse:
         {"operator": operator, "form": form},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+def portal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Seed 003's Resetar senha: no login, an alert; one, the question; several, the
+    logins to choose from, then the question. The attendant never sees the password."""
+    contact = _contact(request, pk)
+    logins = portal_logins(contact)
+    context = {"contact": contact, "logins": logins, "step": "choose"}
+    if request.method == "POST":
+        try:
+            chosen = int(request.POST.get("login", ""))
+        except ValueError:
+            chosen = None
+        login = next((a for a in logins if a.pk == chosen), None)
+        if login is None:
+            context["error"] = _("Choose one of the beneficiary's portal logins.")
+        elif request.POST.get("confirmed") != "1":
+            context.update(step="confirm", login=login)
+        else:
+            try:
+                portal_password_reset(user=request.user, contact=contact, login_id=login.pk)
+            except (ValidationError, NotAllowed) as error:
+                context.update(
+                    step="confirm", login=login, error=" ".join(_as_validation(error).messages)
+                )
+            else:
+                context.update(step="done", login=login)
+    elif len(logins) == 1:
+        context.update(step="confirm", login=logins[0])
+    status = 400 if context.get("error") else 200
+    return render(request, "callcenter/_portal.html", context, status=status)

@@ -106,6 +106,7 @@ class Purpose(models.TextChoices):
     REPORT_READY = "report_ready", _("Report ready")
     PASSWORD_RESET = "password_reset", _("Password reset")
     PORTAL_PASSWORD_RESET = "portal_reset", _("Portal password reset")
+    PORTAL_TEMPORARY_PASSWORD = "portal_temporary", _("Portal temporary password")
     EMAIL_CONFIRM = "email_confirm", _("E-mail address confirmation")
     PROTOCOL = "protocol", _("Protocol sent")
     TEST = "test", _("Test send")

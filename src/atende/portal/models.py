@@ -33,6 +33,11 @@ class BeneficiaryLogin(models.Model):
     email = models.EmailField(_("e-mail address"), blank=True)
     contract_number = models.CharField(_("contract number"), max_length=30, blank=True)
     password = models.CharField(max_length=128)
+    # A temporary password the call center had e-mailed (seed 003): its hash, until when it
+    # works (once), and whether the person must choose a new password before anything else.
+    temporary_password = models.CharField(max_length=128, blank=True, db_default="")
+    temporary_until = models.DateTimeField(null=True, blank=True)
+    must_change_password = models.BooleanField(default=False, db_default=False)
     is_active = models.BooleanField(_("active"), default=True)
     last_login = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,10 +1,12 @@
 """The beneficiary's side: logins to an operator's portal, signing in, and resetting a
 forgotten password by an e-mailed one-time link."""
 
+import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
@@ -26,6 +28,8 @@ from atende.notifications.services import delivery_enqueue
 from atende.portal.models import BeneficiaryLogin
 from atende.tenancy.models import Application, Operator
 from atende.tenancy.validators import cpf_parse
+
+TEMPORARY_PASSWORD_HOURS = 24
 
 
 class _LoginTokens(PasswordResetTokenGenerator):
@@ -86,12 +90,52 @@ def beneficiary_authenticate(
     reservation = login_attempt_reserve(account=key, address=address)
     candidates = BeneficiaryLogin.objects.filter(operator=operator, cpf=digits, is_active=True)
     matches = [account for account in candidates if account.check_password(password)]
+    if not matches:
+        matches = [a for a in candidates if _temporary_used(a, password)]
     if not candidates:
         # Hash once anyway, so an unknown CPF takes as long to refuse as a wrong password.
         make_password(password)
     if matches:
         login_attempt_succeeded(reservation=reservation, account=key)
     return matches
+
+
+def _temporary_used(account: BeneficiaryLogin, password: str) -> bool:
+    """Whether ``password`` is the login's temporary one, still valid; if so it is spent
+    (one use) and the person must choose a new password before anything else."""
+    if not account.temporary_password or account.temporary_until is None:
+        return False
+    if account.temporary_until <= timezone.now():
+        return False
+    if not check_password(password, account.temporary_password):
+        return False
+    spent = BeneficiaryLogin.objects.filter(
+        pk=account.pk, temporary_password=account.temporary_password
+    ).update(temporary_password="", temporary_until=None, must_change_password=True)
+    account.must_change_password = True
+    return spent == 1  # a second sign-in racing with the same password gets nothing
+
+
+def temporary_password_content(delivery: object) -> tuple[str, str, str]:
+    """The e-mail with a temporary password of 8 digits, made at send time so that it never
+    sits in a row: only its hash is kept on the login, valid for
+    ``TEMPORARY_PASSWORD_HOURS``. A later try of the same message makes a new one, and only
+    the last one sent works."""
+    account = BeneficiaryLogin.objects.filter(
+        pk=delivery.payload["login_id"], is_active=True
+    ).first()
+    if account is None:
+        raise LookupError("the login is no longer active")
+    code = f"{secrets.randbelow(10**8):08d}"
+    until = timezone.now() + timedelta(hours=TEMPORARY_PASSWORD_HOURS)
+    BeneficiaryLogin.objects.filter(pk=account.pk).update(
+        temporary_password=make_password(code), temporary_until=until
+    )
+    context = {"account": account, "code": code, "hours": TEMPORARY_PASSWORD_HOURS}
+    message = mail_from_templates(
+        name="portal/temporary_password", context=context, to=[account.email]
+    )
+    return message.subject, message.body, message.alternatives[0].content
 
 
 def beneficiary_signed_in(account: BeneficiaryLogin) -> None:
@@ -150,4 +194,10 @@ def beneficiary_password_set(*, account: BeneficiaryLogin, password: str) -> Non
     validate_password(password)
     with transaction.atomic():
         account.set_password(password)
-        BeneficiaryLogin.objects.filter(pk=account.pk).update(password=account.password)
+        account.must_change_password = False
+        BeneficiaryLogin.objects.filter(pk=account.pk).update(
+            password=account.password,
+            must_change_password=False,
+            temporary_password="",
+            temporary_until=None,
+        )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<str:bundle>/sair/", views.sign_out, name="sign_out"),
     path("<str:bundle>/nova/", views.new, name="new"),
     path("<str:bundle>/senha/", views.password_reset, name="password_reset"),
+    path("<str:bundle>/nova-senha/", views.password_change, name="password_change"),
     path("<str:bundle>/sw.js", views.service_worker, name="service_worker"),
     path("<str:bundle>/notificacoes/", views.push_subscribe, name="push_subscribe"),
     path(

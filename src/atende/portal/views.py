@@ -128,6 +128,9 @@ def portal_page(view: Callable) -> Callable:
         if account is None:
             target = reverse("portal:sign_in", kwargs={"bundle": application.bundle})
             return redirect(f"{target}?next={request.path}")
+        if account.must_change_password and not getattr(view, "changes_password", False):
+            # Signed in with a temporary password: nothing else until a new one is chosen.
+            return redirect("portal:password_change", bundle=application.bundle)
         return view(request, Visit(application, account), **kwargs)
 
     return wrapper
@@ -365,6 +368,32 @@ def password_reset(request: HttpRequest, bundle: str) -> HttpResponse:
     return _render(
         request, "password_reset", application, form=form, status=400 if form.errors else 200
     )
+
+
+def _password_change(request: HttpRequest, visit: Visit) -> HttpResponse:
+    """After a temporary password: the person chooses their own, under the normal policy."""
+    account = visit.account
+    form = NewPasswordForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        beneficiary_password_set(account=account, password=form.cleaned_data["new_password1"])
+        account.refresh_from_db()
+        _sign_in(request, account)  # the session follows the new password
+        messages.success(request, _("Password changed."))
+        return redirect("portal:home", bundle=visit.application.bundle)
+    return _render(
+        request,
+        "password_change",
+        visit.application,
+        account=account,
+        form=form,
+        status=400 if form.errors else 200,
+    )
+
+
+_password_change.changes_password = True
+password_change = sensitive_post_parameters("new_password1", "new_password2")(
+    portal_page(_password_change)
+)
 
 
 # The link's token leaves the address at the first visit (Django's own pattern): it is kept

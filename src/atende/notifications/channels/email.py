@@ -14,6 +14,7 @@ from atende.notifications.models import Delivery, Purpose
 LATE_CONTENT = {
     Purpose.PASSWORD_RESET: "atende.accounts.services.password_reset_content",
     Purpose.PORTAL_PASSWORD_RESET: "atende.portal.services.password_reset_content",
+    Purpose.PORTAL_TEMPORARY_PASSWORD: "atende.portal.services.temporary_password_content",
     Purpose.EMAIL_CONFIRM: "atende.accounts.services.email_confirm_content",
 }
 
