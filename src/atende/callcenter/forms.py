@@ -219,13 +219,52 @@ class SearchForm(forms.Form):
 class SettingsForm(forms.ModelForm):
     class Meta:
         model = CallCenterSettings
-        fields = ["application", "occurrence_type", "abandon_after_minutes", "missed_after_seconds"]
+        fields = [
+            "application",
+            "occurrence_type",
+            "refund_type",
+            "refund_authorisation_type",
+            "card_copy_type",
+            "indication_type",
+            "abandon_after_minutes",
+            "missed_after_seconds",
+        ]
 
     def __init__(self, *args: object, operator: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["application"].queryset = Application.objects.filter(
             operator=operator, is_active=True
         )
-        self.fields["occurrence_type"].queryset = OccurrenceType.objects.filter(
-            operator=operator, is_active=True
+        types = OccurrenceType.objects.filter(operator=operator, is_active=True)
+        for name in (
+            "occurrence_type",
+            "refund_type",
+            "refund_authorisation_type",
+            "card_copy_type",
+            "indication_type",
+        ):
+            self.fields[name].queryset = types
+
+
+class ServiceForm(forms.Form):
+    """A request of seed 003 for the contact's card: the type is the service's, the card
+    is the contact's (shown, never typed)."""
+
+    occurrence = forms.TypedChoiceField(label=_("Of the protocol"), coerce=int)
+    subject = forms.ModelChoiceField(
+        label=_("Subject"), queryset=Subject.objects.none(), required=False
+    )
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(
+        self, *args: object, occurrence_type: object, protocols: list, **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["occurrence"].choices = [(o.pk, o.protocol) for o in protocols]
+        self.fields["subject"].queryset = Subject.objects.filter(
+            occurrence_type=occurrence_type, is_active=True
+        )
+        self.fields["unit"].queryset = Unit.objects.filter(
+            operator_id=occurrence_type.operator_id, is_active=True
         )

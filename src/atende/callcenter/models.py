@@ -59,6 +59,40 @@ class CallCenterSettings(models.Model):
             "closes without resolution (abandoned)."
         ),
     )
+    # Seed 003's services to the beneficiary: the type each request is issued as (none:
+    # the service is not offered). Refunds are refused to a card with a blocking critique.
+    refund_type = models.ForeignKey(
+        OccurrenceType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refund protocol"),
+    )
+    refund_authorisation_type = models.ForeignKey(
+        OccurrenceType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refund authorisation"),
+    )
+    card_copy_type = models.ForeignKey(
+        OccurrenceType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("card second copy"),
+    )
+    indication_type = models.ForeignKey(
+        OccurrenceType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("provider indication"),
+    )
     abandon_after_minutes = models.PositiveSmallIntegerField(
         _("abandoned after (minutes without activity)"),
         default=30,
@@ -78,6 +112,20 @@ class CallCenterSettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.operator_id)
+
+
+class Service(models.TextChoices):
+    """Seed 003's requests made for the beneficiary during a call, by the settings' field
+    that names each one's type."""
+
+    INDICATION = "indication_type", _("Provider indication")
+    REFUND = "refund_type", _("Refund protocol")
+    REFUND_AUTHORISATION = "refund_authorisation_type", _("Refund authorisation")
+    CARD_COPY = "card_copy_type", _("Card second copy")
+
+
+# A card with a blocking critique gets the critique's message instead of these forms.
+CRITIQUE_CHECKED = {Service.REFUND, Service.REFUND_AUTHORISATION}
 
 
 class Call(models.Model):

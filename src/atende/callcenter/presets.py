@@ -14,13 +14,14 @@ from atende.catalog.models import (
     Scale,
     SlaPolicy,
 )
-from atende.catalog.presets import status_rows
+from atende.catalog.presets import REIMBURSEMENT, status_rows
 from atende.catalog.services import occurrence_type_create, protocol_type_create
 from atende.tenancy.models import Application, Operator
 
 CALL_TYPE = "Atendimento ao beneficiário"
 CARD_COPY = "Segunda via do cartão"
 REFUND_AUTHORISATION = "Autorização de reembolso"
+INDICATION = "Indicação de credenciamento"
 
 CLASSIFICATIONS = {
     "Solicitação": {
@@ -126,7 +127,14 @@ def install_call_center(operator: Operator, application: Application) -> dict[st
             subjects=["Prévia de reembolso"],
         ),
     }
+    named = {t.name: t for t in OccurrenceType.objects.filter(operator=operator)}
     CallCenterSettings.objects.create(
-        operator=operator, application=application, occurrence_type=made[CALL_TYPE]
+        operator=operator,
+        application=application,
+        occurrence_type=made[CALL_TYPE],
+        refund_type=named.get(REIMBURSEMENT),
+        refund_authorisation_type=made[REFUND_AUTHORISATION],
+        card_copy_type=made[CARD_COPY],
+        indication_type=named.get(INDICATION),
     )
     return made

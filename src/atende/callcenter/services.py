@@ -16,14 +16,17 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from atende.beneficiaries.critiques import request_check
 from atende.beneficiaries.models import Beneficiary, ContactKind, Guide, ProcedureGroup
 from atende.callcenter.models import (
+    CRITIQUE_CHECKED,
     Call,
     CallCenterSettings,
     Contact,
     ContactEntry,
     ContactOccurrence,
     EntryKind,
+    Service,
     TissGuideKind,
 )
 from atende.catalog.models import (
@@ -650,6 +653,10 @@ def settings_save(*, config: CallCenterSettings) -> CallCenterSettings:
     if config.application.operator_id != config.operator_id or not config.application.is_active:
         raise ValidationError({"application": _("Choose an active application of the operator.")})
     settings_check(operator_id=config.operator_id, occurrence_type=config.occurrence_type)
+    for service in Service:
+        kind = getattr(config, service.value)
+        if kind is not None and (kind.operator_id != config.operator_id or not kind.is_active):
+            raise ValidationError({service.value: _("Choose an active occurrence type.")})
     config.full_clean()
     config.save()
     return config
@@ -716,3 +723,71 @@ def portal_password_reset(*, user: object, contact: Contact, login_id: int) -> D
             login=login,
         )
     return delivery
+
+
+# ---- seed 003: the beneficiary's services -------------------------------------------------
+
+
+def service_type(contact: Contact, service: str) -> OccurrenceType:
+    """The type the operator issues this service's requests as."""
+    if service not in Service.values:
+        raise ValidationError(_("Unknown service."), code="unknown")
+    config = settings_of(contact.operator_id)
+    kind = getattr(config, service)
+    if kind is None or not kind.is_active:
+        raise ValidationError(
+            _("The operator does not offer this service in the call center."), code="not_offered"
+        )
+    return kind
+
+
+def service_check(contact: Contact, service: str) -> None:
+    """Refuse a refund to a card with a blocking critique, with the critique's message."""
+    if service in CRITIQUE_CHECKED:
+        request_check(contact.beneficiary, today=timezone.localdate())
+
+
+def service_refusal(*, user: object, contact: Contact, service: str) -> str:
+    """Why the form of this service is not offered to this card ("" when it is); a
+    refusal is recorded on the contact, so the protocol shows it."""
+    try:
+        service_type(contact, service)
+        service_check(contact, service)
+    except ValidationError as refusal:
+        message = " ".join(refusal.messages)
+        if refusal.code not in ("unknown", "not_offered"):
+            entry_record(
+                user=user,
+                contact=contact,
+                kind=EntryKind.REFUSED,
+                text=f"{Service(service).label}: {message}",
+            )
+        return message
+    return ""
+
+
+def service_request(
+    *,
+    user: object,
+    contact: Contact,
+    service: str,
+    occurrence_id: int,
+    subject: Subject | None,
+    unit: object,
+    description: str,
+) -> Occurrence:
+    """The service's request for the contact's card, as a pendency of one of its
+    manifestations (the contact reads Pendente until the request is closed)."""
+    kind = service_type(contact, service)
+    service_check(contact, service)
+    if subject is not None and subject.occurrence_type_id != kind.pk:
+        raise ValidationError({"subject": _("Choose a subject of the chosen type.")})
+    return pendency_create(
+        user=user,
+        contact=contact,
+        occurrence_id=occurrence_id,
+        occurrence_type=kind,
+        subject=subject,
+        unit=unit,
+        description=description,
+    )

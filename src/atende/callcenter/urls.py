@@ -20,6 +20,7 @@ urlpatterns = [
     path(f"{CONTACT}/auditoria/", views.audit, name="audit"),
     path(f"{CONTACT}/consulta/<slug:name>/", views.section, name="section"),
     path(f"{CONTACT}/senha-portal/", views.portal, name="portal"),
+    path(f"{CONTACT}/servico/<slug:slug>/", views.service, name="service"),
     # The configurator's page, with the rest of the operator's configuration.
     path("configuracao/<int:operator_id>/central/", views.settings, name="settings"),
 ]

@@ -22,6 +22,7 @@ from atende.callcenter.forms import (
     PendencyForm,
     SearchForm,
     SendForm,
+    ServiceForm,
     SettingsForm,
     StartForm,
 )
@@ -31,6 +32,7 @@ from atende.callcenter.models import (
     Contact,
     ContactStatus,
     EntryKind,
+    Service,
 )
 from atende.callcenter.selectors import (
     calls_missed,
@@ -51,6 +53,10 @@ from atende.callcenter.services import (
     portal_logins,
     portal_password_reset,
     protocol_send,
+    service_refusal,
+    service_request,
+    service_type,
+    settings_of,
     settings_save,
 )
 from atende.catalog.views import configurator_page
@@ -61,7 +67,14 @@ from atende.occurrences.services import Actor, NotAllowed, actors_for_user
 
 CONTACTS_LISTED = 20
 HISTORY_LISTED = 30
+SERVICES = {
+    "indicacao": Service.INDICATION,
+    "reembolso": Service.REFUND,
+    "autorizacao-reembolso": Service.REFUND_AUTHORISATION,
+    "segunda-via": Service.CARD_COPY,
+}
 SECTIONS = {
+    "requests": EntryKind.REQUESTS,
     "detail": EntryKind.DETAIL,
     "history": EntryKind.HISTORY,
     "waiting": EntryKind.WAITING,
@@ -224,6 +237,7 @@ def _page(request: HttpRequest, contact: Contact, bound: dict | None = None) -> 
         "audit_form": bound.get("audit") or AuditForm(),
         "entries": list(contact.entries.select_related("actor")),
         "parents": items[0].form.parents() if items else {},
+        "side": bound.get("service"),
         "statuses": ContactStatus,
     }
     status = 400 if bound else 200
@@ -422,6 +436,19 @@ def section(request: HttpRequest, pk: int, name: str) -> HttpResponse:
                 **({"group": group} if group else {})
             )
         )
+    elif name == "requests":
+        config = settings_of(contact.operator_id)
+        kinds = [getattr(config, f"{service.value}_id") for service in Service]
+        context["requested"] = list(
+            Occurrence.objects.filter(
+                operator_id=contact.operator_id,
+                beneficiary_identifier=beneficiary.cpf,
+                occurrence_type_id__in=[k for k in kinds if k],
+            )
+            .select_related("occurrence_type", "status")
+            .order_by("-registered_at")[:HISTORY_LISTED]
+        )
+        context["guides"] = list(beneficiary.guides.all()[:HISTORY_LISTED])
     elif name == "financial":
         context["overdue"] = list(
             beneficiary.invoices.filter(paid_on__isnull=True, due_on__lt=today).order_by("due_on")
@@ -487,3 +514,76 @@ def portal(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(step="confirm", login=logins[0])
     status = 400 if context.get("error") else 200
     return render(request, "callcenter/_portal.html", context, status=status)
+
+
+def _service_context(request: HttpRequest, contact: Contact, slug: str, form=None) -> dict:
+    service = SERVICES[slug]
+    kind = service_type(contact, service)
+    manifestations = [item.occurrence for item in contact_items(contact)]
+    context = {
+        "contact": contact,
+        "b": contact.beneficiary,
+        "slug": slug,
+        "service": service,
+        "form": form
+        or ServiceForm(occurrence_type=kind, protocols=manifestations, prefix="service"),
+        "earlier": None,
+    }
+    if service == Service.INDICATION:
+        context["earlier"] = list(
+            Occurrence.objects.filter(
+                operator_id=contact.operator_id,
+                beneficiary_identifier=contact.beneficiary.cpf,
+                occurrence_type=kind,
+            )
+            .select_related("status", "subject")
+            .order_by("-registered_at")[:HISTORY_LISTED]
+        )
+    return context
+
+
+@login_required
+def service(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    """Seed 003's services: the request's form with the card filled and locked, or the
+    blocking critique's message instead of it."""
+    if slug not in SERVICES:
+        raise Http404
+    contact = _contact(request, pk)
+    try:
+        refusal = service_refusal(user=request.user, contact=contact, service=SERVICES[slug])
+    except NotAllowed as error:
+        raise Http404 from error
+    if refusal:
+        context = {"contact": contact, "slug": slug, "service": SERVICES[slug], "refusal": refusal}
+        return render(request, "callcenter/_service.html", context)
+    if request.method != "POST":
+        context = _service_context(request, contact, slug)
+        context["live"] = contact.status == ContactStatus.IN_PROGRESS
+        return render(request, "callcenter/_service.html", context)
+    kind = service_type(contact, SERVICES[slug])
+    protocols = [item.occurrence for item in contact_items(contact)]
+    form = ServiceForm(request.POST, occurrence_type=kind, protocols=protocols, prefix="service")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            child = service_request(
+                user=request.user,
+                contact=contact,
+                service=SERVICES[slug],
+                occurrence_id=data["occurrence"],
+                subject=data["subject"],
+                unit=data["unit"],
+                description=data["description"],
+            )
+        except (ValidationError, NotAllowed) as error:
+            errors_onto(form, _as_validation(error))
+        else:
+            messages.success(
+                request,
+                _("%(service)s registered: protocol %(protocol)s.")
+                % {"service": SERVICES[slug].label, "protocol": child.protocol},
+            )
+            return redirect("callcenter:contact", pk=contact.pk)
+    context = _service_context(request, contact, slug, form)
+    context["live"] = contact.status == ContactStatus.IN_PROGRESS
+    return _page(request, contact, {"service": context})
