@@ -12,6 +12,7 @@ from dataclasses import astuple, dataclass, fields
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -38,6 +39,7 @@ from atende.beneficiaries.models import (
 from atende.beneficiaries.records import SCALARS, AddressRecord, Record, name_fold
 from atende.core.db import ids_reserve, plans_per_call, rows_write, transaction_lock
 from atende.tenancy.models import ApiToken, Operator
+from atende.tenancy.validators import phone_parse
 
 BATCH_MAX = 1000
 
@@ -610,3 +612,61 @@ def person_anonymise(*, operator: Operator, cpf: str, user: object) -> dict[str,
         "logins": login_count,
         "devices": devices,
     }
+
+
+def beneficiary_contacts_set(
+    *, user: object, beneficiary: Beneficiary, phones: Iterable[str], emails: Iterable[str]
+) -> bool:
+    """A person's correction of a card's phones and e-mails (the call center's "Atualizar
+    dados"), the first of each the main one, audited like every change. The card's
+    digest is cleared, so the next record the operator's systems send for it is applied
+    whatever it says: they stay the source of the registry. False when nothing changed."""
+    parsed_phones, parsed_emails = [], []
+    for number in phones:
+        parsed = phone_parse(number)
+        if parsed is None:
+            raise ValidationError({"phones": _("Not a valid phone number: %(n)s.") % {"n": number}})
+        if parsed not in parsed_phones:
+            parsed_phones.append(parsed)
+    for address in emails:
+        address = address.strip().lower()
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError({"emails": _("Not a valid e-mail address.")}) from None
+        if address not in parsed_emails:
+            parsed_emails.append(address)
+    after = {ContactKind.PHONE: parsed_phones, ContactKind.EMAIL: parsed_emails}
+    with transaction.atomic():
+        registry_lock(beneficiary.operator_id)
+        before = {ContactKind.PHONE: [], ContactKind.EMAIL: []}
+        for contact in Contact.objects.filter(beneficiary=beneficiary).order_by("-is_main", "id"):
+            before[contact.kind].append(contact.value)
+        if before == after:
+            return False
+        now = timezone.now()
+        Contact.objects.filter(beneficiary=beneficiary).delete()
+        Contact.objects.bulk_create(
+            Contact(
+                operator_id=beneficiary.operator_id,
+                beneficiary=beneficiary,
+                kind=kind,
+                value=value,
+                is_main=position == 0,
+            )
+            for kind, values in after.items()
+            for position, value in enumerate(values)
+        )
+        Beneficiary.objects.filter(pk=beneficiary.pk).update(digest="", updated_at=now)
+        Source(user=user).change(
+            operator_id=beneficiary.operator_id,
+            beneficiary=beneficiary,
+            at=now,
+            kind=ChangeKind.UPDATED,
+            fields={
+                name: [before[kind], after[kind]]
+                for name, kind in (("phones", ContactKind.PHONE), ("emails", ContactKind.EMAIL))
+                if before[kind] != after[kind]
+            },
+        ).save()
+    return True

@@ -226,6 +226,8 @@ class SettingsForm(forms.ModelForm):
             "refund_authorisation_type",
             "card_copy_type",
             "indication_type",
+            "erp_url",
+            "erp_token",
             "abandon_after_minutes",
             "missed_after_seconds",
         ]
@@ -268,3 +270,22 @@ class ServiceForm(forms.Form):
         self.fields["unit"].queryset = Unit.objects.filter(
             operator_id=occurrence_type.operator_id, is_active=True
         )
+
+
+class ContactDataForm(forms.Form):
+    phones = forms.CharField(
+        label=_("Phones (one per line, the main one first)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    emails = forms.CharField(
+        label=_("E-mail addresses (one per line, the main one first)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    @staticmethod
+    def lines(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if line.strip()]

@@ -93,6 +93,20 @@ class CallCenterSettings(models.Model):
         related_name="+",
         verbose_name=_("provider indication"),
     )
+    # The operator's management system, read during a call (seed 002's Ocorrências): a GET
+    # of this address, "{card}" replaced by the card code, answering a JSON list of records.
+    erp_url = models.CharField(
+        _("management system address"),
+        max_length=500,
+        blank=True,
+        help_text=_("e.g. https://erp.example.com/beneficiarios/{card}/ocorrencias"),
+    )
+    erp_token = models.CharField(
+        _("management system token"),
+        max_length=200,
+        blank=True,
+        help_text=_("Sent as 'Authorization: Bearer …'; blank for none."),
+    )
     abandon_after_minutes = models.PositiveSmallIntegerField(
         _("abandoned after (minutes without activity)"),
         default=30,
@@ -221,6 +235,8 @@ class EntryKind(models.TextChoices):
     AUDIT = "audit", _("Interaction registered")
     REFUSED = "refused", _("Request refused by a critique")
     PASSWORD_RESET = "password_reset", _("Portal password reset")
+    DATA_UPDATED = "data_updated", _("Contact data updated")
+    ERP = "erp", _("Management system consulted")
 
 
 class ContactEntry(models.Model):

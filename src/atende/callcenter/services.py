@@ -8,7 +8,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
+import httpx
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -18,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from atende.beneficiaries.critiques import request_check
 from atende.beneficiaries.models import Beneficiary, ContactKind, Guide, ProcedureGroup
+from atende.beneficiaries.services import beneficiary_contacts_set
 from atende.callcenter.models import (
     CRITIQUE_CHECKED,
     Call,
@@ -42,6 +45,7 @@ from atende.catalog.models import (
 from atende.core.db import row_locked
 from atende.notifications.models import SENDER_CHANNEL, Delivery, Purpose, Sender
 from atende.notifications.models import Channel as DeliveryChannel
+from atende.notifications.outbound import OutboundRefused, outbound_request, url_check
 from atende.notifications.services import delivery_enqueue
 from atende.occurrences.models import Channel, EventKind, Occurrence
 from atende.occurrences.services import (
@@ -653,6 +657,14 @@ def settings_save(*, config: CallCenterSettings) -> CallCenterSettings:
     if config.application.operator_id != config.operator_id or not config.application.is_active:
         raise ValidationError({"application": _("Choose an active application of the operator.")})
     settings_check(operator_id=config.operator_id, occurrence_type=config.occurrence_type)
+    config.erp_url = config.erp_url.strip()
+    if config.erp_url:
+        if "{card}" not in config.erp_url:
+            raise ValidationError({"erp_url": _("Put {card} where the card code goes.")})
+        try:
+            url_check(config.erp_url.replace("{card}", "0"), resolve=False)
+        except OutboundRefused as refusal:
+            raise ValidationError({"erp_url": str(refusal)}) from None
     for service in Service:
         kind = getattr(config, service.value)
         if kind is not None and (kind.operator_id != config.operator_id or not kind.is_active):
@@ -791,3 +803,75 @@ def service_request(
         unit=unit,
         description=description,
     )
+
+
+def contact_data_update(
+    *, user: object, contact: Contact, phones: list[str], emails: list[str]
+) -> bool:
+    """Seed 002's Atualizar dados: the card's phones and e-mails corrected during the call,
+    audited in the registry and recorded on the contact."""
+    contact_actor(user, contact)
+    with transaction.atomic():
+        changed = beneficiary_contacts_set(
+            user=user, beneficiary=contact.beneficiary, phones=phones, emails=emails
+        )
+        if changed:
+            _entry(contact, user=user, kind=EntryKind.DATA_UPDATED, text="", at=timezone.now())
+    return changed
+
+
+ERP_SECONDS = 3
+ERP_RECORDS = 50
+
+
+def erp_records(*, user: object, contact: Contact) -> list[dict[str, str]]:
+    """The card's records in the operator's management system, read-only, within
+    ``ERP_SECONDS``; each failure is told plainly. The consultation is recorded."""
+    contact_actor(user, contact)
+    config = settings_of(contact.operator_id)
+    if not config.erp_url:
+        raise ValidationError(
+            _("No management system is configured for this operator."), code="not_configured"
+        )
+    url = config.erp_url.replace("{card}", quote(contact.beneficiary.card, safe=""))
+    headers = {"Accept": "application/json"}
+    if config.erp_token:
+        headers["Authorization"] = f"Bearer {config.erp_token}"
+    _entry(contact, user=user, kind=EntryKind.ERP, text="", at=timezone.now())
+    try:
+        response = outbound_request(
+            "GET", url, headers=headers, seconds=ERP_SECONDS, timeout=httpx.Timeout(ERP_SECONDS)
+        )
+    except httpx.TimeoutException:
+        raise ValidationError(
+            _(
+                "The management system did not answer within %(seconds)d seconds. "
+                "Try again in a moment."
+            )
+            % {"seconds": ERP_SECONDS},
+            code="timeout",
+        ) from None
+    except (httpx.HTTPError, OutboundRefused) as error:
+        raise ValidationError(
+            _("The management system could not be reached: %(error)s") % {"error": error},
+            code="unreachable",
+        ) from None
+    if response.status_code != 200:
+        raise ValidationError(
+            _("The management system answered with an error (HTTP %(status)d).")
+            % {"status": response.status_code},
+            code="error",
+        )
+    try:
+        records = response.json()
+    except ValueError:
+        records = None
+    if not isinstance(records, list):
+        raise ValidationError(
+            _("The management system's answer is not a list of records."), code="format"
+        )
+    return [
+        {str(key): "" if value is None else str(value) for key, value in record.items()}
+        for record in records[:ERP_RECORDS]
+        if isinstance(record, dict)
+    ]

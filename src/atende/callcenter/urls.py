@@ -20,6 +20,8 @@ urlpatterns = [
     path(f"{CONTACT}/auditoria/", views.audit, name="audit"),
     path(f"{CONTACT}/consulta/<slug:name>/", views.section, name="section"),
     path(f"{CONTACT}/senha-portal/", views.portal, name="portal"),
+    path(f"{CONTACT}/dados/", views.contact_data, name="contact_data"),
+    path(f"{CONTACT}/sistema-de-gestao/", views.erp, name="erp"),
     path(f"{CONTACT}/servico/<slug:slug>/", views.service, name="service"),
     # The configurator's page, with the rest of the operator's configuration.
     path("configuracao/<int:operator_id>/central/", views.settings, name="settings"),

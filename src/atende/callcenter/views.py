@@ -18,6 +18,7 @@ from atende.beneficiaries.selectors import beneficiary_search
 from atende.beneficiaries.services import access_record
 from atende.callcenter.forms import (
     AuditForm,
+    ContactDataForm,
     ManifestationForm,
     PendencyForm,
     SearchForm,
@@ -44,10 +45,12 @@ from atende.callcenter.selectors import (
 from atende.callcenter.services import (
     audit_record,
     contact_abandon,
+    contact_data_update,
     contact_finish,
     contact_new_event,
     contact_start,
     entry_record,
+    erp_records,
     manifestation_record,
     pendency_create,
     portal_logins,
@@ -587,3 +590,49 @@ def service(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     context = _service_context(request, contact, slug, form)
     context["live"] = contact.status == ContactStatus.IN_PROGRESS
     return _page(request, contact, {"service": context})
+
+
+@login_required
+def contact_data(request: HttpRequest, pk: int) -> HttpResponse:
+    """Seed 002's Atualizar dados: the card's phones and e-mails, in edit mode."""
+    contact = _contact(request, pk)
+    beneficiary = contact.beneficiary
+    current = list(beneficiary.contacts.order_by("-is_main", "id"))
+    initial = {
+        kind: "\n".join(c.display if kind == "phones" else c.value for c in current if c.kind == k)
+        for kind, k in (("phones", "phone"), ("emails", "email"))
+    }
+    form = ContactDataForm(request.POST or None, initial=initial)
+    done = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact_data_update(
+                user=request.user,
+                contact=contact,
+                phones=form.lines(form.cleaned_data["phones"]),
+                emails=form.lines(form.cleaned_data["emails"]),
+            )
+        except (ValidationError, NotAllowed) as error:
+            errors_onto(form, _as_validation(error))
+        else:
+            done = True
+    context = {"contact": contact, "form": form, "done": done}
+    status = 400 if form.errors else 200
+    return render(request, "callcenter/_contact_data.html", context, status=status)
+
+
+@login_required
+def erp(request: HttpRequest, pk: int) -> HttpResponse:
+    """Seed 002's Ocorrências: the card's records in the operator's management system."""
+    contact = _contact(request, pk)
+    context = {"contact": contact}
+    try:
+        records = erp_records(user=request.user, contact=contact)
+    except NotAllowed as error:
+        raise Http404 from error
+    except ValidationError as error:
+        context["error"] = " ".join(error.messages)
+    else:
+        columns = list(dict.fromkeys(key for record in records for key in record))
+        context.update(columns=columns, rows=[[r.get(c, "") for c in columns] for r in records])
+    return render(request, "callcenter/_erp.html", context)

@@ -1,5 +1,6 @@
 """Every HTTP request Atende makes to an address a configurator or a beneficiary typed
-(hooks, gateways, push endpoints) goes through ``outbound_post``.
+(hooks, gateways, push endpoints, an operator's management system) goes through
+``outbound_request``.
 
 It resolves the host once, refuses private, loopback, link-local, shared, reserved and cloud
 metadata addresses unless the platform administrator allowed their network
@@ -69,6 +70,20 @@ def outbound_post(
     """POST and return the answer, its body cut at ``RESPONSE_CAP``. Raises an
     ``httpx.TimeoutException`` once ``DELIVERY_SEND_SECONDS`` have passed, whatever the
     receiver is doing."""
+    return outbound_request("POST", url, content=content, headers=headers, timeout=timeout)
+
+
+def outbound_request(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    content: bytes = b"",
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    seconds: float | None = None,
+) -> httpx.Response:
+    """Any request, under the same rules; ``seconds`` bounds the whole of it (by default
+    ``DELIVERY_SEND_SECONDS``)."""
     parts, address = _resolve(url)
     host = f"[{address}]" if address.version == 6 else str(address)
     if parts.port:
@@ -76,12 +91,13 @@ def outbound_post(
     pinned = urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
     headers = {**headers, "Host": parts.netloc.rsplit("@", 1)[-1]}
     extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
-    deadline = _deadline.set(time.monotonic() + settings.DELIVERY_SEND_SECONDS)
+    seconds = settings.DELIVERY_SEND_SECONDS if seconds is None else seconds
+    deadline = _deadline.set(time.monotonic() + seconds)
     try:
         with _client().stream(
-            "POST",
+            method,
             pinned,
-            content=content,
+            content=content or None,
             headers=headers,
             timeout=timeout,
             extensions=extensions,

@@ -46,10 +46,13 @@ class HttpReceiver:
             # for the client's delayed ACK (40 ms) on every request.
             disable_nagle_algorithm = True
 
-            def do_POST(self) -> None:
+            def do_GET(self) -> None:
+                self.do_POST(method="GET")
+
+            def do_POST(self, method: str = "POST") -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 request = Request(
-                    method="POST",
+                    method=method,
                     path=self.path,
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=self.rfile.read(length),

@@ -289,3 +289,25 @@ def test_the_panel_shows_and_filters_by_the_manifestation(
     assert f'data-protocol="{first.protocol}"' in queue
     assert f'data-protocol="{other.protocol}"' not in queue
     assert 'data-priority="3"' in queue
+
+
+def test_updating_the_contact_data_is_audited_in_the_registry(contact, attendant_a, card_a):
+    from atende.beneficiaries.models import Change, ChangeKind
+
+    client = signed_in(attendant_a)
+    url = f"/atendimento/{contact.pk}/dados/"
+    form = client.get(url).content.decode()
+    assert "(11) 98765-4321" in form and "joana@example.com" in form
+    refused = client.post(url, {"phones": "12", "emails": "joana@example.com"})
+    assert refused.status_code == 400
+    assert ">12</textarea>" in refused.content.decode().replace("\n", "")
+    saved = client.post(url, {"phones": "(21) 99876-5432\n(11) 98765-4321", "emails": ""})
+    assert "data-updated" in saved.content.decode()
+    values = list(card_a.contacts.order_by("-is_main", "id").values_list("kind", "value"))
+    assert values == [("phone", "+5521998765432"), ("phone", "+5511987654321")]
+    change = Change.objects.filter(beneficiary=card_a, kind=ChangeKind.UPDATED).get()
+    assert change.user == attendant_a
+    assert change.fields["emails"] == [["joana@example.com"], []]
+    assert ContactEntry.objects.get(contact=contact).kind == EntryKind.DATA_UPDATED
+    card_a.refresh_from_db()
+    assert card_a.digest == "", "the operator's next record for the card is applied"
