@@ -4,7 +4,8 @@ the calls waiting for an attendant or missed."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Avg, Case, Count, Exists, Min, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from atende.callcenter.models import (
@@ -14,7 +15,7 @@ from atende.callcenter.models import (
     ContactOccurrence,
     ContactStatus,
 )
-from atende.occurrences.models import Occurrence, State
+from atende.occurrences.models import Channel, Occurrence, State
 from atende.occurrences.services import Actor
 
 # The screen pop offers a call for this long at most, whatever an operator configured.
@@ -119,3 +120,60 @@ def calls_missed(operator_ids: list[int], *, now: datetime | None = None) -> Que
         .select_related("attendant")
         .order_by("-received_at")
     )
+
+
+def indicators(*, operator_id: int, since: datetime, until: datetime) -> dict:
+    """The call center's figures for the supervisor's dashboard: contacts started in the
+    period by status (Abandonado included) and by channel, their manifestations by type and
+    category, the customer sentiment by day (the mean rank of its scale), and the
+    pendencies open now by unit with their age."""
+    from atende.reports.dashboard import bars  # the dashboard's drawing, not its queries
+
+    contacts = Contact.objects.filter(
+        operator_id=operator_id, started_at__gte=since, started_at__lt=until
+    )
+    statuses = dict(with_status(contacts).values_list("status").annotate(n=Count("pk")).order_by())
+    manifestations = ContactOccurrence.objects.filter(
+        contact__in=contacts, is_pendency=False, occurrence__classification__isnull=False
+    )
+    kinds = (
+        manifestations.values_list(
+            "occurrence__classification__parent__parent__name",
+            "occurrence__classification__parent__name",
+        )
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+    )
+    tz = timezone.get_current_timezone()
+    sentiment = (
+        manifestations.annotate(day=TruncDate("occurrence__registered_at", tzinfo=tz))
+        .values_list("day")
+        .annotate(mean=Avg("occurrence__sentiment__rank"), n=Count("pk"))
+        .order_by("day")
+    )
+    now = timezone.now()
+    pending = (
+        ContactOccurrence.objects.filter(contact__operator_id=operator_id, is_pendency=True)
+        .exclude(occurrence__state=State.CLOSED)
+        .values_list("occurrence__unit__name")
+        .annotate(n=Count("pk"), oldest=Min("occurrence__registered_at"))
+        .order_by("-n")
+    )
+    return {
+        "contacts": sum(statuses.values()),
+        "contact_statuses": bars(
+            [(label, statuses.get(value, 0)) for value, label in ContactStatus.choices]
+        ),
+        "contact_channels": bars(
+            [
+                (Channel(c).label, n)
+                for c, n in contacts.values_list("channel").annotate(n=Count("pk")).order_by("-n")
+            ]
+        ),
+        "manifestation_kinds": bars([(f"{kind} / {category}", n) for kind, category, n in kinds]),
+        "sentiment": bars(
+            [(day.strftime("%d/%m"), round(mean, 2)) for day, mean, _n in sentiment],
+            [f"n = {n}" for _day, _mean, n in sentiment],
+        ),
+        "pendencies": [(unit or "—", n, (now - oldest).days) for unit, n, oldest in pending],
+    }

@@ -10,6 +10,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from atende.callcenter.selectors import indicators
 from atende.occurrences.models import Channel, Event, EventKind, Occurrence, State
 
 AGE_BUCKETS = [(0, 1), (1, 3), (3, 7), (7, 30), (30, None)]
@@ -23,7 +24,7 @@ class Bar:
     detail: str = ""
 
 
-def _bars(pairs: list[tuple[str, float]], details: list[str] | None = None) -> list[Bar]:
+def bars(pairs: list[tuple[str, float]], details: list[str] | None = None) -> list[Bar]:
     top = max((v for _, v in pairs), default=0) or 1
     details = details or [""] * len(pairs)
     return [
@@ -42,13 +43,13 @@ def dashboard(*, operator_id: int, start: date, end: date) -> dict:
     return {
         "backlog": _backlog(open_now),
         "sla": _sla_by_day(mine, since=since, until=until),
-        "channels": _bars(
+        "channels": bars(
             [
                 (Channel(c).label, n)
                 for c, n in created.values_list("channel").annotate(n=Count("pk")).order_by("-n")
             ]
         ),
-        "types": _bars(
+        "types": bars(
             list(
                 created.values_list("occurrence_type__name").annotate(n=Count("pk")).order_by("-n")
             )
@@ -56,6 +57,7 @@ def dashboard(*, operator_id: int, start: date, end: date) -> dict:
         "ages": _ages(open_now),
         "throughput": _throughput(operator_id, since, until),
         "created": created.count(),
+        "call_center": indicators(operator_id=operator_id, since=since, until=until),
     }
 
 
@@ -128,7 +130,7 @@ def _ages(open_now: QuerySet[Occurrence]) -> list[Bar]:
         _("7 to 30 days"),
         _("over 30 days"),
     ]
-    return _bars(
+    return bars(
         [
             (label, counts[f"b{low}"])
             for label, (low, _high) in zip(labels, AGE_BUCKETS, strict=True)
@@ -147,4 +149,4 @@ def _throughput(operator_id: int, since: datetime, until: datetime) -> list[Bar]
         .annotate(n=Count("pk"))
         .order_by("-n")[:20]
     )
-    return _bars(list(rows))
+    return bars(list(rows))

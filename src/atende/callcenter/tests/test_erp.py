@@ -56,7 +56,7 @@ def test_the_records_are_shown_and_the_consultation_recorded(contact, attendant_
         page = read(attendant_a, contact)
     finally:
         receiver.close()
-    assert "INF-1" in page and "INF-2" in page and "<th scope=\"col\">situacao</th>" in page
+    assert "INF-1" in page and "INF-2" in page and '<th scope="col">situacao</th>' in page
     [request] = receiver.requests
     assert request.method == "GET" and request.path == "/beneficiarios/C-100/ocorrencias"
     assert request.headers["authorization"] == "Bearer t0k3n"
