@@ -29,6 +29,8 @@ def setup() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    # The servers a benchmark starts serve the collected files, as ``make run``'s do.
+    call_command("collectstatic", interactive=False, verbosity=0)
     if runtime is not None:
         os.environ["ATENDE_DATABASE_URL"] = runtime
 

@@ -40,15 +40,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "beneficiarios.csv"
         began = time.perf_counter()
-        _write(path, synth.rows(wanted - have, seed=1, first=have + 1)) if wanted > have else None
+        if wanted > have:
+            write_file(path, synth.rows(wanted - have, seed=1, first=have + 1))
         if path.exists():
             print(
                 f"file of {wanted - have:,} cards, {path.stat().st_size / 1e6:,.0f} MB, "
                 f"written in {time.perf_counter() - began:.0f} s"
             )
-            _import(path, operator.pk, "import into the registry")
+            import_file(path, operator.pk, "import into the registry")
             if args.again:
-                _import(path, operator.pk, "the same file again (all unchanged)")
+                import_file(path, operator.pk, "the same file again (all unchanged)")
     if connection.vendor == "postgresql":
         # As autovacuum leaves a table after a load (statistics taken, visibility map set).
         with connection.cursor() as cursor:
@@ -58,7 +59,7 @@ def main() -> None:
     _searches(attendant, operator, args.searches)
 
 
-def _write(path: Path, rows) -> None:
+def write_file(path: Path, rows) -> None:
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = None
         for row in rows:
@@ -68,7 +69,7 @@ def _write(path: Path, rows) -> None:
             writer.writerow(row)
 
 
-def _import(path: Path, operator_id: int, what: str) -> None:
+def import_file(path: Path, operator_id: int, what: str) -> None:
     # GNU time reads the peak of the import alone: the kernel's figure for a child of this
     # process would count the pages it shared with this one before it exec'd.
     command = [

@@ -51,8 +51,10 @@ from atende.occurrences.models import Channel, EventKind, Occurrence
 from atende.occurrences.services import (
     Actor,
     NotAllowed,
+    actor_among,
     actor_for_application,
     actor_for_user,
+    actors_for_user,
     attachment_check,
     occurrence_add_attachment,
     occurrence_close,
@@ -75,7 +77,7 @@ CONCLUDED_TEXT = "Atendimento concluído na ligação."
 def settings_of(operator_id: int) -> CallCenterSettings:
     found = (
         CallCenterSettings.objects.filter(operator_id=operator_id)
-        .select_related("application", "occurrence_type")
+        .select_related("application__operator", "occurrence_type")
         .first()
     )
     if found is None:
@@ -136,14 +138,17 @@ def contact_start(
 ) -> Contact:
     """Register a call with a beneficiary: the contact and its first protocol, attended
     by the person who started it, in one transaction."""
-    actor = actor_for_user(user=user, operator=operator_id)
-    actor_for_user(user=user, operator=attendant_operator_id)
+    actors = actors_for_user(user=user)
+    actor = actor_among(actors, operator_id=operator_id)
+    actor_among(actors, operator_id=attendant_operator_id)
     config = settings_of(operator_id)
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Unknown channel.")})
-    beneficiary = Beneficiary.objects.filter(
-        operator_id=operator_id, card=(card or "").strip()
-    ).first()
+    beneficiary = (
+        Beneficiary.objects.filter(operator_id=operator_id, card=(card or "").strip())
+        .prefetch_related("contacts")
+        .first()
+    )
     if beneficiary is None:
         raise ValidationError({"card": _("No beneficiary of this operator has this card.")})
     if call is not None and (call.operator_id != operator_id or call.attendant_id != user.pk):
@@ -170,7 +175,7 @@ def contact_start(
 def _protocol_issue(
     contact: Contact, *, actor: Actor, config: CallCenterSettings, at: datetime
 ) -> Occurrence:
-    beneficiary = Beneficiary.objects.prefetch_related("contacts").get(pk=contact.beneficiary_id)
+    beneficiary = contact.beneficiary
     main = {}
     for item in beneficiary.contacts.all():
         main.setdefault(item.kind, item.value)
@@ -396,6 +401,9 @@ def contact_new_event(*, user: object, contact: Contact) -> Occurrence:
     """Another manifestation in the same call, with its own protocol."""
     config = settings_of(contact.operator_id)
     with _Locked(user, contact) as work:
+        work.contact.beneficiary = Beneficiary.objects.prefetch_related("contacts").get(
+            pk=work.contact.beneficiary_id
+        )
         return _protocol_issue(work.contact, actor=work.actor, config=config, at=work.at)
 
 

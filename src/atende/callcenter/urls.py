@@ -11,6 +11,7 @@ urlpatterns = [
     path("atendimento/buscar/", views.search, name="search"),
     path("atendimento/chamadas/", views.calls, name="calls"),
     path(f"{CONTACT}/", views.contact, name="contact"),
+    path(f"{CONTACT}/protocolo/<int:occurrence_id>/", views.protocol_forms, name="protocol_forms"),
     path(f"{CONTACT}/manifestacao/<int:occurrence_id>/", views.manifestation, name="manifestation"),
     path(f"{CONTACT}/pendencia/<int:occurrence_id>/", views.pendency, name="pendency"),
     path(f"{CONTACT}/novo-evento/", views.new_event, name="new_event"),

@@ -2,6 +2,8 @@
 phone system's calls waiting), the contact page where the attendant records each
 manifestation, raises pendencies, consults the side panel and ends the call."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -213,24 +215,17 @@ def contact(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _page(request: HttpRequest, contact: Contact, bound: dict | None = None) -> HttpResponse:
-    """The contact page; ``bound`` holds a refused form by its key, shown as typed."""
+    """The contact page; ``bound`` holds a refused form by its key, shown as typed. The
+    protocols' forms come in a request of their own each (``protocol_forms``), so the
+    protocol is on screen first; a refused one is drawn in the page with what was typed."""
     bound = bound or {}
     items = contact_items(contact)
-    operator_id = contact.operator_id
     live = contact.status == ContactStatus.IN_PROGRESS
     for item in items:
-        key = f"m{item.occurrence.pk}"
-        item.form = bound.get(key) or ManifestationForm(
-            operator_id=operator_id,
-            prefix=key,
-            initial=ManifestationForm.initial_of(item.occurrence),
-        )
-        key = f"p{item.occurrence.pk}"
-        item.pendency_form = bound.get(key) or PendencyForm(operator_id=operator_id, prefix=key)
-        key = f"s{item.occurrence.pk}"
-        item.send_form = bound.get(key) or SendForm(
-            prefix=key, initial={"channel": "email", "recipient": item.occurrence.contact_email}
-        )
+        pk = item.occurrence.pk
+        item.inline = any(key in bound for key in (f"m{pk}", f"p{pk}", f"s{pk}"))
+        if item.inline:
+            _item_forms(item, contact, bound)
     context = {
         "contact": contact,
         "b": contact.beneficiary,
@@ -239,12 +234,45 @@ def _page(request: HttpRequest, contact: Contact, bound: dict | None = None) -> 
         "critiques": beneficiary_critiques(contact.beneficiary, today=timezone.localdate()),
         "audit_form": bound.get("audit") or AuditForm(),
         "entries": list(contact.entries.select_related("actor")),
-        "parents": items[0].form.parents() if items else {},
         "side": bound.get("service"),
         "statuses": ContactStatus,
     }
     status = 400 if bound else 200
     return render(request, "callcenter/contact.html", context, status=status)
+
+
+def _item_forms(item: object, contact: Contact, bound: dict) -> None:
+    """A protocol's forms: its manifestation, a pendency and sending it."""
+    pk, operator_id = item.occurrence.pk, contact.operator_id
+    item.form = bound.get(f"m{pk}") or ManifestationForm(
+        operator_id=operator_id,
+        prefix=f"m{pk}",
+        initial=ManifestationForm.initial_of(item.occurrence),
+    )
+    item.parents = json.dumps(item.form.parents())
+    item.pendency_form = bound.get(f"p{pk}") or PendencyForm(
+        operator_id=operator_id, prefix=f"p{pk}"
+    )
+    item.send_form = bound.get(f"s{pk}") or SendForm(
+        prefix=f"s{pk}", initial={"channel": "email", "recipient": item.occurrence.contact_email}
+    )
+
+
+@login_required
+def protocol_forms(request: HttpRequest, pk: int, occurrence_id: int) -> HttpResponse:
+    """One protocol's forms, fetched by the contact page once it is on screen."""
+    contact = _contact(request, pk)
+    item = next((i for i in contact_items(contact) if i.occurrence.pk == occurrence_id), None)
+    if item is None:
+        raise Http404
+    _item_forms(item, contact, {})
+    context = {
+        "contact": contact,
+        "item": item,
+        "o": item.occurrence,
+        "live": contact.status == ContactStatus.IN_PROGRESS,
+    }
+    return render(request, "callcenter/_protocol_forms.html", context)
 
 
 def _refused(request: HttpRequest, contact: Contact, error: Exception, **bound) -> HttpResponse:

@@ -311,3 +311,21 @@ def test_updating_the_contact_data_is_audited_in_the_registry(contact, attendant
     assert ContactEntry.objects.get(contact=contact).kind == EntryKind.DATA_UPDATED
     card_a.refresh_from_db()
     assert card_a.digest == "", "the operator's next record for the card is applied"
+
+
+def test_a_protocols_forms_come_after_the_page(contact, attendant_a, operator_a, card_a):
+    occurrence = contact_items(contact)[0].occurrence
+    client = signed_in(attendant_a)
+    page = client.get(f"/atendimento/{contact.pk}/").content.decode()
+    assert f'hx-get="/atendimento/{contact.pk}/protocolo/{occurrence.pk}/"' in page
+    assert "data-manifestation" not in page  # the protocol first, the forms next
+    forms = client.get(f"/atendimento/{contact.pk}/protocolo/{occurrence.pk}/").content.decode()
+    assert "data-manifestation" in forms and "Gerar pendência" in forms
+    other = contact_start(
+        user=attendant_a,
+        attendant_operator_id=operator_a.pk,
+        operator_id=operator_a.pk,
+        card="C-100",
+    )
+    foreign = contact_items(other)[0].occurrence
+    assert client.get(f"/atendimento/{contact.pk}/protocolo/{foreign.pk}/").status_code == 404

@@ -18,11 +18,7 @@
     }
   });
 
-  var parentsNode = document.getElementById("classification-parents");
-  if (!parentsNode) return;
-  var parents = JSON.parse(parentsNode.textContent);
-
-  function narrow(form, level) {
+  function narrow(form, parents, level) {
     var upper = form.querySelector('select[data-level="' + (level - 1) + '"]');
     var lower = form.querySelector('select[data-level="' + level + '"]');
     if (!upper || !lower) return;
@@ -35,12 +31,15 @@
     });
   }
 
-  document.querySelectorAll("form[data-manifestation]").forEach(function (form) {
-    narrow(form, 2); narrow(form, 3);
+  function cascade(form) {
+    if (form.getAttribute("data-cascading")) return;
+    form.setAttribute("data-cascading", "1");
+    var parents = JSON.parse(form.getAttribute("data-parents") || "{}");
+    narrow(form, parents, 2); narrow(form, parents, 3);
     form.addEventListener("change", function (event) {
       var level = Number(event.target.getAttribute("data-level"));
-      if (level === 1) { narrow(form, 2); narrow(form, 3); }
-      if (level === 2) { narrow(form, 3); }
+      if (level === 1) { narrow(form, parents, 2); narrow(form, parents, 3); }
+      if (level === 2) { narrow(form, parents, 3); }
       if (level === 3 && event.target.value) {
         // Choosing a subcategory names its category and type.
         var category = form.querySelector('select[data-level="2"]');
@@ -49,5 +48,11 @@
         kind.value = String(parents[category.value]);
       }
     });
-  });
+  }
+
+  // The forms arrive after the page (htmx), or with it when one was refused.
+  function start(root) {
+    root.querySelectorAll("form[data-manifestation]").forEach(cascade);
+  }
+  if (window.htmx) { htmx.onLoad(start); } else { start(document); }
 })();
