@@ -110,3 +110,19 @@ def catalog_a(operator_a):
 @pytest.fixture
 def catalog_b(operator_b):
     return install_sanitation_catalog(operator_b)
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback, Atende's mail going to it."""
+    from atende.testing.loopback import SmtpSink
+
+    sink = SmtpSink()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 5},
+        }
+    }
+    yield sink
+    sink.close()

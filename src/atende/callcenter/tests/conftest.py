@@ -5,6 +5,7 @@ import pytest
 
 from atende.beneficiaries.models import ProcedureGroup
 from atende.callcenter.presets import install_call_center
+from atende.callcenter.services import contact_start
 from atende.catalog.models import Classification, ClassificationLevel, Level, Scale
 from atende.testing.beneficiaries import card_upserted, cpf_numbers
 from atende.testing.factories import UnitFactory
@@ -26,6 +27,17 @@ def card_a(operator_a):
         phones=["(11) 98765-4321"],
         emails=["joana@example.com"],
         contract_start="2020-01-01",
+    )
+
+
+@pytest.fixture
+def contact(call_center_a, card_a, attendant_a, operator_a):
+    """A call of operator A's attendant with the card C-100, just started."""
+    return contact_start(
+        user=attendant_a,
+        attendant_operator_id=operator_a.pk,
+        operator_id=operator_a.pk,
+        card="C-100",
     )
 
 

@@ -9,7 +9,6 @@ import pytest
 from django.test import Client
 
 from atende.callcenter.models import CallCenterSettings, ContactEntry, EntryKind
-from atende.callcenter.services import contact_start
 from atende.testing.loopback import HttpReceiver
 
 pytestmark = pytest.mark.django_db
@@ -18,16 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _loopback_allowed(settings):
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.0/8"]
-
-
-@pytest.fixture
-def contact(call_center_a, card_a, attendant_a, operator_a):
-    return contact_start(
-        user=attendant_a,
-        attendant_operator_id=operator_a.pk,
-        operator_id=operator_a.pk,
-        card="C-100",
-    )
 
 
 def erp(handler):

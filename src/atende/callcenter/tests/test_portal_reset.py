@@ -11,39 +11,15 @@ from django.test import Client
 from django.utils import timezone
 
 from atende.callcenter.models import ContactEntry, EntryKind
-from atende.callcenter.services import RESETS_PER_DAY, contact_start
+from atende.callcenter.services import RESETS_PER_DAY
 from atende.notifications.models import Delivery, Purpose
 from atende.notifications.services import deliveries_drain
 from atende.portal.models import BeneficiaryLogin
 from atende.portal.services import beneficiary_login_create
-from atende.testing.loopback import SmtpSink
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Senha-do-portal-2026"
-
-
-@pytest.fixture
-def smtp(settings):
-    sink = SmtpSink()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 5},
-        }
-    }
-    yield sink
-    sink.close()
-
-
-@pytest.fixture
-def contact(call_center_a, card_a, attendant_a, operator_a):
-    return contact_start(
-        user=attendant_a,
-        attendant_operator_id=operator_a.pk,
-        operator_id=operator_a.pk,
-        card="C-100",
-    )
 
 
 def login_for(card, login="C-100", email="joana@example.com"):

@@ -21,16 +21,6 @@ def signed_in(user) -> Client:
     return client
 
 
-@pytest.fixture
-def contact(call_center_a, card_a, attendant_a, operator_a):
-    return contact_start(
-        user=attendant_a,
-        attendant_operator_id=operator_a.pk,
-        operator_id=operator_a.pk,
-        card="C-100",
-    )
-
-
 def form_data(prefix: str, values: dict) -> dict:
     data = {f"{prefix}-{k}": v for k, v in values.items() if k != "guides"}
     return data

@@ -34,16 +34,6 @@ from atende.testing.factories import MembershipFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def contact(call_center_a, card_a, attendant_a, operator_a):
-    return contact_start(
-        user=attendant_a,
-        attendant_operator_id=operator_a.pk,
-        operator_id=operator_a.pk,
-        card="C-100",
-    )
-
-
 def first(contact: Contact) -> Occurrence:
     return contact_items(contact)[0].occurrence
 

@@ -5,7 +5,7 @@ import pytest
 from atende.catalog.models import ActionKind
 from atende.catalog.presets import REIMBURSEMENT
 from atende.catalog.services import status_action_create
-from atende.testing.loopback import HttpReceiver, SmtpSink
+from atende.testing.loopback import HttpReceiver
 from atende.testing.occurrences import status_named
 
 
@@ -13,19 +13,6 @@ from atende.testing.occurrences import status_named
 def _loopback_allowed(settings):
     # Tests reach their receivers on loopback, which production refuses by default.
     settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.0/8"]
-
-
-@pytest.fixture
-def smtp(settings):
-    sink = SmtpSink()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 5},
-        }
-    }
-    yield sink
-    sink.close()
 
 
 class Script:
