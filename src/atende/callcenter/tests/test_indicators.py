@@ -83,3 +83,37 @@ def test_the_figures_follow_the_contacts(
     page = client.get("/relatorios/indicadores/").content.decode()
     assert 'data-figure="contact-statuses"' in page and "Abandonado" in page
     assert "Autorizações A" in page
+
+
+def test_call_center_protocols_are_in_the_report_with_their_parent(
+    contact, attendant_a, operator_a, app_a, group_a, pendency_unit_a, catalog_a
+):
+    import csv
+    import io
+
+    from atende.reports.params import ReportParams
+    from atende.reports.writer import report_write
+
+    first = contact_items(contact)[0].occurrence
+    values = manifestation_values(operator_a, group_a)
+    manifestation_record(user=attendant_a, contact=contact, occurrence_id=first.pk, **values)
+    pendency = pendency_create(
+        user=attendant_a,
+        contact=contact,
+        occurrence_id=first.pk,
+        occurrence_type=catalog_a["Solicitação de Autorização"],
+        subject=None,
+        unit=pendency_unit_a,
+        description="Autorizar",
+    )
+    contact_abandon(user=attendant_a, contact=contact)
+    today = timezone.localdate()
+    out = io.StringIO(newline="")
+    report_write(
+        ReportParams(operator_id=operator_a.pk, application_id=app_a.pk, start=today, end=today),
+        out,
+    )
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter=";"))
+    heads = {row[1]: row for row in rows if row[0] == "01"}
+    assert heads[pendency.protocol][3] == first.protocol
+    assert heads[first.protocol][3] == ""
