@@ -191,6 +191,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def calls(request: HttpRequest) -> HttpResponse:
     """The calls waiting for the signed-in attendant (polled by every panel page)."""
+    _actors(request)
     return render(request, "callcenter/_calls.html", {"calls": calls_waiting(request.user)})
 
 

@@ -14,6 +14,7 @@ from atende.callcenter.selectors import contact_items
 from atende.occurrences.models import Occurrence, State
 from atende.tenancy.models import Scope
 from atende.tenancy.services import api_token_create
+from atende.testing.beneficiaries import card_upserted, cpf_numbers
 from atende.testing.browser import ARTIFACTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -128,13 +129,26 @@ def test_a_whole_call_from_screen_pop_to_concluded(
     page.goto(contact_url)
     expect(page.locator("h1 [data-status]")).to_have_text("Concluído")
 
-    # A second call drops before anything is typed: its protocol stays, abandoned.
+    # A second call, of a suspended card: a refund gets the critique, not the form; then
+    # the call drops, and its protocol stays, abandoned.
+    card_upserted(
+        operator_a,
+        card="C-300",
+        cpf=cpf_numbers(9)[8],
+        name="Rui Suspenso",
+        situation="suspenso",
+        situation_date="2026-01-10",
+    )
     page.get_by_role("link", name="Registrar atendimento").first.click()
-    page.get_by_label("Código do beneficiário (carteirinha)").fill("C-100")
+    page.get_by_label("Código do beneficiário (carteirinha)").fill("C-300")
     page.get_by_role("button", name="Iniciar atendimento").click()
     dropped = Contact.objects.exclude(pk=contact.pk).get()
     kept = contact_items(dropped)[0].occurrence.protocol
     expect(page.locator("[data-protocol]")).to_have_text(kept)
+    page.get_by_role("button", name="Protocolo de reembolso").click()
+    refused = page.locator("[data-service=reembolso]")
+    expect(refused.get_by_role("alert")).to_contain_text("Contrato suspenso")
+    expect(refused.locator("form")).to_have_count(0)
     page.get_by_role("button", name="Abandonado (ligação caiu ou desistência)").click()
     expect(page.locator("h1 [data-status]")).to_have_text("Abandonado")
     expect(page.locator("[data-protocol]")).to_have_text(kept)
