@@ -6,8 +6,10 @@ Data: the synthetic history (``atende synth``) and the registry's synthetic file
 by ``atende beneficiaries import`` (as ``registry.py`` does), both kept between runs. The
 server is ``atende serve`` (gunicorn); wrk's 16 connections create occurrences through
 ``POST /api/v1/occurrences`` the whole time, while an attendant's browser session starts
-contacts one after the other: ``POST /atendimento/`` (the contact and its first protocol,
-answered by the redirect) and the ``GET`` of the contact page that shows the protocol.
+contacts one after the other, alternately as the page sends it (htmx: the ``POST`` is
+answered with the contact page itself, the protocol on it) and as a browser without
+JavaScript does (``POST /atendimento/`` answered by a redirect, then the ``GET`` of the
+contact page that shows the protocol).
 Each is timed from a client on the same machine, so the figures are the server's time plus
 a loopback round trip."""
 
@@ -32,7 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--occurrences", type=int, default=1_000_000)
     parser.add_argument("--cards", type=int, default=1_000_000)
-    parser.add_argument("--starts", type=int, default=300)
+    parser.add_argument("--starts", type=int, default=600)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
@@ -104,7 +106,7 @@ def main() -> None:
     print(f"machine: {common.machine()}; revision {common.git_revision()}")
     print(f"data: {total_cards:,} cards, {occurrences:,} occurrences of the operator")
 
-    starts, pages, both = [], [], []
+    starts, pages, both, boosted = [], [], [], []
     load = {}
     with common.serving(web_workers=args.web_workers, threads=args.threads) as base:
         script = CREATE % {"body": body, "token": token}
@@ -127,35 +129,56 @@ def main() -> None:
             background.start()
             time.sleep(2)  # the load under way
             deadline = time.monotonic() + seconds - 4
-            for card in chosen:
+            for turn, card in enumerate(chosen):
                 if time.monotonic() > deadline:
                     break
+                if turn % 2:
+                    boosted.append(_start_boosted(client, operator.pk, card, csrf))
+                    continue
                 post_ms, get_ms = _start(client, operator.pk, card, csrf)
                 starts.append(post_ms)
                 pages.append(get_ms)
                 both.append(post_ms + get_ms)
             background.join()
     shape = f"gunicorn {args.web_workers} workers x {args.threads} threads"
-    print(f"{len(starts)} contacts started during the load ({shape}):")
-    print(f"  POST /atendimento/ (contact and protocol issued): {common.summary(starts)}")
-    print(f"  GET of the contact page (the protocol shown): {common.summary(pages)}")
-    print(f"  both, from the click to the protocol on screen: {common.summary(both)}")
+    print(f"{len(starts) + len(boosted)} contacts started during the load ({shape}):")
+    print(
+        f"  as the page sends it (htmx), {len(boosted)}: the POST answered with the contact "
+        f"page, the protocol on it: {common.summary(boosted)}"
+    )
+    print(f"  without JavaScript, {len(starts)}: POST /atendimento/ answered by a redirect:")
+    print(f"    POST (contact and protocol issued): {common.summary(starts)}")
+    print(f"    GET of the contact page (the protocol shown): {common.summary(pages)}")
+    print(f"    both: {common.summary(both)}")
     print(line("  concurrent API creation", load, shape))
     print(f"contacts in the database: {Contact.objects.filter(operator=operator).count():,}")
 
 
-def _start(client: httpx.Client, operator_id: int, card: str, csrf: str) -> tuple[float, float]:
+def _start_boosted(client: httpx.Client, operator_id: int, card: str, csrf: str) -> float:
     began = time.perf_counter()
     answer = client.post(
         "/atendimento/",
-        data={
-            "attendant_operator": operator_id,
-            "operator": operator_id,
-            "card": card,
-            "channel": "telefone",
-            "csrfmiddlewaretoken": csrf,
-        },
+        data=_form(operator_id, card, csrf),
+        headers={"HX-Request": "true", "HX-Boosted": "true"},
     )
+    shown = time.perf_counter()
+    assert answer.status_code == 200 and "data-protocol" in answer.text, answer.status_code
+    return (shown - began) * 1000
+
+
+def _form(operator_id: int, card: str, csrf: str) -> dict:
+    return {
+        "attendant_operator": operator_id,
+        "operator": operator_id,
+        "card": card,
+        "channel": "telefone",
+        "csrfmiddlewaretoken": csrf,
+    }
+
+
+def _start(client: httpx.Client, operator_id: int, card: str, csrf: str) -> tuple[float, float]:
+    began = time.perf_counter()
+    answer = client.post("/atendimento/", data=_form(operator_id, card, csrf))
     posted = time.perf_counter()
     assert answer.status_code == 302, (answer.status_code, answer.text[:500])
     page = client.get(answer.headers["location"])

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -120,6 +121,12 @@ def home(request: HttpRequest) -> HttpResponse:
             except (ValidationError, NotAllowed) as error:
                 errors_onto(form, _as_validation(error))
             else:
+                if request.htmx:
+                    # The page itself, at once: the protocol on screen in one round trip. The
+                    # address becomes the contact's, so a reload reads it, never posts again.
+                    response = contact_page(request, contact.pk)
+                    response["HX-Push-Url"] = reverse("callcenter:contact", args=[contact.pk])
+                    return response
                 return redirect("callcenter:contact", pk=contact.pk)
     else:
         initial = {k: v for k, v in request.GET.items() if k in ("card", "operator", "channel")}
@@ -210,6 +217,10 @@ def _contact(request: HttpRequest, pk: int) -> Contact:
 
 @login_required
 def contact(request: HttpRequest, pk: int) -> HttpResponse:
+    return contact_page(request, pk)
+
+
+def contact_page(request: HttpRequest, pk: int) -> HttpResponse:
     item = _contact(request, pk)
     access_record(user=request.user, beneficiary=item.beneficiary, screen="call_center")
     return _page(request, item)

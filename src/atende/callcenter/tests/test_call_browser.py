@@ -80,6 +80,8 @@ def test_a_whole_call_from_screen_pop_to_concluded(
     expect(page.get_by_label("Código do beneficiário na URA")).to_have_value("C-100")
     fits(page, width)
     page.get_by_role("button", name="Iniciar atendimento").click()
+    expect(page.locator("[data-protocol]")).to_have_count(1)  # in the same answer
+    page.wait_for_url("**/atendimento/*/")
 
     contact = Contact.objects.get()
     first = contact_items(contact)[0].occurrence
@@ -140,8 +142,13 @@ def test_a_whole_call_from_screen_pop_to_concluded(
         situation_date="2026-01-10",
     )
     page.get_by_role("link", name="Registrar atendimento").first.click()
+    page.get_by_label("Código do beneficiário (carteirinha)").fill("C-404")
+    page.get_by_role("button", name="Iniciar atendimento").click()
+    expect(page.get_by_text("Nenhum beneficiário desta operadora tem este cartão.")).to_be_visible()
+    expect(page.get_by_label("Código do beneficiário (carteirinha)")).to_have_value("C-404")
     page.get_by_label("Código do beneficiário (carteirinha)").fill("C-300")
     page.get_by_role("button", name="Iniciar atendimento").click()
+    page.wait_for_url(f"**/atendimento/{contact.pk + 1}/")
     dropped = Contact.objects.exclude(pk=contact.pk).get()
     kept = contact_items(dropped)[0].occurrence.protocol
     expect(page.locator("[data-protocol]")).to_have_text(kept)

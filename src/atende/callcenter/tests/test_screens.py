@@ -319,3 +319,23 @@ def test_a_protocols_forms_come_after_the_page(contact, attendant_a, operator_a,
     )
     foreign = contact_items(other)[0].occurrence
     assert client.get(f"/atendimento/{contact.pk}/protocolo/{foreign.pk}/").status_code == 404
+
+
+def test_started_from_the_page_the_protocol_comes_in_the_same_answer(
+    call_center_a, card_a, attendant_a, operator_a
+):
+    response = signed_in(attendant_a).post(
+        "/atendimento/",
+        {
+            "attendant_operator": operator_a.pk,
+            "operator": operator_a.pk,
+            "card": "C-100",
+            "channel": "telefone",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    contact = Contact.objects.get()
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == f"/atendimento/{contact.pk}/"
+    protocol = contact_items(contact)[0].occurrence.protocol
+    assert f"data-protocol>{protocol}</strong>" in response.content.decode()

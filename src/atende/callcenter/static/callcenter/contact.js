@@ -3,6 +3,9 @@
 // list alone still works.
 (function () {
   "use strict";
+  // A page swapped in by htmx runs this again: the listeners are set once.
+  if (window.atendeContactPage) return;
+  window.atendeContactPage = true;
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button) return;
