@@ -15,6 +15,7 @@ from atende.callcenter.models import (
     ContactOccurrence,
     ContactStatus,
 )
+from atende.core.db import PreparedRead
 from atende.occurrences.models import Channel, Occurrence, State
 from atende.occurrences.services import Actor
 
@@ -48,6 +49,48 @@ def contacts_visible_to(actors: list[Actor]) -> QuerySet[Contact]:
     return Contact.objects.filter(scope)
 
 
+# A contact page's two reads, compiled once (``PreparedRead``): the contact with its
+# status, person and people, and its protocols with their manifestations.
+_contact_read = PreparedRead(
+    lambda pk: with_status(Contact.objects.filter(pk=pk)).select_related(
+        "beneficiary__product", "operator", "attendant", "attendant_operator"
+    ),
+    -101,
+)
+_items_read = PreparedRead(
+    lambda contact_id: (
+        ContactOccurrence.objects.filter(contact_id=contact_id)
+        .select_related(
+            "occurrence__status",
+            "occurrence__unit",
+            "occurrence__occurrence_type",
+            "occurrence__classification__parent__parent",
+            "occurrence__procedure_group",
+            "occurrence__urgency",
+            "occurrence__sentiment",
+            "occurrence__priority",
+        )
+        .order_by("occurrence_id")
+    ),
+    -101,
+)
+
+
+def contact_for(actors: list[Actor], pk: int) -> Contact | None:
+    """The contact with its status, if these people see it (``contacts_visible_to``'s rule
+    for one row)."""
+    found = _contact_read(pk)
+    if not found:
+        return None
+    contact = found[0]
+    for actor in actors:
+        if actor.operator_id == contact.operator_id and (
+            actor.is_supervisor or contact.attendant_id == actor.user.pk
+        ):
+            return contact
+    return None
+
+
 def contact_status(contact: Contact) -> str:
     return with_status(Contact.objects.filter(pk=contact.pk)).values_list("status", flat=True)[0]
 
@@ -60,20 +103,7 @@ class Item:
 
 def contact_items(contact: Contact) -> list[Item]:
     """The contact's manifestations, each with its pendencies, in the order issued."""
-    links = (
-        ContactOccurrence.objects.filter(contact=contact)
-        .select_related(
-            "occurrence__status",
-            "occurrence__unit",
-            "occurrence__occurrence_type",
-            "occurrence__classification__parent__parent",
-            "occurrence__procedure_group",
-            "occurrence__urgency",
-            "occurrence__sentiment",
-            "occurrence__priority",
-        )
-        .order_by("occurrence_id")
-    )
+    links = _items_read(contact.pk)
     items, by_id = [], {}
     for link in links:
         if link.is_pendency:

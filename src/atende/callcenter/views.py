@@ -41,6 +41,7 @@ from atende.callcenter.models import (
 from atende.callcenter.selectors import (
     calls_missed,
     calls_waiting,
+    contact_for,
     contact_items,
     contacts_visible_to,
     with_status,
@@ -203,13 +204,7 @@ def calls(request: HttpRequest) -> HttpResponse:
 
 
 def _contact(request: HttpRequest, pk: int) -> Contact:
-    actors = _actors(request)
-    contact = (
-        with_status(contacts_visible_to(actors))
-        .select_related("beneficiary__product", "operator", "attendant", "attendant_operator")
-        .filter(pk=pk)
-        .first()
-    )
+    contact = contact_for(_actors(request), pk)
     if contact is None:
         raise Http404
     return contact
