@@ -763,8 +763,11 @@ def service_type(contact: Contact, service: str) -> OccurrenceType:
 
 def service_check(contact: Contact, service: str) -> None:
     """Refuse a refund to a card with a blocking critique, with the critique's message."""
-    if service in CRITIQUE_CHECKED:
-        request_check(contact.beneficiary, today=timezone.localdate())
+    refusal = request_refusal(
+        beneficiary=contact.beneficiary, occurrence_type=service_type(contact, service)
+    )
+    if refusal:
+        raise ValidationError(refusal, code="critique")
 
 
 def service_refusal(*, user: object, contact: Contact, service: str) -> str:
@@ -883,3 +886,21 @@ def erp_records(*, user: object, contact: Contact) -> list[dict[str, str]]:
         for record in records[:ERP_RECORDS]
         if isinstance(record, dict)
     ]
+
+
+def request_refusal(*, beneficiary: Beneficiary | None, occurrence_type: OccurrenceType) -> str:
+    """Why this card may not ask for this type now ("" when it may): the types the call
+    center's settings name for refunds are refused to a card with a blocking critique,
+    wherever they are asked for — in a call or in the portal."""
+    if beneficiary is None:
+        return ""
+    config = CallCenterSettings.objects.filter(operator_id=occurrence_type.operator_id).first()
+    if config is None:
+        return ""
+    if occurrence_type.pk not in {getattr(config, f"{s.value}_id") for s in CRITIQUE_CHECKED}:
+        return ""
+    try:
+        request_check(beneficiary, today=timezone.localdate())
+    except ValidationError as refusal:
+        return " ".join(refusal.messages)
+    return ""

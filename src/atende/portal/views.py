@@ -26,6 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from atende.accounts.services import LoginThrottledError
+from atende.callcenter.services import request_refusal
 from atende.catalog.models import OccurrenceType
 from atende.core.forms import errors_onto
 from atende.core.http import client_address
@@ -276,6 +277,19 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
     chosen = next((t for t in types if str(t.pk) == request.GET.get("tipo", "")), None)
     if chosen is None:
         return _render(request, "new_type", visit.application, account=visit.account, types=types)
+    refusal = request_refusal(beneficiary=visit.account.beneficiary, occurrence_type=chosen)
+    if refusal:
+        # A refund to a card with a blocking critique: its message, not the form.
+        status = 400 if request.method == "POST" else 200
+        return _render(
+            request,
+            "new",
+            visit.application,
+            account=visit.account,
+            occurrence_type=chosen,
+            refusal=refusal,
+            status=status,
+        )
     subjects = list(chosen.subjects.filter(is_active=True).order_by("name"))
     initial = {"contact_email": visit.account.email}
     form = NewOccurrenceForm(request.POST or None, subjects=subjects, initial=initial)

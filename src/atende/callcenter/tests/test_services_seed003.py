@@ -139,3 +139,37 @@ def test_an_unknown_service_is_not_found(call_center_a, card_a, attendant_a, ope
     contact = start(attendant_a, operator_a, "C-100")
     response = signed_in(attendant_a).get(f"/atendimento/{contact.pk}/servico/emprestimo/")
     assert response.status_code == 404
+
+
+def test_the_portal_refuses_a_refund_to_a_card_with_a_blocking_critique(
+    call_center_a, suspended, app_a, catalog_a, operator_a
+):
+    from atende.callcenter.presets import CARD_COPY
+    from atende.occurrences.models import Occurrence
+    from atende.portal.models import BeneficiaryLogin
+    from atende.portal.services import beneficiary_login_create
+
+    password = "Senha-do-portal-2026"
+    account = beneficiary_login_create(
+        operator=operator_a,
+        login="C-300",
+        cpf=suspended.cpf,
+        name=suspended.name,
+        password=password,
+    )
+    BeneficiaryLogin.objects.filter(pk=account.pk).update(beneficiary=suspended)
+    portal = Client()
+    bundle = app_a.bundle
+    signed = portal.post(f"/portal/{bundle}/entrar/", {"cpf": suspended.cpf, "password": password})
+    assert signed.status_code == 302
+    refund = catalog_a["Ocorrencia - Reembolso"]
+    page = portal.get(f"/portal/{bundle}/nova/", {"tipo": refund.pk}).content.decode()
+    assert "data-refused" in page and "suspenso" in page.lower() and "<textarea" not in page
+    posted = portal.post(
+        f"/portal/{bundle}/nova/?tipo={refund.pk}", {"description": "Reembolso de consulta"}
+    )
+    assert posted.status_code == 400
+    assert not Occurrence.objects.filter(occurrence_type=refund).exists()
+    copy = operator_a.occurrence_types.get(name=CARD_COPY)
+    other = portal.get(f"/portal/{bundle}/nova/", {"tipo": copy.pk}).content.decode()
+    assert "data-refused" not in other and "<textarea" in other
