@@ -277,23 +277,12 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
     chosen = next((t for t in types if str(t.pk) == request.GET.get("tipo", "")), None)
     if chosen is None:
         return _render(request, "new_type", visit.application, account=visit.account, types=types)
+    # A refund to a card with a blocking critique gets the critique's message, no form.
     refusal = request_refusal(beneficiary=visit.account.beneficiary, occurrence_type=chosen)
-    if refusal:
-        # A refund to a card with a blocking critique: its message, not the form.
-        status = 400 if request.method == "POST" else 200
-        return _render(
-            request,
-            "new",
-            visit.application,
-            account=visit.account,
-            occurrence_type=chosen,
-            refusal=refusal,
-            status=status,
-        )
     subjects = list(chosen.subjects.filter(is_active=True).order_by("name"))
     initial = {"contact_email": visit.account.email}
     form = NewOccurrenceForm(request.POST or None, subjects=subjects, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not refusal and form.is_valid():
         data = form.cleaned_data
         account = visit.account
         try:
@@ -333,7 +322,8 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
         account=visit.account,
         occurrence_type=chosen,
         form=form,
-        status=400 if form.errors else 200,
+        refusal=refusal,
+        status=400 if request.method == "POST" and (refusal or form.errors) else 200,
     )
 
 
