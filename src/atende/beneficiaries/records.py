@@ -9,6 +9,7 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 
@@ -186,6 +187,35 @@ def _allowed(choices: type) -> dict[str, str]:
     return {str(c).lower(): str(c) for c in choices.values}
 
 
+def phones_parse(values: Iterable[object]) -> tuple[list[str], list[str]]:
+    """A card's phones in E.164, in the order given, each once; and a problem for each
+    value that is not a phone."""
+    phones, problems = [], []
+    for number in values:
+        parsed = phone_parse(str(number))
+        if parsed is None:
+            problems.append(_("Not a valid phone number: %(n)s.") % {"n": number})
+        elif parsed not in phones:
+            phones.append(parsed)
+    return phones, problems
+
+
+def emails_parse(values: Iterable[object]) -> tuple[list[str], list[str]]:
+    """A card's e-mail addresses in lower case, in the order given, each once; and a
+    problem for each value that is not an address."""
+    emails, problems = [], []
+    for value in values:
+        address = str(value).strip().lower()
+        try:
+            validate_email(address)
+        except ValidationError:
+            problems.append(_("Not a valid e-mail address."))
+            continue
+        if address not in emails:
+            emails.append(address)
+    return emails, problems
+
+
 def record_clean(data: dict) -> Record:
     """A Record from the values sent, or Problems naming each wrong field."""
     check = _Checker(data)
@@ -200,23 +230,10 @@ def record_clean(data: dict) -> Record:
     if cns and len(cns) != 15:
         check.problems.append(("cns", _("The CNS has 15 digits.")))
     holder = check.text("holder_card", limit=30).upper()
-    phones = []
-    for number in check.many("phones"):
-        parsed = phone_parse(str(number))
-        if parsed is None:
-            check.problems.append(("phones", _("Not a valid phone number: %(n)s.") % {"n": number}))
-        elif parsed not in phones:
-            phones.append(parsed)
-    emails = []
-    for address in check.many("emails"):
-        address = str(address).strip().lower()
-        try:
-            validate_email(address)
-        except ValidationError:
-            check.problems.append(("emails", _("Not a valid e-mail address.")))
-            continue
-        if address not in emails:
-            emails.append(address)
+    phones, problems = phones_parse(check.many("phones"))
+    check.problems += [("phones", problem) for problem in problems]
+    emails, problems = emails_parse(check.many("emails"))
+    check.problems += [("emails", problem) for problem in problems]
     addresses = []
     for item in check.many("addresses"):
         if not isinstance(item, dict):

@@ -12,7 +12,6 @@ from dataclasses import astuple, dataclass, fields
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -36,10 +35,16 @@ from atende.beneficiaries.models import (
     Situation,
     WaitingPeriod,
 )
-from atende.beneficiaries.records import SCALARS, AddressRecord, Record, name_fold
+from atende.beneficiaries.records import (
+    SCALARS,
+    AddressRecord,
+    Record,
+    emails_parse,
+    name_fold,
+    phones_parse,
+)
 from atende.core.db import ids_reserve, plans_per_call, rows_write, transaction_lock
 from atende.tenancy.models import ApiToken, Operator
-from atende.tenancy.validators import phone_parse
 
 BATCH_MAX = 1000
 
@@ -621,21 +626,12 @@ def beneficiary_contacts_set(
     dados"), the first of each the main one, audited like every change. The card's
     digest is cleared, so the next record the operator's systems send for it is applied
     whatever it says: they stay the source of the registry. False when nothing changed."""
-    parsed_phones, parsed_emails = [], []
-    for number in phones:
-        parsed = phone_parse(number)
-        if parsed is None:
-            raise ValidationError({"phones": _("Not a valid phone number: %(n)s.") % {"n": number}})
-        if parsed not in parsed_phones:
-            parsed_phones.append(parsed)
-    for address in emails:
-        address = address.strip().lower()
-        try:
-            validate_email(address)
-        except ValidationError:
-            raise ValidationError({"emails": _("Not a valid e-mail address.")}) from None
-        if address not in parsed_emails:
-            parsed_emails.append(address)
+    parsed_phones, problems = phones_parse(phones)
+    if problems:
+        raise ValidationError({"phones": problems[0]})
+    parsed_emails, problems = emails_parse(emails)
+    if problems:
+        raise ValidationError({"emails": problems[0]})
     after = {ContactKind.PHONE: parsed_phones, ContactKind.EMAIL: parsed_emails}
     with transaction.atomic():
         registry_lock(beneficiary.operator_id)
