@@ -209,6 +209,13 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.beneficiary_id} @ {self.started_at:%Y-%m-%d %H:%M}"
 
+    def worked_by(self, actor: object) -> bool:
+        """Whether this actor sees and works the contact: its attendant, or a supervisor
+        of its operator (the same rule as a query: ``selectors.contacts_visible_to``)."""
+        return actor.operator_id == self.operator_id and (
+            actor.is_supervisor or self.attendant_id == actor.user.pk
+        )
+
 
 class ContactOccurrence(models.Model):
     """An occurrence registered during a contact: a manifestation, or a pendency raised

@@ -40,7 +40,8 @@ def with_status(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
 
 
 def contacts_visible_to(actors: list[Actor]) -> QuerySet[Contact]:
-    """Supervisors see their operators' contacts; attendants their own."""
+    """Supervisors see their operators' contacts; attendants their own (the rule of
+    ``Contact.worked_by``, for a query)."""
     supervised = [a.operator_id for a in actors if a.is_supervisor]
     attended = [a.operator_id for a in actors if not a.is_supervisor]
     user = actors[0].user if actors else None
@@ -83,12 +84,7 @@ def contact_for(actors: list[Actor], pk: int) -> Contact | None:
     if not found:
         return None
     contact = found[0]
-    for actor in actors:
-        if actor.operator_id == contact.operator_id and (
-            actor.is_supervisor or contact.attendant_id == actor.user.pk
-        ):
-            return contact
-    return None
+    return contact if any(contact.worked_by(actor) for actor in actors) else None
 
 
 def contact_status(contact: Contact) -> str:

@@ -43,10 +43,10 @@ from atende.catalog.models import (
     Subject,
 )
 from atende.core.db import row_locked
-from atende.notifications.models import SENDER_CHANNEL, Delivery, Purpose, Sender
 from atende.notifications.models import Channel as DeliveryChannel
+from atende.notifications.models import Delivery, Purpose
 from atende.notifications.outbound import OutboundRefused, outbound_request, url_check
-from atende.notifications.services import delivery_enqueue
+from atende.notifications.services import delivery_enqueue, sender_for
 from atende.occurrences.models import Channel, EventKind, Occurrence
 from atende.occurrences.services import (
     Actor,
@@ -112,7 +112,15 @@ def _closing_status(type_id: int, closing: str) -> Status | None:
     )
 
 
-def _entry(contact: Contact, *, user: object | None, kind: str, text: str, at: datetime) -> None:
+def _entry(
+    contact: Contact,
+    *,
+    user: object | None,
+    kind: str,
+    text: str,
+    at: datetime,
+    login: BeneficiaryLogin | None = None,
+) -> None:
     ContactEntry.objects.create(
         operator_id=contact.operator_id,
         contact=contact,
@@ -120,6 +128,7 @@ def _entry(contact: Contact, *, user: object | None, kind: str, text: str, at: d
         actor=user,
         kind=kind,
         text=text[:1000],
+        login=login,
     )
 
 
@@ -244,15 +253,16 @@ class _Locked:
 def contact_actor(user: object, contact: Contact) -> Actor:
     """The contact's attendant, or a supervisor of its operator, acting on its protocols."""
     actor = actor_for_user(user=user, operator=contact.operator_id)
-    if contact.attendant_id != user.pk and not actor.is_supervisor:
+    if not contact.worked_by(actor):
         raise NotAllowed(_("This attendance belongs to another attendant."))
     return actor
 
 
-def _item(contact: Contact, occurrence_id: int, *, pendency: bool = False) -> Occurrence:
+def _item(contact: Contact, occurrence_id: int) -> Occurrence:
+    """One of the contact's manifestations (not a pendency)."""
     link = (
         ContactOccurrence.objects.filter(
-            contact=contact, occurrence_id=occurrence_id, is_pendency=pendency
+            contact=contact, occurrence_id=occurrence_id, is_pendency=False
         )
         .select_related("occurrence")
         .first()
@@ -524,7 +534,7 @@ def contacts_abandon_idle(*, now: datetime | None = None) -> int:
             finished_at__isnull=True,
             abandoned_at__isnull=True,
             last_activity_at__lt=limit,
-        ).select_related("beneficiary")
+        )
         for contact in idle:
             try:
                 contact_abandon(user=None, contact=contact, actor=actor, idle=True)
@@ -614,19 +624,7 @@ def protocol_send(
         address = phone_parse(recipient or "")
         if address is None:
             raise ValidationError({"recipient": _("Invalid phone number.")})
-        sender = (
-            Sender.objects.filter(operator_id=contact.operator_id, is_active=True)
-            .filter(kind__in=[k for k, c in SENDER_CHANNEL.items() if c == DeliveryChannel.SMS])
-            .order_by("id")
-            .first()
-        )
-        if sender is None:
-            raise ValidationError(
-                {
-                    "channel": _("No active sender is configured for %(channel)s.")
-                    % {"channel": "SMS"}
-                }
-            )
+        sender = sender_for(operator_id=contact.operator_id, channel=channel)
     else:
         raise ValidationError({"channel": _("Choose e-mail or SMS.")})
     if not address:
@@ -733,14 +731,8 @@ def portal_password_reset(*, user: object, contact: Contact, login_id: int) -> D
             operator_id=contact.operator_id,
             payload={"login_id": login.pk},
         )
-        ContactEntry.objects.create(
-            operator_id=contact.operator_id,
-            contact=contact,
-            at=now,
-            actor=user,
-            kind=EntryKind.PASSWORD_RESET,
-            text=login.login,
-            login=login,
+        _entry(
+            contact, user=user, kind=EntryKind.PASSWORD_RESET, text=login.login, at=now, login=login
         )
     return delivery
 
@@ -761,32 +753,22 @@ def service_type(contact: Contact, service: str) -> OccurrenceType:
     return kind
 
 
-def service_check(contact: Contact, service: str) -> None:
-    """Refuse a refund to a card with a blocking critique, with the critique's message."""
-    refusal = request_refusal(
-        beneficiary=contact.beneficiary, occurrence_type=service_type(contact, service)
-    )
-    if refusal:
-        raise ValidationError(refusal, code="critique")
-
-
 def service_refusal(*, user: object, contact: Contact, service: str) -> str:
     """Why the form of this service is not offered to this card ("" when it is); a
-    refusal is recorded on the contact, so the protocol shows it."""
+    refusal by a critique is recorded on the contact, so the protocol shows it."""
     try:
-        service_type(contact, service)
-        service_check(contact, service)
+        kind = service_type(contact, service)
     except ValidationError as refusal:
-        message = " ".join(refusal.messages)
-        if refusal.code not in ("unknown", "not_offered"):
-            entry_record(
-                user=user,
-                contact=contact,
-                kind=EntryKind.REFUSED,
-                text=f"{Service(service).label}: {message}",
-            )
-        return message
-    return ""
+        return " ".join(refusal.messages)
+    message = request_refusal(beneficiary=contact.beneficiary, occurrence_type=kind)
+    if message:
+        entry_record(
+            user=user,
+            contact=contact,
+            kind=EntryKind.REFUSED,
+            text=f"{Service(service).label}: {message}",
+        )
+    return message
 
 
 def service_request(
@@ -802,7 +784,9 @@ def service_request(
     """The service's request for the contact's card, as a pendency of one of its
     manifestations (the contact reads Pendente until the request is closed)."""
     kind = service_type(contact, service)
-    service_check(contact, service)
+    refusal = request_refusal(beneficiary=contact.beneficiary, occurrence_type=kind)
+    if refusal:
+        raise ValidationError(refusal, code="critique")
     if subject is not None and subject.occurrence_type_id != kind.pk:
         raise ValidationError({"subject": _("Choose a subject of the chosen type.")})
     return pendency_create(

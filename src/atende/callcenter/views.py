@@ -70,7 +70,8 @@ from atende.catalog.views import configurator_page
 from atende.core.forms import errors_onto
 from atende.occurrences.models import Occurrence
 from atende.occurrences.selectors import beneficiary_occurrences
-from atende.occurrences.services import Actor, NotAllowed, actors_for_user
+from atende.occurrences.services import Actor, NotAllowed
+from atende.occurrences.views import working_actors
 
 CONTACTS_LISTED = 20
 HISTORY_LISTED = 30
@@ -89,20 +90,13 @@ SECTIONS = {
 }
 
 
-def _actors(request: HttpRequest) -> list[Actor]:
-    actors = actors_for_user(user=request.user)
-    if not actors:
-        raise Http404
-    return actors
-
-
 def _operators(actors: list[Actor]) -> list:
     return sorted((a.operator for a in actors), key=lambda o: o.name)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    actors = _actors(request)
+    actors = working_actors(request)
     names = {a.operator_id: a.operator.name for a in actors}
     call = None
     if request.method == "POST":
@@ -176,7 +170,7 @@ def _call(request: HttpRequest, pk: object) -> Call | None:
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     """The registry's search, each card offered to start the contact with."""
-    names = {a.operator_id: a.operator.name for a in _actors(request)}
+    names = {a.operator_id: a.operator.name for a in working_actors(request)}
     form = SearchForm(request.GET, operators=names)
     results = []
     if form.is_valid() and (form.cleaned_data["q"] or form.cleaned_data["birth_date"]):
@@ -199,12 +193,12 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def calls(request: HttpRequest) -> HttpResponse:
     """The calls waiting for the signed-in attendant (polled by every panel page)."""
-    _actors(request)
+    working_actors(request)
     return render(request, "callcenter/_calls.html", {"calls": calls_waiting(request.user)})
 
 
 def _contact(request: HttpRequest, pk: int) -> Contact:
-    contact = contact_for(_actors(request), pk)
+    contact = contact_for(working_actors(request), pk)
     if contact is None:
         raise Http404
     return contact

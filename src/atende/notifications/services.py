@@ -326,6 +326,15 @@ def _delivery(
     return row
 
 
+def sender_for(*, operator_id: int, channel: str) -> Sender:
+    """The operator's active sender for ``channel`` (SMS, WhatsApp, push), the one its
+    status actions would use; refused with the same message when there is none."""
+    sender = _Senders(operator_id).of_channel(channel)
+    if sender is None:
+        raise ValidationError({"channel": _no_sender(channel)})
+    return sender
+
+
 class _Senders:
     """An operator's active senders, read in one query when first needed (a change with
     push to several devices, SMS and WhatsApp reads them once)."""

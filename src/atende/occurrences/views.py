@@ -87,7 +87,8 @@ UNIT_COUNTS_MAX = 12
 QUEUE_RELATED = ("occurrence_type", "subject", "status", "attendant")
 
 
-def _actors(request: HttpRequest) -> list[Actor]:
+def working_actors(request: HttpRequest) -> list[Actor]:
+    """The person's actors where they work occurrences; anyone else finds nothing (404)."""
     actors = actors_for_user(user=request.user)
     if not actors:
         raise Http404
@@ -96,7 +97,7 @@ def _actors(request: HttpRequest) -> list[Actor]:
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    actors = _actors(request)
+    actors = working_actors(request)
     visible = occurrences_visible_to(actors=actors).filter(mode=Mode.ACTIVE)
     # Bound to units in every operator: those units; free in any: every unit.
     unit_ids = frozenset().union(*(a.unit_ids for a in actors))
@@ -217,7 +218,7 @@ def _occurrence(
     """The occurrence and the person as its actor. For a change, the row is read alone and
     the catalog attached from the snapshot (``occurrence_relate``): the service locks and
     reads it again anyway, and the page after the change is a redirect."""
-    actors = _actors(request)
+    actors = working_actors(request)
     try:
         if changing:
             occurrence = occurrence_for_change(actors, protocol)
