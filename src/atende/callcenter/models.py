@@ -6,6 +6,8 @@ announces calls (the screen pop) before anyone registers them.
 A contact's status (em atendimento, pendente, concluído, abandonado) is never stored: it is
 derived from the contact and its pendencies (``selectors.with_status``)."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -126,6 +128,11 @@ class CallCenterSettings(models.Model):
 
     def __str__(self) -> str:
         return str(self.operator_id)
+
+    def type_ids(self, services: Iterable[str]) -> set[int]:
+        """The ids of the types these services are issued as (those the operator offers)."""
+        found = (getattr(self, f"{service}_id") for service in services)
+        return {type_id for type_id in found if type_id is not None}
 
 
 class Service(models.TextChoices):

@@ -881,7 +881,7 @@ def request_refusal(*, beneficiary: Beneficiary | None, occurrence_type: Occurre
     config = CallCenterSettings.objects.filter(operator_id=occurrence_type.operator_id).first()
     if config is None:
         return ""
-    if occurrence_type.pk not in {getattr(config, f"{s.value}_id") for s in CRITIQUE_CHECKED}:
+    if occurrence_type.pk not in config.type_ids(CRITIQUE_CHECKED):
         return ""
     try:
         request_check(beneficiary, today=timezone.localdate())

@@ -469,13 +469,12 @@ def section(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             )
         )
     elif name == "requests":
-        config = settings_of(contact.operator_id)
-        kinds = [getattr(config, f"{service.value}_id") for service in Service]
+        kinds = settings_of(contact.operator_id).type_ids(Service.values)
         context["requested"] = list(
             Occurrence.objects.filter(
                 operator_id=contact.operator_id,
                 beneficiary_identifier=beneficiary.cpf,
-                occurrence_type_id__in=[k for k in kinds if k],
+                occurrence_type_id__in=kinds,
             )
             .select_related("occurrence_type", "status")
             .order_by("-registered_at")[:HISTORY_LISTED]
