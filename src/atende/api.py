@@ -19,6 +19,7 @@ from atende.core.jsonbody import JsonRefused, json_parse
 from atende.notifications.api import router as notifications_router
 from atende.occurrences.api import router as occurrences_router
 from atende.occurrences.services import Conflict
+from atende.registrations.api import router as registrations_router
 from atende.reports.api import router as reports_router
 from atende.tenancy.api import router as tenancy_router
 
@@ -49,6 +50,7 @@ api.add_router("/", reports_router)
 api.add_router("/", notifications_router)
 api.add_router("/", beneficiaries_router)
 api.add_router("/", callcenter_router)
+api.add_router("/", registrations_router)
 
 
 def _error(

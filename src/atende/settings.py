@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "atende.portal",
     "atende.beneficiaries",
     "atende.callcenter",
+    "atende.registrations",
     "atende.synth",
     "django.contrib.admin",
     "django.contrib.auth",

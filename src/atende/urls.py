@@ -13,6 +13,7 @@ urlpatterns = [
     path("painel/", include("atende.occurrences.urls")),
     path("portal/", include("atende.portal.urls")),
     path("", include("atende.callcenter.urls")),
+    path("", include("atende.registrations.urls")),
     path("configuracao/", include("atende.catalog.urls")),
     path("", include("atende.beneficiaries.urls")),
     path("idioma/", set_language, name="set_language"),

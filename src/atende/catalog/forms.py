@@ -130,6 +130,7 @@ class OccurrenceTypeForm(OperatorChoices, forms.ModelForm):
             "view_mode",
             "allow_attendance",
             "offered_in_portal",
+            "has_place",
             "functionality_id",
             "functionality_description",
             "request_template_id",
@@ -189,10 +190,20 @@ class NewOccurrenceTypeForm(OccurrenceTypeForm):
         fields = [f for f in OccurrenceTypeForm.Meta.fields if f != "is_active"]
 
 
-class SubjectForm(forms.ModelForm):
+class SubjectForm(OperatorChoices, forms.ModelForm):
+    scoped = {"sla_policy": SlaPolicy, "default_unit": Unit}
+
     class Meta:
         model = Subject
-        fields = ["name", "is_active"]
+        fields = [
+            "name",
+            "sla_policy",
+            "default_unit",
+            "required_document",
+            "procedure",
+            "is_active",
+        ]
+        widgets = {"procedure": forms.Textarea(attrs={"rows": 6})}
 
 
 class TabForm(OperatorChoices, forms.ModelForm):

@@ -220,6 +220,14 @@ class OccurrenceType(models.Model):
     )
     allow_attendance = models.BooleanField(_("allow attendance"), default=True)
     offered_in_portal = models.BooleanField(_("offered in the portal"), default=True)
+    # Seed 004: a registration (RA) of a sanitation operator happens somewhere; its type
+    # asks for the place of occurrence and its requesters (``atende.registrations``).
+    has_place = models.BooleanField(
+        _("asks for the place of occurrence"),
+        default=False,
+        db_default=False,
+        help_text=_("Registro de Atendimento: address, coordinates and requesters."),
+    )
     functionality_id = models.CharField(_("functionality id"), max_length=30, blank=True)
     functionality_description = models.CharField(
         _("functionality description"), max_length=200, blank=True
@@ -253,10 +261,39 @@ class OccurrenceType(models.Model):
 
 
 class Subject(models.Model):
+    """A subject of a type; for a sanitation operator, a specification (especificação) of
+    a type of request, carrying its own deadline, default unit, the document the opening
+    requires and the standard operating procedure (POP) attendants read."""
+
     occurrence_type = models.ForeignKey(
         OccurrenceType, on_delete=models.PROTECT, related_name="subjects"
     )
     name = models.CharField(_("name"), max_length=120)
+    sla_policy = models.ForeignKey(
+        "SlaPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("own deadline"),
+        help_text=_("Blank: the type's SLA."),
+    )
+    default_unit = models.ForeignKey(
+        "tenancy.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("responsible unit"),
+    )
+    required_document = models.CharField(
+        _("document required at opening"),
+        max_length=120,
+        blank=True,
+        db_default="",
+        help_text=_("Blank: none. Otherwise its name, e.g. Documento de identidade."),
+    )
+    procedure = models.TextField(_("standard operating procedure (POP)"), blank=True, db_default="")
     is_active = models.BooleanField(_("active"), default=True)
 
     tenant_path = "occurrence_type__operator"

@@ -188,6 +188,8 @@ def install_sanitation_catalog(operator: Operator) -> dict[str, OccurrenceType]:
             ("Improcedente", "Não procede", "#cf222e", False, False, "closed"),
         ),
         subjects=["Vazamento na rua", "Vazamento no cavalete", "Falta de água"],
+        # A Registro de Atendimento (seed 004): place of occurrence and requesters.
+        has_place=True,
     )
     account = occurrence_type_create(
         operator=operator,

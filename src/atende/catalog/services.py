@@ -293,8 +293,16 @@ def _one_default(status: Status) -> None:
         )
 
 
-def subject_create(*, occurrence_type: OccurrenceType, name: str) -> Subject:
-    return _save(Subject(occurrence_type=occurrence_type, name=name.strip()))
+def subject_create(*, occurrence_type: OccurrenceType, name: str, **values: object) -> Subject:
+    """A subject; ``values`` are a specification's (deadline, unit, document, POP)."""
+    unknown = set(values) - EDITABLE[Subject]
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    operator_id = occurrence_type.operator_id
+    for field, value in values.items():
+        if getattr(value, "operator_id", operator_id) != operator_id:
+            raise ValidationError({field: _("Choose one of this operator's own records.")})
+    return _save(Subject(occurrence_type=occurrence_type, name=name.strip(), **values))
 
 
 def form_create(*, operator: Operator, name: str, fields: list[dict], user: object = None) -> Form:
@@ -393,7 +401,7 @@ EDITABLE = {
     ProtocolType: {"name", "is_active"},
     Classification: {"name", "is_active"},
     Level: {"name", "rank", "is_active"},
-    Subject: {"name", "is_active"},
+    Subject: {"name", "sla_policy", "default_unit", "required_document", "procedure", "is_active"},
     OutcomeReason: {"description", "is_active"},
     AttendanceTab: {
         "name",

@@ -31,8 +31,13 @@ class TypeSnapshot:
     statuses: dict[int, Status]
     subjects: dict[int, Subject]
     due: Callable[[datetime], datetime] | None
+    # A specification's own deadline, overriding the type's, by subject.
+    subject_due: dict[int, Callable[[datetime], datetime]]
     # The active actions of each status, so creating an occurrence reads none.
     actions: dict[int, list[StatusAction]]
+
+    def due_for(self, subject_id: int | None) -> Callable[[datetime], datetime] | None:
+        return self.subject_due.get(subject_id, self.due)
 
 
 _cache: OrderedDict[tuple, TypeSnapshot | None] = OrderedDict()
@@ -97,12 +102,23 @@ def _load(operator: Operator, type_id: int) -> TypeSnapshot | None:
     for status in occurrence_type.statuses.all():
         status.occurrence_type = occurrence_type
         statuses[status.pk] = status
+    subjects = {
+        s.pk: s
+        for s in occurrence_type.subjects.filter(is_active=True).select_related(
+            "sla_policy__calendar", "default_unit"
+        )
+    }
     return TypeSnapshot(
         actions=actions,
         occurrence_type=occurrence_type,
         statuses=statuses,
         default_status=next((s for s in statuses.values() if s.is_default and s.is_active), None),
-        subjects={s.pk: s for s in occurrence_type.subjects.filter(is_active=True)},
+        subjects=subjects,
+        subject_due={
+            s.pk: sla_clock(policy=s.sla_policy, time_zone=operator.time_zone, state=operator.state)
+            for s in subjects.values()
+            if s.sla_policy is not None
+        },
         due=sla_clock(policy=policy, time_zone=operator.time_zone, state=operator.state)
         if policy is not None
         else None,

@@ -494,7 +494,9 @@ CHILDREN = {
         Subject,
         SubjectForm,
         gettext_lazy("Subject"),
-        lambda parent, d: subject_create(occurrence_type=parent, name=d["name"]),
+        lambda parent, d: subject_create(
+            occurrence_type=parent, **{k: v for k, v in d.items() if k != "is_active"}
+        ),
         _update,
     ),
     "aba": Child(

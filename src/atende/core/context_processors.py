@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
+from atende.catalog.models import OccurrenceType
 from atende.tenancy.models import Role
 from atende.tenancy.selectors import memberships_for_user
 
@@ -15,15 +16,26 @@ def navigation(request: HttpRequest) -> dict:
     return {"navigation": SimpleLazyObject(lambda: _links(request))}
 
 
+def _registrations_worked(operator_ids: set[int]) -> bool:
+    """Whether an operator the person works for takes registrations (seed 004)."""
+    return OccurrenceType.objects.filter(
+        operator_id__in=operator_ids, has_place=True, is_active=True
+    ).exists()
+
+
 def _links(request: HttpRequest) -> list[dict]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    roles = {m.role for m in memberships_for_user(user=user)}
+    memberships = list(memberships_for_user(user=user))
+    roles = {m.role for m in memberships}
+    working = {m.operator_id for m in memberships if m.role in (Role.ATTENDANT, Role.SUPERVISOR)}
     links = []
     if roles & {Role.ATTENDANT, Role.SUPERVISOR}:
         links.append((_("Panel"), reverse("occurrences:queue")))
         links.append((_("Register attendance"), reverse("callcenter:home")))
+        if _registrations_worked(working):
+            links.append((_("Registrations (RA)"), reverse("registrations:intake")))
         links.append((_("Beneficiaries"), reverse("beneficiaries:search")))
     if Role.SUPERVISOR in roles:
         links += [

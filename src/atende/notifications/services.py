@@ -52,6 +52,7 @@ from atende.notifications.models import (
 )
 from atende.notifications.outbound import OutboundRefused, url_check
 from atende.notifications.templating import template_render
+from atende.registrations.models import Requester
 from atende.tenancy.models import Application, Instance
 from atende.tenancy.validators import only_digits, phone_parse
 
@@ -85,10 +86,27 @@ def actions_enqueue(*, occurrence: object, event: object, actions: list | None =
             ).exclude(beneficiary_identifier="")
         )
     )
+    # A registration's requesters (seed 004), each told by SMS or WhatsApp once.
+    requester_phones = functools.cache(
+        lambda: (
+            list(
+                dict.fromkeys(
+                    Requester.objects.filter(occurrence_id=occurrence.pk)
+                    .exclude(phone="")
+                    .order_by("pk")
+                    .values_list("phone", flat=True)
+                )
+            )
+            if occurrence.occurrence_type.has_place
+            else []
+        )
+    )
     deliveries = []
     for action in actions:
         deliveries.extend(
-            _action_deliveries(action, occurrence, event, values, hook_body, senders, devices)
+            _action_deliveries(
+                action, occurrence, event, values, hook_body, senders, devices, requester_phones
+            )
         )
     _insert(deliveries)
     return len(deliveries)
@@ -210,6 +228,7 @@ def _action_deliveries(
     hook_body: Callable,
     senders: "_Senders",
     devices: Callable[[], list[PushTarget]],
+    requester_phones: Callable[[], list[str]],
 ):
     now = event.at
     common = {
@@ -245,6 +264,20 @@ def _action_deliveries(
             payload=hook_body(),
         )
         return
+    if action.kind in (ActionKind.SMS, ActionKind.WHATSAPP) and not action.recipient:
+        phones = requester_phones()
+        if phones:
+            for phone in phones:
+                channel, address, sender, payload = _addressed(action, phone, senders, values)
+                yield _delivery(
+                    common,
+                    channel=channel,
+                    key=f"{key}:phone:{phone}",
+                    recipient=address or phone,
+                    sender=sender,
+                    payload=payload,
+                )
+            return
     contact = (
         occurrence.contact_email if action.kind == ActionKind.EMAIL else occurrence.contact_phone
     )
@@ -407,11 +440,20 @@ def delivery_enqueue(
     payload: dict | None = None,
 ) -> Delivery:
     """One message for one cause, whatever its origin; a second call with the same ``key``
-    returns the delivery already made and sends nothing more."""
+    returns the delivery already made and sends nothing more. One that needs a sender the
+    operator lacks is written failed, as an action's would be."""
     now = timezone.now()
+    unsendable = {}
+    if channel in SENDER_CHANNEL.values() and sender is None:
+        unsendable = {
+            "state": DeliveryState.FAILED,
+            "failed_at": now,
+            "last_error": _no_sender(channel),
+        }
     delivery, _created = Delivery.objects.get_or_create(
         key=key,
         defaults={
+            **unsendable,
             "operator_id": operator_id,
             "purpose": purpose,
             "channel": channel,

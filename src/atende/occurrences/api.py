@@ -507,6 +507,7 @@ def route(request: HttpRequest, protocol: ProtocolPath, payload: RouteIn) -> Occ
         occurrence=occurrence,
         unit=unit,
         expected_version=payload.version,
+        opinion=payload.opinion,
     )
     return occurrence_out(occurrence)
 

@@ -224,9 +224,17 @@ class AttachmentForm(PanelForm):
 class RouteForm(PanelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     unit = forms.ModelChoiceField(label=_("Send to unit"), queryset=Unit.objects.none())
+    opinion = forms.CharField(
+        label=_("Opinion (parecer)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        # A registration's routing needs its opinion (the service says so too).
+        self.fields["opinion"].required = occurrence.occurrence_type.has_place
         self.fields["unit"].queryset = Unit.objects.filter(
             operator_id=occurrence.operator_id, is_active=True
         ).exclude(pk=occurrence.unit_id)

@@ -193,6 +193,7 @@ class StatusChangeIn(VersionIn):
 
 class RouteIn(VersionIn):
     unit_id: Id
+    opinion: Text(5000) = ""
 
 
 class NoteIn(Schema):

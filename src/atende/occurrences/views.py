@@ -463,7 +463,11 @@ add_attachment = _panel_action(
 )
 route = _panel_action(
     lambda o, a, data: occurrence_route(
-        actor=a, occurrence=o, unit=data["unit"], expected_version=data["version"]
+        actor=a,
+        occurrence=o,
+        unit=data["unit"],
+        opinion=data["opinion"],
+        expected_version=data["version"],
     ),
     done=gettext_lazy("Sent to the other unit's queue."),
     form_class=RouteForm,

@@ -88,7 +88,12 @@ def occurrence_create(
         )
     default = snapshot.default_status
     at = at or timezone.now()
-    sla_due_at = snapshot.due(at) if snapshot.due is not None else None
+    due = snapshot.due_for(subject.pk if subject is not None else None)
+    sla_due_at = due(at) if due is not None else None
+    if unit is None and subject is not None:
+        # A specification's responsible unit, when the caller chose none.
+        default_unit = snapshot.subjects[subject.pk].default_unit
+        unit = default_unit if default_unit is not None and default_unit.is_active else None
     occurrence = Occurrence(
         operator_id=operator_id,
         application=application,

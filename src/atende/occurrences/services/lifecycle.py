@@ -190,11 +190,16 @@ def occurrence_route(
     occurrence: Occurrence,
     unit: Unit,
     expected_version: int | None,
+    opinion: str = "",
     at: datetime | None = None,
 ) -> Event:
-    """Send the occurrence to another unit's queue (trâmite); it leaves its attendant."""
+    """Send the occurrence to another unit's queue (trâmite) with an opinion (parecer,
+    required for a registration of seed 004); it leaves its attendant."""
+    opinion = _text_clean(opinion, "opinion", NOTE_MAX)
 
     def check(current: Occurrence) -> None:
+        if not opinion and current.occurrence_type.has_place:
+            raise ValidationError({"opinion": _("Write the opinion (parecer) of the routing.")})
         if unit.operator_id != current.operator_id or not unit.is_active:
             raise ValidationError({"unit": _("Choose an active unit of the operator.")})
         if unit.pk == current.unit_id:
@@ -211,7 +216,7 @@ def occurrence_route(
         at=at,
         attendant=None,
         unit=unit,
-        payload={"unit": unit.name},
+        payload={"unit": unit.name, **({"opinion": opinion} if opinion else {})},
     )
 
 

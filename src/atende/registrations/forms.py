@@ -1,0 +1,260 @@
+"""The forms of the Registro de Atendimento screens. They only read what is typed; the
+services check it (the CEP, the coordinates, the locality's unit, the document)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from atende.catalog.models import OccurrenceType, Subject
+from atende.occurrences.models import Channel
+from atende.registrations.models import LocalityRule, RegistrationSettings, RequesterKind
+from atende.tenancy.models import BRAZILIAN_STATES, Application, Unit
+
+
+class PlaceForm(forms.Form):
+    """Local de ocorrência."""
+
+    street = forms.CharField(label=_("Street"), max_length=200, required=False)
+    number = forms.CharField(label=_("Number"), max_length=20, required=False)
+    complement = forms.CharField(label=_("Complement"), max_length=100, required=False)
+    neighbourhood = forms.CharField(label=_("Neighbourhood"), max_length=100, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    state = forms.ChoiceField(
+        label=_("State (UF)"), choices=[("", "—"), *BRAZILIAN_STATES], required=False
+    )
+    postal_code = forms.CharField(
+        label=_("Postal code (CEP)"),
+        max_length=9,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    reference = forms.CharField(label=_("Reference point"), max_length=200, required=False)
+    latitude = forms.CharField(
+        label=_("Latitude"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    longitude = forms.CharField(
+        label=_("Longitude"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    property_registration = forms.CharField(
+        label=_("Property registration (matrícula)"), max_length=30, required=False
+    )
+
+    PLACE = (
+        "street",
+        "number",
+        "complement",
+        "neighbourhood",
+        "city",
+        "state",
+        "postal_code",
+        "reference",
+        "latitude",
+        "longitude",
+        "property_registration",
+    )
+
+    def place(self) -> dict:
+        return {name: self.cleaned_data.get(name, "") for name in self.PLACE}
+
+
+def subjects_with_place(operator_ids: set[int]) -> forms.ModelChoiceField:
+    return Subject.objects.filter(
+        occurrence_type__operator_id__in=operator_ids,
+        occurrence_type__has_place=True,
+        occurrence_type__is_active=True,
+        is_active=True,
+    ).select_related("occurrence_type__operator")
+
+
+class SpecificationChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Subject) -> str:
+        return f"{obj.occurrence_type.name} — {obj.name}"
+
+
+class RegistrationForm(PlaceForm):
+    """Inserir RA: Dados gerais, Local de ocorrência, Solicitante, in one form."""
+
+    subject = SpecificationChoice(
+        label=_("Type and specification"), queryset=Subject.objects.none()
+    )
+    application = forms.ModelChoiceField(
+        label=_("Application"), queryset=Application.objects.none()
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.PHONE)
+    description = forms.CharField(
+        label=_("Description"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    document = forms.FileField(label=_("Required document"), required=False)
+    requester_name = forms.CharField(label=_("Requester's name"), max_length=200, required=False)
+    requester_identifier = forms.CharField(label=_("CPF"), max_length=20, required=False)
+    requester_phone = forms.CharField(
+        label=_("Phone"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    requester_email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    requester_unit = forms.ModelChoiceField(
+        label=_("Or a unit of the operator"), queryset=Unit.objects.none(), required=False
+    )
+    # Set once the person has seen the duplicate check's matches and opens a new one anyway.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    GENERAL = ("subject", "application", "channel", "description", "document")
+    REQUESTER = (
+        "requester_name",
+        "requester_identifier",
+        "requester_phone",
+        "requester_email",
+        "requester_unit",
+    )
+
+    def __init__(self, *args: object, operator_ids: set[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = subjects_with_place(operator_ids)
+        self.fields["application"].queryset = Application.objects.filter(
+            operator_id__in=operator_ids, is_active=True
+        ).select_related("operator")
+        self.fields["requester_unit"].queryset = Unit.objects.filter(
+            operator_id__in=operator_ids, is_active=True
+        )
+        applications = list(self.fields["application"].queryset[:2])
+        if len(applications) == 1:
+            self.fields["application"].initial = applications[0].pk
+
+    def requesters(self) -> list[dict]:
+        data = self.cleaned_data
+        if data.get("requester_unit") is not None:
+            return [{"kind": RequesterKind.UNIT, "unit": data["requester_unit"]}]
+        return [
+            {
+                "name": data.get("requester_name", ""),
+                "identifier": data.get("requester_identifier", ""),
+                "phone": data.get("requester_phone", ""),
+                "email": data.get("requester_email", ""),
+            }
+        ]
+
+    def sections(self) -> list[tuple[str, list]]:
+        return [
+            (_("General data"), [self[name] for name in self.GENERAL if name in self.fields]),
+            (_("Place of occurrence"), [self[name] for name in self.PLACE if name in self.fields]),
+            (_("Requester"), [self[name] for name in self.REQUESTER if name in self.fields]),
+        ]
+
+
+class SimplifiedForm(RegistrationForm):
+    """Inserir RA simplificado: for the phone — specification, phone, address, description."""
+
+    KEPT = {
+        "subject",
+        "application",
+        "description",
+        "street",
+        "number",
+        "neighbourhood",
+        "city",
+        "reference",
+        "requester_phone",
+        "confirmed",
+    }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for name in list(self.fields):
+            if name not in self.KEPT:
+                del self.fields[name]
+        self.fields["requester_phone"].required = True
+
+
+class PromoteForm(PlaceForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    subject = forms.ModelChoiceField(label=_("Specification"), queryset=Subject.objects.none())
+
+    def __init__(self, *args: object, occurrence_type: OccurrenceType, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = occurrence_type.subjects.filter(is_active=True)
+
+
+class AttachForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    target = forms.CharField(widget=forms.HiddenInput, max_length=30)
+
+
+class DiscardForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RequesterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=RequesterKind.choices, initial=RequesterKind.PERSON
+    )
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    identifier = forms.CharField(label=_("CPF"), max_length=20, required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+
+    def __init__(self, *args: object, operator_id: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.filter(operator_id=operator_id, is_active=True)
+
+
+class RouteManyForm(forms.Form):
+    occurrences = forms.ModelMultipleChoiceField(
+        label=_("Registrations"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    unit = forms.ModelChoiceField(label=_("Send to unit"), queryset=Unit.objects.none())
+    opinion = forms.CharField(
+        label=_("Opinion (parecer)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: object, queryset: object, operator_ids: set[int], **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self.fields["occurrences"].queryset = queryset
+        self.fields["occurrences"].label_from_instance = lambda o: o.protocol
+        self.fields["unit"].queryset = Unit.objects.filter(
+            operator_id__in=operator_ids, is_active=True
+        ).select_related("operator")
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = RegistrationSettings
+        fields = ["application", "sms_type", "distance_m"]
+
+    def __init__(self, *args: object, operator: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["application"].queryset = Application.objects.filter(
+            operator=operator, is_active=True
+        )
+        self.fields["sms_type"].queryset = OccurrenceType.objects.filter(
+            operator=operator, is_active=True, has_place=True
+        )
+
+
+class LocalityRuleForm(forms.ModelForm):
+    class Meta:
+        model = LocalityRule
+        fields = ["subject", "city", "neighbourhood", "unit"]
+
+    def __init__(self, *args: object, operator: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"] = SpecificationChoice(
+            label=_("Specification"), queryset=subjects_with_place({operator.pk})
+        )
+        self.fields["unit"].queryset = Unit.objects.filter(operator=operator, is_active=True)
+        self.fields["neighbourhood"].help_text = _("Blank: the whole city.")

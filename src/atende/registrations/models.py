@@ -1,0 +1,228 @@
+"""Registro de Atendimento (seed 004): a registration (RA) is an occurrence of a type that
+asks for its place (``OccurrenceType.has_place``); its specification is the occurrence's
+subject. This app adds what such an occurrence carries beyond the core: the place of
+occurrence, the requesters, the operator's intake settings and the unit-by-locality rules.
+
+A citizen's report (app or SMS) is an occurrence in mode Rascunho until an attendant opens
+it as a registration, attaches it to one already open, or discards it."""
+
+import unicodedata
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from atende.catalog.models import OccurrenceType, Subject
+from atende.occurrences.models import Occurrence
+from atende.tenancy.models import BRAZILIAN_STATES, Application, Operator, TenantManager, Unit
+
+DEFAULT_DISTANCE_M = 100
+
+
+def text_key(value: str) -> str:
+    """A name as compared: no accents, no case, single spaces, no punctuation
+    ("Av. João  Pessoa" and "av joao pessoa" are the same street)."""
+    plain = unicodedata.normalize("NFKD", value or "").encode("ascii", "ignore").decode()
+    words = "".join(c if c.isalnum() else " " for c in plain.lower()).split()
+    return " ".join(words)
+
+
+class RegistrationSettings(models.Model):
+    """How an operator receives citizens' reports and checks duplicates."""
+
+    operator = models.OneToOneField(
+        Operator, on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("application"),
+        help_text=_("The source recorded on reports received by SMS."),
+    )
+    sms_type = models.ForeignKey(
+        OccurrenceType,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("type of the reports received by SMS"),
+        help_text=_("The attendant chooses the specification when opening the registration."),
+    )
+    distance_m = models.PositiveIntegerField(
+        _("duplicate check distance (m)"),
+        default=DEFAULT_DISTANCE_M,
+        validators=[MinValueValidator(1), MaxValueValidator(5000)],
+    )
+    # The SMS gateway's inbound webhook presents this token (only its hash is kept).
+    sms_token_hash = models.CharField(max_length=64, blank=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("Registro de Atendimento settings")
+
+    def __str__(self) -> str:
+        return str(self.operator)
+
+
+class Place(models.Model):
+    """Where a registration happens. ``subject`` repeats the occurrence's specification
+    (kept equal by the services) so that the duplicate check reads one index."""
+
+    occurrence = models.OneToOneField(
+        Occurrence, on_delete=models.PROTECT, primary_key=True, related_name="place"
+    )
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    subject = models.ForeignKey(
+        Subject, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    number = models.CharField(_("number"), max_length=20, blank=True)
+    complement = models.CharField(_("complement"), max_length=100, blank=True)
+    neighbourhood = models.CharField(_("neighbourhood"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state = models.CharField(_("state (UF)"), max_length=2, blank=True, choices=BRAZILIAN_STATES)
+    postal_code = models.CharField(_("postal code (CEP)"), max_length=8, blank=True)
+    reference = models.CharField(_("reference point"), max_length=200, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    property_registration = models.CharField(
+        _("property registration (matrícula)"), max_length=30, blank=True
+    )
+    address_key = models.CharField(max_length=340, blank=True)
+    neighbourhood_key = models.CharField(max_length=210, blank=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        indexes = [
+            # The duplicate check: the same property, address or surroundings.
+            models.Index(
+                fields=["operator", "subject", "property_registration"], name="place_property"
+            ),
+            models.Index(fields=["operator", "subject", "address_key"], name="place_address"),
+            models.Index(
+                fields=["operator", "subject", "latitude", "longitude"], name="place_near"
+            ),
+            # The registration page's queries: the property's, the place's, the area's.
+            models.Index(fields=["operator", "property_registration"], name="place_of_property"),
+            models.Index(fields=["operator", "address_key"], name="place_of_address"),
+            models.Index(fields=["operator", "neighbourhood_key", "subject"], name="place_of_area"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def address(self) -> str:
+        line = ", ".join(p for p in (self.street, self.number, self.complement) if p)
+        area = " — ".join(p for p in (self.neighbourhood, self.city) if p)
+        return " · ".join(p for p in (line, area) if p)
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    def keys_refresh(self) -> None:
+        street = text_key(self.street)
+        city = text_key(self.city)
+        self.address_key = f"{street}|{text_key(self.number)}|{city}" if street and city else ""
+        area = text_key(self.neighbourhood)
+        self.neighbourhood_key = f"{city}|{area}" if city and area else ""
+
+
+class RequesterKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    UNIT = "unit", _("Unit of the operator")
+
+
+class Requester(models.Model):
+    """Who asked for a registration: a person or one of the operator's units. Each one
+    with a phone is told by SMS of the protocol and of the registration attended."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.PROTECT, related_name="requesters")
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=RequesterKind.choices, default=RequesterKind.PERSON
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    identifier = models.CharField(_("CPF"), max_length=14, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unit"),
+    )
+    # The citizen's report this requester came from, when attached from the intake queue.
+    origin = models.ForeignKey(
+        Occurrence, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["occurrence", "pk"]
+
+    def __str__(self) -> str:
+        if self.kind == RequesterKind.UNIT and self.unit_id:
+            return self.unit.name
+        return self.name or self.phone or "—"
+
+
+class LocalityRule(models.Model):
+    """Informar associação de localidade, especificação e unidade: the unit that receives
+    a specification's registrations in a city or one of its neighbourhoods (blank: the
+    whole city). The neighbourhood's rule wins over the city's; without either, the
+    specification's default unit."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    subject = models.ForeignKey(
+        Subject, on_delete=models.PROTECT, related_name="+", verbose_name=_("specification")
+    )
+    city = models.CharField(_("city"), max_length=100)
+    neighbourhood = models.CharField(_("neighbourhood"), max_length=100, blank=True)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("responsible unit")
+    )
+    city_key = models.CharField(max_length=100)
+    neighbourhood_key = models.CharField(max_length=100, blank=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("locality rule")
+        verbose_name_plural = _("locality rules")
+        ordering = ["city", "neighbourhood", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                "subject",
+                "city_key",
+                "neighbourhood_key",
+                name="registrations_localityrule_unique",
+                violation_error_message=_(
+                    "This specification already has a rule for this locality."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city} {self.neighbourhood}".strip()
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.city_key = text_key(self.city)
+        self.neighbourhood_key = text_key(self.neighbourhood)
+        super().save(*args, **kwargs)

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from atende.registrations import views
+
+app_name = "registrations"
+
+urlpatterns = [
+    path("registros/", views.intake, name="intake"),
+    path("registros/novo/", views.insert, name="insert"),
+    path("registros/novo/simplificado/", views.insert_simplified, name="insert_simplified"),
+    path("registros/tramitar/", views.route_many, name="route"),
+    path("registros/triagem/<str:protocol>/", views.draft, name="draft"),
+    path("registros/triagem/<str:protocol>/abrir/", views.draft_open, name="draft_open"),
+    path("registros/triagem/<str:protocol>/anexar/", views.draft_join, name="draft_attach"),
+    path("registros/triagem/<str:protocol>/descartar/", views.draft_drop, name="draft_discard"),
+    path("registros/<str:protocol>/painel/", views.panel, name="panel"),
+    path("registros/<str:protocol>/solicitantes/", views.requester_new, name="requester_new"),
+    path(
+        "registros/<str:protocol>/solicitantes/<int:pk>/",
+        views.requester_edit,
+        name="requester_edit",
+    ),
+    path("registros/<str:protocol>/local/", views.place_edit, name="place"),
+    path("configuracao/<int:operator_id>/registros/", views.settings, name="settings"),
+    path("configuracao/<int:operator_id>/registros/localidades/nova/", views.rule, name="rule_new"),
+    path(
+        "configuracao/<int:operator_id>/registros/localidades/<int:pk>/",
+        views.rule,
+        name="rule_edit",
+    ),
+]

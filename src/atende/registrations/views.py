@@ -1,0 +1,536 @@
+"""The Registro de Atendimento screens: the intake queue where attendants analyse citizens'
+reports (with the duplicate check), Inserir RA (full and simplified), routing many at once,
+the registration's panel inside the occurrence page, and the configurator's settings and
+locality rules."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from atende.catalog.views import configurator_page
+from atende.core.forms import errors_onto
+from atende.occurrences.models import Mode, Occurrence, State
+from atende.occurrences.selectors import (
+    occurrence_by_protocol,
+    occurrence_for_change,
+    occurrences_visible_to,
+)
+from atende.occurrences.services import (
+    Conflict,
+    NotAllowed,
+    actor_among,
+    occurrence_relate,
+)
+from atende.occurrences.views import working_actors
+from atende.registrations.forms import (
+    AttachForm,
+    DiscardForm,
+    LocalityRuleForm,
+    PlaceForm,
+    PromoteForm,
+    RegistrationForm,
+    RequesterForm,
+    RouteManyForm,
+    SettingsForm,
+    SimplifiedForm,
+)
+from atende.registrations.models import LocalityRule, Place, RegistrationSettings, Requester
+from atende.registrations.selectors import (
+    distance_of,
+    duplicates_find,
+    intake_queue,
+    related_of,
+    routings_of,
+)
+from atende.registrations.services import (
+    draft_attach,
+    draft_discard,
+    draft_promote,
+    locality_rule_save,
+    place_update,
+    registration_open,
+    registrations_route,
+    requester_add,
+    requester_update,
+    sms_token_new,
+)
+
+INTAKE_LISTED = 100
+ROUTABLE_LISTED = 200
+
+
+def _registration(request: HttpRequest, protocol: str, *, changing: bool = False):
+    """A registration the person sees, with them as its actor (404 otherwise)."""
+    actors = working_actors(request)
+    try:
+        if changing:
+            occurrence = occurrence_for_change(actors, protocol)
+        else:
+            occurrence = occurrence_by_protocol(occurrences_visible_to(actors=actors), protocol)
+    except Occurrence.DoesNotExist:
+        raise Http404 from None
+    actor = actor_among(actors, operator_id=occurrence.operator_id)
+    if changing:
+        occurrence_relate(occurrence, actor=actor)
+    if not occurrence.occurrence_type.has_place:
+        raise Http404
+    return occurrence, actor
+
+
+# --- The intake queue ------------------------------------------------------------------
+
+
+@login_required
+def intake(request: HttpRequest) -> HttpResponse:
+    actors = working_actors(request)
+    visible = occurrences_visible_to(actors=actors)
+    drafts = list(intake_queue(visible)[:INTAKE_LISTED])
+    return render(request, "registrations/intake.html", {"drafts": drafts})
+
+
+def _draft_context(draft: Occurrence, **forms: object) -> dict:
+    place = Place.objects.filter(occurrence=draft).first()
+    values = {name: getattr(place, name) for name in PlaceForm.PLACE} if place else {}
+    matches = []
+    if draft.subject_id and place is not None:
+        matches = duplicates_find(
+            operator_id=draft.operator_id, subject_id=draft.subject_id, place=values
+        )
+    initial = {"version": draft.version}
+    return {
+        "draft": draft,
+        "place": place,
+        "requesters": list(draft.requesters.order_by("pk")),
+        "photos": [
+            a for a in draft.attachments.order_by("pk") if a.content_type.startswith("image/")
+        ],
+        "files": [
+            a for a in draft.attachments.order_by("pk") if not a.content_type.startswith("image/")
+        ],
+        "matches": matches,
+        "distance": distance_of(draft.operator_id),
+        "promote_form": forms.get("promote_form")
+        or PromoteForm(
+            initial={**initial, **values, "subject": draft.subject_id},
+            occurrence_type=draft.occurrence_type,
+        ),
+        "discard_form": forms.get("discard_form") or DiscardForm(initial=initial),
+        "attach_form": AttachForm(initial=initial),
+    }
+
+
+@login_required
+def draft(request: HttpRequest, protocol: str) -> HttpResponse:
+    occurrence, _actor = _registration(request, protocol)
+    if occurrence.mode != Mode.DRAFT or occurrence.state == State.CLOSED:
+        # Already analysed: the registration it became (or the closed report) is shown.
+        return redirect("occurrences:detail", protocol=occurrence.protocol)
+    return render(request, "registrations/draft.html", _draft_context(occurrence))
+
+
+def _draft_action(
+    request: HttpRequest, protocol: str, form_class: type, key: str, do
+) -> HttpResponse:
+    occurrence, actor = _registration(request, protocol, changing=True)
+    extra = {"occurrence_type": occurrence.occurrence_type} if form_class is PromoteForm else {}
+    form = form_class(request.POST, **extra)
+    if form.is_valid():
+        try:
+            result = do(occurrence, actor, form)
+        except Conflict as conflict:
+            messages.warning(request, str(conflict))
+            return redirect("registrations:draft", protocol=occurrence.protocol)
+        except NotAllowed as refusal:
+            messages.error(request, str(refusal))
+            return redirect("registrations:draft", protocol=occurrence.protocol)
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            return result
+    messages.error(request, _("Check the highlighted fields."))
+    if form_class is AttachForm:
+        return redirect("registrations:draft", protocol=occurrence.protocol)
+    current = get_object_or_404(Occurrence, pk=occurrence.pk)
+    context = _draft_context(current, **{key: form})
+    return render(request, "registrations/draft.html", context, status=400)
+
+
+@require_POST
+@login_required
+def draft_open(request: HttpRequest, protocol: str) -> HttpResponse:
+    def do(occurrence: Occurrence, actor: object, form: PromoteForm) -> HttpResponse:
+        draft_promote(
+            actor=actor,
+            draft=occurrence,
+            subject=form.cleaned_data["subject"],
+            place=form.place(),
+            expected_version=form.cleaned_data["version"],
+        )
+        messages.success(
+            request,
+            _("Registration %(protocol)s opened; the protocol goes to the citizen by SMS.")
+            % {"protocol": occurrence.protocol},
+        )
+        return redirect("occurrences:detail", protocol=occurrence.protocol)
+
+    return _draft_action(request, protocol, PromoteForm, "promote_form", do)
+
+
+@require_POST
+@login_required
+def draft_join(request: HttpRequest, protocol: str) -> HttpResponse:
+    def do(occurrence: Occurrence, actor: object, form: AttachForm) -> HttpResponse:
+        try:
+            target = occurrence_by_protocol(
+                occurrences_visible_to(actors=[actor]), form.cleaned_data["target"], related=False
+            )
+        except Occurrence.DoesNotExist:
+            raise ValidationError(_("The registration was not found.")) from None
+        occurrence_relate(target, actor=actor)
+        draft_attach(
+            actor=actor,
+            draft=occurrence,
+            target=target,
+            expected_version=form.cleaned_data["version"],
+        )
+        messages.success(
+            request,
+            _("Report attached to %(protocol)s; its protocol goes to the citizen by SMS.")
+            % {"protocol": target.protocol},
+        )
+        return redirect("occurrences:detail", protocol=target.protocol)
+
+    return _draft_action(request, protocol, AttachForm, "attach_form", do)
+
+
+@require_POST
+@login_required
+def draft_drop(request: HttpRequest, protocol: str) -> HttpResponse:
+    def do(occurrence: Occurrence, actor: object, form: DiscardForm) -> HttpResponse:
+        draft_discard(
+            actor=actor,
+            draft=occurrence,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
+        messages.success(
+            request, _("Report %(protocol)s discarded.") % {"protocol": occurrence.protocol}
+        )
+        return redirect("registrations:intake")
+
+    return _draft_action(request, protocol, DiscardForm, "discard_form", do)
+
+
+# --- Inserir RA ------------------------------------------------------------------------
+
+
+def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
+    actors = working_actors(request)
+    operator_ids = {a.operator_id for a in actors}
+    form = form_class(request.POST or None, request.FILES or None, operator_ids=operator_ids)
+    matches = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        subject = data["subject"]
+        operator_id = subject.occurrence_type.operator_id
+        application = data["application"]
+        if application.operator_id != operator_id:
+            form.add_error(
+                "application", _("Choose an application of the specification's operator.")
+            )
+        else:
+            place = form.place()
+            if not data.get("confirmed"):
+                # The duplicate check comes before anything is saved.
+                try:
+                    matches = duplicates_find(
+                        operator_id=operator_id, subject_id=subject.pk, place=_probe(place)
+                    )
+                except (TypeError, ValueError):
+                    matches = []
+            if not matches:
+                try:
+                    occurrence = registration_open(
+                        actor=actor_among(actors, operator_id=operator_id),
+                        application=application,
+                        occurrence_type=subject.occurrence_type,
+                        subject=subject,
+                        channel=data.get("channel") or "telefone",
+                        description=data["description"],
+                        place=place,
+                        requesters=form.requesters(),
+                        document=data.get("document"),
+                    )
+                except ValidationError as error:
+                    errors_onto(form, _requester_errors(error))
+                else:
+                    messages.success(
+                        request,
+                        _("Registration %(protocol)s opened.") % {"protocol": occurrence.protocol},
+                    )
+                    return redirect("occurrences:detail", protocol=occurrence.protocol)
+            else:
+                data_copy = request.POST.copy()
+                data_copy["confirmed"] = "on"
+                form = form_class(data_copy, request.FILES or None, operator_ids=operator_ids)
+                form.is_valid()
+    if request.method == "POST" and not matches and form.errors:
+        messages.error(request, _("Check the highlighted fields."))
+    return render(
+        request,
+        "registrations/insert.html",
+        {"form": form, "title": title, "matches": matches},
+        status=400 if request.method == "POST" and form.errors else 200,
+    )
+
+
+def _probe(place: dict) -> dict:
+    """The typed place as the duplicate check reads it (coordinates as numbers)."""
+    probe = dict(place)
+    for name in ("latitude", "longitude"):
+        raw = str(probe.get(name) or "").replace(",", ".")
+        probe[name] = float(raw) if raw else None
+    if (probe["latitude"] is None) != (probe["longitude"] is None):
+        probe["latitude"] = probe["longitude"] = None
+    return probe
+
+
+def _requester_errors(error: ValidationError) -> ValidationError:
+    """The service names a requester's fields plainly; the form prefixes them."""
+    if not hasattr(error, "error_dict"):
+        return error
+    renamed = {
+        (
+            f"requester_{key}" if key in {"name", "identifier", "phone", "email", "unit"} else key
+        ): value
+        for key, value in error.message_dict.items()
+    }
+    return ValidationError(renamed)
+
+
+@login_required
+def insert(request: HttpRequest) -> HttpResponse:
+    return _insert(request, RegistrationForm, _("New registration (RA)"))
+
+
+@login_required
+def insert_simplified(request: HttpRequest) -> HttpResponse:
+    return _insert(request, SimplifiedForm, _("New registration — simplified"))
+
+
+# --- Routing many ----------------------------------------------------------------------
+
+
+@login_required
+def route_many(request: HttpRequest) -> HttpResponse:
+    """Tramitar conjunto de registros: the open registrations the person sees, selected and
+    sent to one unit with one opinion."""
+    actors = working_actors(request)
+    operator_ids = {a.operator_id for a in actors}
+    routable = (
+        occurrences_visible_to(actors=actors)
+        .filter(mode=Mode.ACTIVE, occurrence_type__has_place=True)
+        .exclude(state=State.CLOSED)
+        .select_related("subject", "unit", "place")
+        .order_by("-registered_at")
+    )
+    unit_filter = request.GET.get("unidade", "")
+    if unit_filter.isdigit():
+        routable = routable.filter(unit_id=int(unit_filter))
+    form = RouteManyForm(
+        request.POST or None, queryset=routable[:ROUTABLE_LISTED], operator_ids=operator_ids
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["occurrences"])
+        operator_id = form.cleaned_data["unit"].operator_id
+        try:
+            if any(o.operator_id != operator_id for o in chosen):
+                raise ValidationError({"unit": _("Choose a unit of the registrations' operator.")})
+            actor = actor_among(actors, operator_id=operator_id)
+            for occurrence in chosen:
+                occurrence_relate(occurrence, actor=actor)
+            routed = registrations_route(
+                actor=actor,
+                occurrences=chosen,
+                unit=form.cleaned_data["unit"],
+                opinion=form.cleaned_data["opinion"],
+            )
+        except (ValidationError, NotAllowed) as error:
+            if isinstance(error, NotAllowed):
+                error = ValidationError(str(error))
+            errors_onto(form, error)
+        else:
+            messages.success(request, _("%(count)d registrations routed.") % {"count": routed})
+            return redirect("registrations:route")
+    if request.method == "POST" and form.errors:
+        messages.error(request, _("Check the highlighted fields."))
+    rows = list(form.fields["occurrences"].queryset)
+    chosen = {str(v) for v in (form["occurrences"].value() or [])}
+    return render(
+        request,
+        "registrations/route.html",
+        {"form": form, "rows": rows, "chosen": chosen},
+        status=400 if request.method == "POST" and form.errors else 200,
+    )
+
+
+# --- The registration's panel ----------------------------------------------------------
+
+
+def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> dict:
+    place = Place.objects.filter(occurrence=occurrence).first()
+    values = {name: getattr(place, name) for name in PlaceForm.PLACE} if place else {}
+    visible = occurrences_visible_to(actors=[actor])
+    subject = occurrence.subject if occurrence.subject_id else None
+    return {
+        "occurrence": occurrence,
+        "place": place,
+        "requesters": list(occurrence.requesters.select_related("unit", "origin").order_by("pk")),
+        "routings": list(routings_of(occurrence)),
+        "related": related_of(place, visible=visible) if place is not None else None,
+        "procedure": subject.procedure if subject is not None else "",
+        "required_document": subject.required_document if subject is not None else "",
+        "open": occurrence.state != State.CLOSED,
+        "requester_form": forms.get("requester_form")
+        or RequesterForm(operator_id=occurrence.operator_id, auto_id="rq_%s"),
+        "place_form": forms.get("place_form") or PlaceForm(initial=values, auto_id="pl_%s"),
+    }
+
+
+@login_required
+def panel(request: HttpRequest, protocol: str) -> HttpResponse:
+    occurrence, actor = _registration(request, protocol)
+    return render(request, "registrations/_panel.html", _panel_context(occurrence, actor))
+
+
+def _panel_change(request: HttpRequest, protocol: str, form: object, key: str, do) -> HttpResponse:
+    occurrence, actor = _registration(request, protocol, changing=True)
+    if form.is_valid():
+        try:
+            do(occurrence, actor, form.cleaned_data)
+        except (NotAllowed, Conflict) as refusal:
+            form.add_error(None, str(refusal))
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            response = HttpResponse(status=204)
+            # The whole page again: the history shows the event, the version is current.
+            response["HX-Redirect"] = reverse("occurrences:detail", args=[occurrence.protocol])
+            return response
+    context = _panel_context(occurrence, actor, **{key: form})
+    return render(request, "registrations/_panel.html", context, status=400)
+
+
+@require_POST
+@login_required
+def requester_new(request: HttpRequest, protocol: str) -> HttpResponse:
+    occurrence, _actor = _registration(request, protocol)
+    form = RequesterForm(request.POST, operator_id=occurrence.operator_id, auto_id="rq_%s")
+    return _panel_change(
+        request,
+        protocol,
+        form,
+        "requester_form",
+        lambda o, a, data: requester_add(actor=a, occurrence=o, values=data),
+    )
+
+
+@require_POST
+@login_required
+def requester_edit(request: HttpRequest, protocol: str, pk: int) -> HttpResponse:
+    occurrence, _actor = _registration(request, protocol)
+    requester = get_object_or_404(Requester, occurrence=occurrence, pk=pk)
+    form = RequesterForm(request.POST, operator_id=occurrence.operator_id, auto_id=f"rq{pk}_%s")
+
+    def do(o: Occurrence, a: object, data: dict) -> None:
+        requester.occurrence = o
+        requester_update(actor=a, requester=requester, values=data)
+
+    return _panel_change(request, protocol, form, "requester_form", do)
+
+
+@require_POST
+@login_required
+def place_edit(request: HttpRequest, protocol: str) -> HttpResponse:
+    form = PlaceForm(request.POST, auto_id="pl_%s")
+    return _panel_change(
+        request,
+        protocol,
+        form,
+        "place_form",
+        lambda o, a, data: place_update(actor=a, occurrence=o, values=data),
+    )
+
+
+# --- Configurator ----------------------------------------------------------------------
+
+
+@configurator_page
+def settings(request: HttpRequest, operator: object) -> HttpResponse:
+    current = RegistrationSettings.objects.filter(operator=operator).first()
+    form = SettingsForm(
+        request.POST or None,
+        instance=current or RegistrationSettings(operator=operator),
+        operator=operator,
+    )
+    token = None
+    if request.method == "POST" and "new_token" in request.POST and current is not None:
+        token = sms_token_new(config=current)
+        form = SettingsForm(instance=current, operator=operator)
+    elif request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        return redirect("registrations:settings", operator_id=operator.pk)
+    query = request.GET.get("q", "").strip()
+    rules = LocalityRule.objects.filter(operator=operator).select_related("subject", "unit")
+    if query:
+        rules = (
+            rules.filter(city__icontains=query)
+            | rules.filter(neighbourhood__icontains=query)
+            | rules.filter(subject__name__icontains=query)
+        )
+    return render(
+        request,
+        "registrations/settings.html",
+        {
+            "operator": operator,
+            "form": form,
+            "configured": current is not None,
+            "token": token,
+            "rules": rules.order_by("city", "neighbourhood", "pk")[:500],
+            "q": query,
+        },
+        status=400 if request.method == "POST" and form.errors else 200,
+    )
+
+
+@configurator_page
+def rule(request: HttpRequest, operator: object, pk: int | None = None) -> HttpResponse:
+    instance = (
+        get_object_or_404(LocalityRule, operator=operator, pk=pk)
+        if pk is not None
+        else LocalityRule(operator=operator)
+    )
+    form = LocalityRuleForm(request.POST or None, instance=instance, operator=operator)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                locality_rule_save(rule=form.instance)
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registrations:settings", operator_id=operator.pk)
+    return render(
+        request,
+        "registrations/rule.html",
+        {"operator": operator, "form": form, "rule": instance if pk else None},
+        status=400 if request.method == "POST" and form.errors else 200,
+    )
