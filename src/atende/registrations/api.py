@@ -409,6 +409,39 @@ def duplicates(request: HttpRequest, query: Query[DuplicatesQuery]) -> list[Matc
     return [match_out(m) for m in matches if m.occurrence.pk in visible]
 
 
+@router.post(
+    "/registrations/route",
+    response={200: RoutedOut, **WRITE_ERRORS},
+    summary="Route several registrations to a unit with one opinion (all or none)",
+)
+def route_many(request: HttpRequest, payload: RouteManyIn) -> RoutedOut:
+    require_scope(request, Scope.OCCURRENCES_WRITE)
+    visible = _visible(request)
+    found = []
+    for protocol in dict.fromkeys(p.upper() for p in payload.protocols):
+        try:
+            found.append(occurrence_by_protocol(visible, protocol, related=False))
+        except Occurrence.DoesNotExist:
+            raise ValidationError(
+                {"protocols": [_("Protocol %(protocol)s not found.") % {"protocol": protocol}]}
+            ) from None
+    operators = {o.operator_id for o in found}
+    if len(operators) != 1:
+        raise ValidationError({"protocols": [_("Route registrations of one operator at a time.")]})
+    operator_id = operators.pop()
+    unit = Unit.objects.filter(operator_id=operator_id, pk=payload.unit_id).first()
+    if unit is None:
+        raise ValidationError({"unit_id": [_("Not found among this operator's records.")]})
+    actor = _actor(request, operator_id)
+    for occurrence in found:
+        occurrence_relate(occurrence, actor=actor)
+    return RoutedOut(
+        routed=registrations_route(
+            actor=actor, occurrences=found, unit=unit, opinion=payload.opinion
+        )
+    )
+
+
 @router.get(
     "/registrations/{protocol}",
     response={200: RegistrationOut, **READ_ERRORS},
@@ -469,36 +502,3 @@ def place_change(request: HttpRequest, protocol: ProtocolPath, payload: PlaceIn)
     if not occurrence.occurrence_type.has_place:
         raise Occurrence.DoesNotExist
     return place_out(place_update(actor=actor, occurrence=occurrence, values=payload.dict()))
-
-
-@router.post(
-    "/registrations/route",
-    response={200: RoutedOut, **WRITE_ERRORS},
-    summary="Route several registrations to a unit with one opinion (all or none)",
-)
-def route_many(request: HttpRequest, payload: RouteManyIn) -> RoutedOut:
-    require_scope(request, Scope.OCCURRENCES_WRITE)
-    visible = _visible(request)
-    found = []
-    for protocol in dict.fromkeys(p.upper() for p in payload.protocols):
-        try:
-            found.append(occurrence_by_protocol(visible, protocol, related=False))
-        except Occurrence.DoesNotExist:
-            raise ValidationError(
-                {"protocols": [_("Protocol %(protocol)s not found.") % {"protocol": protocol}]}
-            ) from None
-    operators = {o.operator_id for o in found}
-    if len(operators) != 1:
-        raise ValidationError({"protocols": [_("Route registrations of one operator at a time.")]})
-    operator_id = operators.pop()
-    unit = Unit.objects.filter(operator_id=operator_id, pk=payload.unit_id).first()
-    if unit is None:
-        raise ValidationError({"unit_id": [_("Not found among this operator's records.")]})
-    actor = _actor(request, operator_id)
-    for occurrence in found:
-        occurrence_relate(occurrence, actor=actor)
-    return RoutedOut(
-        routed=registrations_route(
-            actor=actor, occurrences=found, unit=unit, opinion=payload.opinion
-        )
-    )

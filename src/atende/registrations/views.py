@@ -343,9 +343,7 @@ def route_many(request: HttpRequest) -> HttpResponse:
     unit_filter = request.GET.get("unidade", "")
     if unit_filter.isdigit():
         routable = routable.filter(unit_id=int(unit_filter))
-    form = RouteManyForm(
-        request.POST or None, queryset=routable[:ROUTABLE_LISTED], operator_ids=operator_ids
-    )
+    form = RouteManyForm(request.POST or None, queryset=routable, operator_ids=operator_ids)
     if request.method == "POST" and form.is_valid():
         chosen = list(form.cleaned_data["occurrences"])
         operator_id = form.cleaned_data["unit"].operator_id
@@ -370,7 +368,7 @@ def route_many(request: HttpRequest) -> HttpResponse:
             return redirect("registrations:route")
     if request.method == "POST" and form.errors:
         messages.error(request, _("Check the highlighted fields."))
-    rows = list(form.fields["occurrences"].queryset)
+    rows = list(routable[:ROUTABLE_LISTED])
     chosen = {str(v) for v in (form["occurrences"].value() or [])}
     return render(
         request,

@@ -8,9 +8,9 @@ import pytest
 
 from atende.notifications.models import Sender, SenderKind
 from atende.registrations.presets import install_registrations
+from atende.tenancy.models import Role
 from atende.testing.factories import MembershipFactory, UnitFactory
 from atende.testing.loopback import HttpReceiver
-from atende.tenancy.models import Role
 
 
 @pytest.fixture

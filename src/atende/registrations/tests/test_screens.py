@@ -1,0 +1,222 @@
+"""The Registro de Atendimento screens through the test client: the intake queue and a
+report's analysis, Inserir RA with the duplicate check before saving, the registration's
+panel, routing many, and the configurator's page."""
+
+import pytest
+from django.test import Client
+
+from atende.occurrences.models import Event, EventKind, Mode, Occurrence, State
+from atende.occurrences.services import actor_for_user
+from atende.registrations.models import LocalityRule, RegistrationSettings
+from atende.registrations.tests.conftest import ADDRESS, HERE, NEAR
+from atende.registrations.tests.test_services import opened, report
+from atende.tenancy.models import Role
+from atende.testing.factories import MembershipFactory, UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_intake_queue_lists_only_the_operators_reports(
+    street_leak, attendant_water, app_b, attendant_a, catalog_a
+):
+    draft = report(app_b, street_leak, phone="31911112222")
+    page = signed_in(attendant_water).get("/registros/")
+    assert page.status_code == 200
+    assert draft.protocol in page.content.decode()
+    assert "Registros (RA)" in page.content.decode()  # in the navigation
+    other = signed_in(attendant_a)
+    assert draft.protocol not in other.get("/registros/").content.decode()
+    assert other.get(f"/registros/triagem/{draft.protocol}/").status_code == 404
+    # A health operator's attendant is not offered registrations.
+    assert "Registros (RA)" not in other.get("/painel/").content.decode()
+
+
+def test_a_report_is_analysed_attached_to_the_registration_nearby(
+    street_leak, attendant_water, operator_b, app_b
+):
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    first = opened(actor, app_b, street_leak)
+    draft = report(app_b, street_leak, phone="31933334444")
+    client = signed_in(attendant_water)
+    page = client.get(f"/registros/triagem/{draft.protocol}/").content.decode()
+    assert "Checagem de duplicidade" in page
+    assert f'data-protocol="{first.protocol}"' in page and "40 m" in page
+    response = client.post(
+        f"/registros/triagem/{draft.protocol}/anexar/",
+        {"version": draft.version, "target": first.protocol},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/painel/{first.protocol}/"
+    assert first.requesters.count() == 2
+    # Analysed: the report's page now leads to the occurrence page.
+    assert client.get(f"/registros/triagem/{draft.protocol}/").status_code == 302
+
+
+def test_opening_a_report_keeps_what_was_typed_when_refused(street_leak, attendant_water, app_b):
+    draft = report(app_b, street_leak, phone="31933334444", place={})
+    client = signed_in(attendant_water)
+    refused = client.post(
+        f"/registros/triagem/{draft.protocol}/abrir/",
+        {"version": draft.version, "subject": street_leak.pk, "street": "Rua Guaicurus"},
+    )
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert 'value="Rua Guaicurus"' in page
+    assert "Informe o logradouro e o município do local, ou suas coordenadas." in page
+    done = client.post(
+        f"/registros/triagem/{draft.protocol}/abrir/",
+        {"version": draft.version, "subject": street_leak.pk, **ADDRESS},
+    )
+    assert done.status_code == 302
+    draft.refresh_from_db()
+    assert draft.mode == Mode.ACTIVE
+
+
+def test_discarding_needs_a_reason(street_leak, attendant_water, app_b):
+    draft = report(app_b, street_leak, phone="31933334444")
+    client = signed_in(attendant_water)
+    assert (
+        client.post(
+            f"/registros/triagem/{draft.protocol}/descartar/",
+            {"version": draft.version, "reason": ""},
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/registros/triagem/{draft.protocol}/descartar/",
+            {"version": draft.version, "reason": "Trote"},
+        ).status_code
+        == 302
+    )
+    draft.refresh_from_db()
+    assert draft.state == State.CLOSED
+
+
+def test_inserir_ra_shows_the_duplicates_before_saving(
+    street_leak, attendant_water, operator_b, app_b
+):
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    first = opened(actor, app_b, street_leak)
+    client = signed_in(attendant_water)
+    typed = {
+        "subject": street_leak.pk,
+        "application": app_b.pk,
+        "channel": "telefone",
+        "description": "Vazamento",
+        **ADDRESS,
+        "latitude": str(NEAR["latitude"]),
+        "longitude": str(NEAR["longitude"]),
+        "requester_name": "Carlos",
+        "requester_phone": "31922223333",
+    }
+    offered = client.post("/registros/novo/", typed)
+    assert offered.status_code == 200
+    page = offered.content.decode()
+    assert first.protocol in page and "Registrar novo mesmo assim" in page
+    assert 'name="confirmed" value="on"' in page and 'value="Carlos"' in page
+    assert Occurrence.objects.count() == 1
+    saved = client.post("/registros/novo/", {**typed, "confirmed": "True"})
+    assert saved.status_code == 302
+    assert Occurrence.objects.count() == 2
+
+
+def test_inserir_ra_refusals_keep_the_typed_values(street_leak, attendant_water, app_b):
+    client = signed_in(attendant_water)
+    refused = client.post(
+        "/registros/novo/simplificado/",
+        {
+            "subject": street_leak.pk,
+            "application": app_b.pk,
+            "description": "Vazamento",
+            "street": "Rua Rio de Janeiro",
+            "requester_phone": "999",
+        },
+    )
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert 'value="Rua Rio de Janeiro"' in page
+    assert "telefone" in page.lower()
+    assert not Occurrence.objects.exists()
+
+
+def test_the_panel_adds_a_requester_and_refuses_a_blank_one(
+    street_leak, attendant_water, operator_b, app_b
+):
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    occurrence = opened(actor, app_b, street_leak)
+    client = signed_in(attendant_water)
+    panel = client.get(f"/registros/{occurrence.protocol}/painel/").content.decode()
+    assert "Joana Lima" in panel and "Avenida Afonso Pena" in panel
+    blank = client.post(f"/registros/{occurrence.protocol}/solicitantes/", {"kind": "person"})
+    assert blank.status_code == 400
+    assert "Informe o nome ou o telefone do solicitante." in blank.content.decode()
+    added = client.post(
+        f"/registros/{occurrence.protocol}/solicitantes/",
+        {"kind": "person", "name": "Vizinho", "phone": "31933334444"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert added.status_code == 204
+    assert added["HX-Redirect"] == f"/painel/{occurrence.protocol}/"
+    assert occurrence.requesters.count() == 2
+    # The occurrence page loads the panel and shows the routing opinion field.
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    assert f"/registros/{occurrence.protocol}/painel/" in page
+
+
+def test_routing_many_from_the_screen(street_leak, supervisor_water, operator_b, app_b):
+    actor = actor_for_user(user=supervisor_water, operator=operator_b)
+    three = [opened(actor, app_b, street_leak) for _ in range(3)]
+    night = UnitFactory(operator=operator_b, name="Plantão")
+    client = signed_in(supervisor_water)
+    refused = client.post(
+        "/registros/tramitar/", {"occurrences": [o.pk for o in three], "unit": night.pk}
+    )
+    assert refused.status_code == 400
+    done = client.post(
+        "/registros/tramitar/",
+        {"occurrences": [o.pk for o in three], "unit": night.pk, "opinion": "Plantão"},
+    )
+    assert done.status_code == 302
+    assert Event.objects.filter(kind=EventKind.ROUTED, payload__opinion="Plantão").count() == 3
+
+
+def test_the_configurator_sets_intake_and_locality_rules(
+    street_leak, operator_b, app_b, water, field_unit
+):
+    configurator = MembershipFactory(operator=operator_b, role=Role.CONFIGURATOR).user
+    client = signed_in(configurator)
+    url = f"/configuracao/{operator_b.pk}/registros/"
+    saved = client.post(url, {"application": app_b.pk, "sms_type": water.pk, "distance_m": 250})
+    assert saved.status_code == 302
+    assert RegistrationSettings.objects.get(operator=operator_b).distance_m == 250
+    token = client.post(url, {"new_token": "1"})
+    assert "atsms_" in token.content.decode()
+    rule = {
+        "subject": street_leak.pk,
+        "city": "Contagem",
+        "neighbourhood": "",
+        "unit": field_unit.pk,
+    }
+    assert client.post(url + "localidades/nova/", rule).status_code == 302
+    again = client.post(url + "localidades/nova/", {**rule, "city": " CONTAGEM "})
+    assert again.status_code == 400
+    assert "Esta especificação já tem uma regra para esta localidade." in again.content.decode()
+    listed = client.get(url, {"q": "contagem"}).content.decode()
+    assert "Contagem" in listed and "Savassi" not in listed
+    assert LocalityRule.objects.filter(operator=operator_b).count() == 3
+    # Another operator's configurator finds nothing.
+    stranger = MembershipFactory(role=Role.CONFIGURATOR).user
+    assert signed_in(stranger).get(url).status_code == 404
+
+
+def test_coordinates_are_shown_with_a_map_link(street_leak, attendant_water, app_b):
+    draft = report(app_b, street_leak, phone="31933334444", place={**HERE})
+    page = signed_in(attendant_water).get(f"/registros/triagem/{draft.protocol}/").content.decode()
+    assert "-19.924500, -43.935200" in page or "-19,924500, -43,935200" in page
