@@ -1,5 +1,6 @@
 """What every staff page draws around its content."""
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -16,25 +17,29 @@ def navigation(request: HttpRequest) -> dict:
     return {"navigation": SimpleLazyObject(lambda: _links(request))}
 
 
-def _registrations_worked(operator_ids: set[int]) -> bool:
-    """Whether an operator the person works for takes registrations (seed 004)."""
-    return OccurrenceType.objects.filter(
-        operator_id__in=operator_ids, has_place=True, is_active=True
-    ).exists()
-
-
 def _links(request: HttpRequest) -> list[dict]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    memberships = list(memberships_for_user(user=user))
+    # Whether each operator takes registrations (seed 004), read in the same query.
+    memberships = list(
+        memberships_for_user(user=user).annotate(
+            registrations=Exists(
+                OccurrenceType.objects.filter(
+                    operator=OuterRef("operator"), has_place=True, is_active=True
+                )
+            )
+        )
+    )
     roles = {m.role for m in memberships}
-    working = {m.operator_id for m in memberships if m.role in (Role.ATTENDANT, Role.SUPERVISOR)}
+    registrations = any(
+        m.registrations for m in memberships if m.role in (Role.ATTENDANT, Role.SUPERVISOR)
+    )
     links = []
     if roles & {Role.ATTENDANT, Role.SUPERVISOR}:
         links.append((_("Panel"), reverse("occurrences:queue")))
         links.append((_("Register attendance"), reverse("callcenter:home")))
-        if _registrations_worked(working):
+        if registrations:
             links.append((_("Registrations (RA)"), reverse("registrations:intake")))
         links.append((_("Beneficiaries"), reverse("beneficiaries:search")))
     if Role.SUPERVISOR in roles:

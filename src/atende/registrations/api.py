@@ -7,7 +7,7 @@ Registrations are addressed by protocol among those the caller sees, like occurr
 import base64
 import binascii
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, UploadedFile
 from ninja import Status as Reply
 from ninja.security import HttpBearer
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from atende.catalog.models import Subject
 from atende.occurrences.api import ProtocolPath, _actor, _changing, _occurrence, _people, _visible
 from atende.occurrences.models import Channel, Mode, Occurrence
-from atende.occurrences.schemas import MAX_ID, ErrorOut, Id, Text
+from atende.occurrences.schemas import MAX_ID, NO_NUL, ErrorOut, Id, Text
 from atende.occurrences.selectors import occurrence_by_protocol
 from atende.occurrences.services import occurrence_relate
 from atende.registrations.models import Place, RegistrationSettings, Requester
@@ -43,6 +43,13 @@ router = Router(tags=["Registro de Atendimento"], auth=API_AUTH)
 
 READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS = {400: ErrorOut, 409: ErrorOut, **READ_ERRORS}
+
+
+def Filled(max_length: int) -> type[str]:
+    """Text that a form must send (an empty form field is a missing one)."""
+    return Annotated[str, StringConstraints(min_length=1, max_length=max_length, pattern=NO_NUL)]
+
+
 ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
 
 
@@ -103,8 +110,8 @@ class ReportIn(Schema):
     """A citizen's report, sent by the phone app as a form (with an optional photo)."""
 
     subject_id: int = Field(..., ge=1, le=MAX_ID)
-    description: Text(10_000)
-    phone: Text(30)
+    description: Filled(10_000)
+    phone: Filled(30)
     name: Text(200) = ""
     street: Text(200) = ""
     number: Text(20) = ""
@@ -113,8 +120,9 @@ class ReportIn(Schema):
     state: Text(2) = ""
     postal_code: Text(9) = ""
     reference: Text(200) = ""
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
+    # As a form sends them; checked by the service (a comma or a point for decimals).
+    latitude: Text(30) = ""
+    longitude: Text(30) = ""
     property_registration: Text(30) = ""
 
 
@@ -390,7 +398,7 @@ def registration_create(request: HttpRequest, payload: RegistrationIn) -> Reply[
 
 @router.get(
     "/registrations/duplicates",
-    response={200: list[MatchOut], **READ_ERRORS},
+    response={200: list[MatchOut], 400: ErrorOut, **READ_ERRORS},
     summary="The duplicate check: open registrations of the specification here or nearby",
 )
 def duplicates(request: HttpRequest, query: Query[DuplicatesQuery]) -> list[MatchOut]:

@@ -176,6 +176,8 @@ class PromoteForm(PlaceForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     subject = forms.ModelChoiceField(label=_("Specification"), queryset=Subject.objects.none())
 
+    field_order = ["version", "subject"]
+
     def __init__(self, *args: object, occurrence_type: OccurrenceType, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["subject"].queryset = occurrence_type.subjects.filter(is_active=True)
