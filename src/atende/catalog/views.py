@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch, Q
 from django.forms import modelform_factory
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -179,8 +180,16 @@ def _record_page(
 
 @configurator_page
 def index(request: HttpRequest, operator: Operator) -> HttpResponse:
+    # Filtrar tipo de solicitação com especificações: by the type's or a subject's name.
+    query = request.GET.get("q", "").strip()[:120]
+    types = OccurrenceType.objects.for_operator(operator).prefetch_related(
+        Prefetch("subjects", queryset=Subject.objects.order_by("name"))
+    )
+    if query:
+        types = types.filter(Q(name__icontains=query) | Q(subjects__name__icontains=query))
     context = {
-        "types": OccurrenceType.objects.for_operator(operator).order_by("name"),
+        "q": query,
+        "types": types.distinct().order_by("name"),
         "forms": Form.objects.for_operator(operator).order_by("name"),
         "kinds": [(slug, kind.title) for slug, kind in SIMPLE.items()],
     }

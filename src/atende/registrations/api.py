@@ -29,6 +29,7 @@ from atende.registrations.selectors import Match, duplicates_find, related_of, r
 from atende.registrations.services import (
     place_update,
     registration_open,
+    registration_update,
     registrations_route,
     report_receive,
     requester_add,
@@ -104,6 +105,18 @@ class RegistrationIn(Schema):
     place: PlaceIn
     requesters: list[RequesterIn] = Field(..., min_length=1, max_length=50)
     document: DocumentIn | None = None
+    open_anyway: bool = Field(
+        False,
+        description=(
+            "The duplicate check runs first: with open registrations of the specification "
+            "at the place, the answer is 409 with them, unless this is true."
+        ),
+    )
+
+
+class GeneralIn(Schema):
+    subject_id: Id
+    description: Text(10_000)
 
 
 class ReportIn(Schema):
@@ -165,6 +178,12 @@ class MatchOut(Schema):
     status: str
     address: str
     requesters: list[str]
+
+
+class DuplicatesOut(Schema):
+    code: str
+    message: str
+    matches: list[MatchOut]
 
 
 class DuplicatesQuery(PlaceIn):
@@ -363,7 +382,7 @@ def sms_inbound(request: HttpRequest, payload: SmsIn) -> Reply[ReportOut]:
 
 @router.post(
     "/registrations",
-    response={201: RegistrationOut, **WRITE_ERRORS},
+    response={201: RegistrationOut, **WRITE_ERRORS, 409: DuplicatesOut},
     summary="Open a registration with its place and requesters (the protocol is issued at once)",
 )
 def registration_create(request: HttpRequest, payload: RegistrationIn) -> Reply[RegistrationOut]:
@@ -382,6 +401,25 @@ def registration_create(request: HttpRequest, payload: RegistrationIn) -> Reply[
         )
         if application is None:
             raise ValidationError({"application_id": [_("Choose the application.")]})
+    if not payload.open_anyway:
+        matches = _visible_matches(
+            request,
+            duplicates_find(
+                operator_id=operator_id, subject_id=subject.pk, place=payload.place.dict()
+            ),
+        )
+        if matches:
+            return Reply(
+                409,
+                DuplicatesOut(
+                    code="possible_duplicates",
+                    message=_(
+                        "There are open registrations of this specification at this place: "
+                        "attach the requester to one of them, or send open_anyway."
+                    ),
+                    matches=matches,
+                ),
+            )
     occurrence = registration_open(
         actor=_actor(request, operator_id),
         application=application,
@@ -409,6 +447,11 @@ def duplicates(request: HttpRequest, query: Query[DuplicatesQuery]) -> list[Matc
     matches = duplicates_find(
         operator_id=subject.occurrence_type.operator_id, subject_id=subject.pk, place=place
     )
+    return _visible_matches(request, matches)
+
+
+def _visible_matches(request: HttpRequest, matches: list[Match]) -> list[MatchOut]:
+    """The matches the caller may read (a unit-bound attendant sees their units' only)."""
     visible = set(
         _visible(request)
         .filter(pk__in=[m.occurrence.pk for m in matches])
@@ -457,6 +500,26 @@ def route_many(request: HttpRequest, payload: RouteManyIn) -> RoutedOut:
 )
 def registration_read(request: HttpRequest, protocol: ProtocolPath) -> RegistrationOut:
     occurrence = _registration(request, protocol, Scope.OCCURRENCES_READ)
+    return registration_out(occurrence, _visible(request))
+
+
+@router.put(
+    "/registrations/{protocol}",
+    response={200: RegistrationOut, **WRITE_ERRORS},
+    summary="Change the general data: specification (of the same type) and description",
+)
+def general_change(
+    request: HttpRequest, protocol: ProtocolPath, payload: GeneralIn
+) -> RegistrationOut:
+    occurrence, actor, snapshot = _changing(request, protocol)
+    if not occurrence.occurrence_type.has_place:
+        raise Occurrence.DoesNotExist
+    subject = snapshot.subjects.get(payload.subject_id)
+    if subject is None:
+        raise ValidationError({"subject_id": [_("Choose an active specification.")]})
+    registration_update(
+        actor=actor, occurrence=occurrence, subject=subject, description=payload.description
+    )
     return registration_out(occurrence, _visible(request))
 
 

@@ -215,6 +215,19 @@ class RequesterForm(forms.Form):
         self.fields["unit"].queryset = Unit.objects.filter(operator_id=operator_id, is_active=True)
 
 
+class GeneralForm(forms.Form):
+    """Atualizar RA, dados gerais."""
+
+    subject = forms.ModelChoiceField(label=_("Specification"), queryset=Subject.objects.none())
+    description = forms.CharField(
+        label=_("Description"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: object, occurrence_type: OccurrenceType, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].queryset = occurrence_type.subjects.filter(is_active=True)
+
+
 class RouteManyForm(forms.Form):
     occurrences = forms.ModelMultipleChoiceField(
         label=_("Registrations"), queryset=None, widget=forms.CheckboxSelectMultiple

@@ -563,12 +563,56 @@ def place_update(*, actor: Actor, occurrence: Occurrence, values: dict) -> Place
         return _place_store(occurrence, stored, occurrence.subject, place)
 
 
-def _registration_change(actor: Actor, occurrence: Occurrence, kind: str, payload: dict) -> None:
-    def check(current: Occurrence) -> None:
-        if not current.occurrence_type.has_place:
-            raise ValidationError(_("This occurrence is not a registration."))
+def registration_update(
+    *, actor: Actor, occurrence: Occurrence, subject: Subject, description: str
+) -> Occurrence:
+    """Atualizar RA, dados gerais: the specification (of the same type: the workflow stays)
+    and the description, with what they were in the event. The deadline stays the one
+    given at opening: the citizen was told it."""
+    snapshot = type_snapshot(operator=occurrence.operator, type_id=occurrence.occurrence_type_id)
+    if snapshot is None or subject.pk not in snapshot.subjects:
+        raise ValidationError(
+            {
+                "subject": _("Choose an active specification of the type %(type)s.")
+                % {"type": occurrence.occurrence_type.name}
+            }
+        )
+    text = _text_clean(description, "description", OUTCOME_MAX, required=True)
+    before = {
+        "subject": occurrence.subject.name if occurrence.subject_id else "",
+        "description": occurrence.description,
+    }
+    changes = _changes(before, {"subject": subject.name, "description": text})
+    if not changes:
+        raise ValidationError(_("Nothing changed."), code="unchanged")
+    with transaction.atomic():
+        _change(
+            occurrence,
+            actor=actor,
+            kind=EventKind.EDITED,
+            expected_version=None,
+            check=_registration_check,
+            fields={"subject": subject, "description": text},
+            payload={"summary": _("General data changed."), **changes},
+        )
+        Place.objects.filter(occurrence_id=occurrence.pk).update(subject=subject)
+    return occurrence
 
-    _change(occurrence, actor=actor, kind=kind, expected_version=None, check=check, payload=payload)
+
+def _registration_check(current: Occurrence) -> None:
+    if not current.occurrence_type.has_place:
+        raise ValidationError(_("This occurrence is not a registration."))
+
+
+def _registration_change(actor: Actor, occurrence: Occurrence, kind: str, payload: dict) -> None:
+    _change(
+        occurrence,
+        actor=actor,
+        kind=kind,
+        expected_version=None,
+        check=_registration_check,
+        payload=payload,
+    )
 
 
 def _place_store(

@@ -21,6 +21,7 @@ urlpatterns = [
         name="requester_edit",
     ),
     path("registros/<str:protocol>/local/", views.place_edit, name="place"),
+    path("registros/<str:protocol>/dados-gerais/", views.general_edit, name="general"),
     path("configuracao/<int:operator_id>/registros/", views.settings, name="settings"),
     path("configuracao/<int:operator_id>/registros/localidades/nova/", views.rule, name="rule_new"),
     path(

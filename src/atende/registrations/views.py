@@ -31,6 +31,7 @@ from atende.occurrences.views import working_actors
 from atende.registrations.forms import (
     AttachForm,
     DiscardForm,
+    GeneralForm,
     LocalityRuleForm,
     PlaceForm,
     PromoteForm,
@@ -49,12 +50,14 @@ from atende.registrations.selectors import (
     routings_of,
 )
 from atende.registrations.services import (
+    REQUESTER_FIELDS,
     draft_attach,
     draft_discard,
     draft_promote,
     locality_rule_save,
     place_update,
     registration_open,
+    registration_update,
     registrations_route,
     requester_add,
     requester_update,
@@ -386,18 +389,45 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
     values = {name: getattr(place, name) for name in PlaceForm.PLACE} if place else {}
     visible = occurrences_visible_to(actors=[actor])
     subject = occurrence.subject if occurrence.subject_id else None
+    editing = forms.get("editing")
+    people = []
+    for requester in occurrence.requesters.select_related("unit", "origin").order_by("pk"):
+        if editing is not None and editing[0] == requester.pk:
+            form = editing[1]
+        else:
+            form = RequesterForm(
+                initial={name: getattr(requester, name) for name in REQUESTER_FIELDS},
+                operator_id=occurrence.operator_id,
+                auto_id=f"rq{requester.pk}_%s",
+            )
+        people.append((requester, form))
+    requester_form = forms.get("requester_form") or RequesterForm(
+        operator_id=occurrence.operator_id, auto_id="rq_%s"
+    )
+    place_form = forms.get("place_form") or PlaceForm(initial=values, auto_id="pl_%s")
+    general_form = forms.get("general_form") or GeneralForm(
+        initial={"subject": occurrence.subject_id, "description": occurrence.description},
+        occurrence_type=occurrence.occurrence_type,
+        auto_id="gd_%s",
+    )
     return {
         "occurrence": occurrence,
         "place": place,
-        "requesters": list(occurrence.requesters.select_related("unit", "origin").order_by("pk")),
+        "requesters": people,
         "routings": list(routings_of(occurrence)),
         "related": related_of(place, visible=visible) if place is not None else None,
         "procedure": subject.procedure if subject is not None else "",
         "required_document": subject.required_document if subject is not None else "",
         "open": occurrence.state != State.CLOSED,
-        "requester_form": forms.get("requester_form")
-        or RequesterForm(operator_id=occurrence.operator_id, auto_id="rq_%s"),
-        "place_form": forms.get("place_form") or PlaceForm(initial=values, auto_id="pl_%s"),
+        "requester_form": requester_form,
+        "place_form": place_form,
+        "general_form": general_form,
+        "panel_forms": [
+            requester_form,
+            place_form,
+            general_form,
+            *([editing[1]] if editing is not None else []),
+        ],
     }
 
 
@@ -407,7 +437,9 @@ def panel(request: HttpRequest, protocol: str) -> HttpResponse:
     return render(request, "registrations/_panel.html", _panel_context(occurrence, actor))
 
 
-def _panel_change(request: HttpRequest, protocol: str, form: object, key: str, do) -> HttpResponse:
+def _panel_change(
+    request: HttpRequest, protocol: str, form: object, key: str, do, *, bound: object = None
+) -> HttpResponse:
     occurrence, actor = _registration(request, protocol, changing=True)
     if form.is_valid():
         try:
@@ -422,7 +454,7 @@ def _panel_change(request: HttpRequest, protocol: str, form: object, key: str, d
             # The whole page again: the history shows the event, the version is current.
             response["HX-Redirect"] = reverse("occurrences:detail", args=[occurrence.protocol])
             return response
-    context = _panel_context(occurrence, actor, **{key: form})
+    context = _panel_context(occurrence, actor, **{key: bound if bound is not None else form})
     return render(request, "registrations/_panel.html", context, status=400)
 
 
@@ -451,7 +483,23 @@ def requester_edit(request: HttpRequest, protocol: str, pk: int) -> HttpResponse
         requester.occurrence = o
         requester_update(actor=a, requester=requester, values=data)
 
-    return _panel_change(request, protocol, form, "requester_form", do)
+    return _panel_change(request, protocol, form, "editing", do, bound=(pk, form))
+
+
+@require_POST
+@login_required
+def general_edit(request: HttpRequest, protocol: str) -> HttpResponse:
+    occurrence, _actor = _registration(request, protocol)
+    form = GeneralForm(request.POST, occurrence_type=occurrence.occurrence_type, auto_id="gd_%s")
+    return _panel_change(
+        request,
+        protocol,
+        form,
+        "general_form",
+        lambda o, a, data: registration_update(
+            actor=a, occurrence=o, subject=data["subject"], description=data["description"]
+        ),
+    )
 
 
 @require_POST

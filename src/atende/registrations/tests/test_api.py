@@ -153,10 +153,27 @@ def test_an_attendant_opens_a_registration_and_reads_it(
     assert moved.status_code == 200 and moved.json()["number"] == "1300"
     read = client.get(f"/api/v1/registrations/{protocol}").json()
     assert [r["name"] for r in read["requesters"]] == ["Joana", "Vizinho do 12"]
+    shortage = street_leak.occurrence_type.subjects.get(name="Falta de água")
+    general = post_json(
+        client,
+        f"/api/v1/registrations/{protocol}",
+        {"subject_id": shortage.pk, "description": "Falta de água no prédio"},
+        method="put",
+    )
+    assert general.status_code == 200, general.content
+    assert general.json()["specification"] == "Falta de água"
+    other_type = post_json(
+        client,
+        f"/api/v1/registrations/{protocol}",
+        {"subject_id": street_leak.pk + 1000, "description": "x"},
+        method="put",
+    )
+    assert other_type.status_code == 400
     occurrence = Occurrence.objects.get(protocol=protocol)
     assert list(
         Event.objects.filter(occurrence=occurrence).order_by("seq").values_list("kind", flat=True)
-    ) == ["created", "attachment", "requester", "requester", "edited"]
+    ) == ["created", "attachment", "requester", "requester", "edited", "edited"]
+    assert Place.objects.get(occurrence=occurrence).subject == shortage
 
 
 def test_routing_many_through_the_api(
@@ -164,20 +181,26 @@ def test_routing_many_through_the_api(
 ):
     client = signed_in(supervisor_water)
     protocols = []
+    body = {
+        "application_id": app_b.pk,
+        "subject_id": street_leak.pk,
+        "description": "Vazamento",
+        "place": ADDRESS,
+        "requesters": [{"phone": "31988887777"}],
+    }
     for _ in range(3):
         response = post_json(
-            client,
-            "/api/v1/registrations",
-            {
-                "application_id": app_b.pk,
-                "subject_id": street_leak.pk,
-                "description": "Vazamento",
-                "place": ADDRESS,
-                "requesters": [{"phone": "31988887777"}],
-            },
+            client, "/api/v1/registrations", {**body, "open_anyway": bool(protocols)}
         )
         assert response.status_code == 201, response.content
         protocols.append(response.json()["protocol"])
+    # The duplicate check comes first: the same address answers 409 with the matches.
+    offered = post_json(client, "/api/v1/registrations", body)
+    assert offered.status_code == 409
+    assert offered.json()["code"] == "possible_duplicates"
+    assert {m["protocol"] for m in offered.json()["matches"]} == set(protocols)
+    assert {m["reason"] for m in offered.json()["matches"]} == {"address"}
+    assert Occurrence.objects.count() == 3
     night = UnitFactory(operator=operator_b, name="Plantão")
     missing = post_json(
         client,

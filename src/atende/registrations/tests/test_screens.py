@@ -220,3 +220,45 @@ def test_coordinates_are_shown_with_a_map_link(street_leak, attendant_water, app
     draft = report(app_b, street_leak, phone="31933334444", place={**HERE})
     page = signed_in(attendant_water).get(f"/registros/triagem/{draft.protocol}/").content.decode()
     assert "-19.924500, -43.935200" in page or "-19,924500, -43,935200" in page
+
+
+def test_the_panel_changes_general_data_and_a_requester(
+    street_leak, shortage, attendant_water, operator_b, app_b
+):
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    occurrence = opened(actor, app_b, street_leak)
+    requester = occurrence.requesters.get()
+    client = signed_in(attendant_water)
+    refused = client.post(
+        f"/registros/{occurrence.protocol}/solicitantes/{requester.pk}/",
+        {"kind": "person", "name": "Joana", "phone": "12"},
+    )
+    assert refused.status_code == 400
+    assert 'value="12"' in refused.content.decode()
+    changed = client.post(
+        f"/registros/{occurrence.protocol}/solicitantes/{requester.pk}/",
+        {"kind": "person", "name": "Joana Lima", "phone": "31977776666"},
+    )
+    assert changed.status_code == 204
+    requester.refresh_from_db()
+    assert requester.phone == "+5531977776666"
+    general = client.post(
+        f"/registros/{occurrence.protocol}/dados-gerais/",
+        {"subject": shortage.pk, "description": "Sem água desde ontem"},
+    )
+    assert general.status_code == 204
+    occurrence.refresh_from_db()
+    assert (occurrence.subject, occurrence.description) == (shortage, "Sem água desde ontem")
+    edited = Event.objects.filter(occurrence=occurrence, kind=EventKind.EDITED).get()
+    assert edited.payload["changes"]["subject"] == ["Vazamento na rua", "Falta de água"]
+    page = client.get(f"/registros/{occurrence.protocol}/painel/").content.decode()
+    assert "Sem água desde ontem" in page
+
+
+def test_the_configurator_filters_types_and_specifications(operator_b, water):
+    configurator = MembershipFactory(operator=operator_b, role=Role.CONFIGURATOR).user
+    client = signed_in(configurator)
+    page = client.get(f"/configuracao/{operator_b.pk}/", {"q": "cavalete"}).content.decode()
+    assert "Vazamento de água" in page and "Segunda via de conta" not in page
+    page = client.get(f"/configuracao/{operator_b.pk}/", {"q": "segunda"}).content.decode()
+    assert "Segunda via de conta" in page and "Vazamento de água" not in page
