@@ -28,6 +28,7 @@ from atende.registrations.models import Place, RegistrationSettings, Requester
 from atende.registrations.selectors import Match, duplicates_find, related_of, routings_of
 from atende.registrations.services import (
     place_update,
+    properties_load,
     registration_open,
     registration_update,
     registrations_route,
@@ -206,6 +207,19 @@ class SmsIn(Schema):
     received_at: datetime | None = None
 
 
+class PropertyIn(Schema):
+    property_registration: Filled(30)
+    debtor: bool
+
+
+class PropertiesIn(Schema):
+    properties: list[PropertyIn] = Field(..., min_length=1, max_length=10_000)
+
+
+class StoredOut(Schema):
+    stored: int
+
+
 class SmsToken(HttpBearer):
     """``Authorization: Bearer atsms_…`` — the operator's SMS gateway."""
 
@@ -378,6 +392,23 @@ def sms_inbound(request: HttpRequest, payload: SmsIn) -> Reply[ReportOut]:
             protocol=occurrence.protocol, mode="rascunho", received_at=occurrence.registered_at
         ),
     )
+
+
+@router.put(
+    "/registrations/properties",
+    response={200: StoredOut, **WRITE_ERRORS},
+    summary="Load the billing situation of properties (matrícula → debtor or not)",
+)
+def properties_put(request: HttpRequest, payload: PropertiesIn) -> StoredOut:
+    require_scope(request, Scope.PROPERTIES_WRITE)
+    token = request_token(request)
+    if token is None:
+        raise ApiError(403, "token_required", _("The operator's commercial system loads this."))
+    stored = properties_load(
+        operator_id=token.application.operator_id,
+        rows=[(p.property_registration, p.debtor) for p in payload.properties],
+    )
+    return StoredOut(stored=stored)
 
 
 @router.post(

@@ -6,7 +6,12 @@ from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.models import OccurrenceType, Subject
 from atende.occurrences.models import Channel
-from atende.registrations.models import LocalityRule, RegistrationSettings, RequesterKind
+from atende.registrations.models import (
+    BillingRule,
+    LocalityRule,
+    RegistrationSettings,
+    RequesterKind,
+)
 from atende.tenancy.models import BRAZILIAN_STATES, Application, Unit
 
 
@@ -273,3 +278,16 @@ class LocalityRuleForm(forms.ModelForm):
         )
         self.fields["unit"].queryset = Unit.objects.filter(operator=operator, is_active=True)
         self.fields["neighbourhood"].help_text = _("Blank: the whole city.")
+
+
+class BillingRuleForm(forms.ModelForm):
+    class Meta:
+        model = BillingRule
+        fields = ["subject", "unit"]
+
+    def __init__(self, *args: object, operator: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"] = SpecificationChoice(
+            label=_("Specification"), queryset=subjects_with_place({operator.pk})
+        )
+        self.fields["unit"].queryset = Unit.objects.filter(operator=operator, is_active=True)

@@ -226,3 +226,54 @@ class LocalityRule(models.Model):
         self.city_key = text_key(self.city)
         self.neighbourhood_key = text_key(self.neighbourhood)
         super().save(*args, **kwargs)
+
+
+class PropertyAccount(models.Model):
+    """The billing situation of a customer's property (matrícula do imóvel), loaded from the
+    operator's commercial system: a debtor property's registrations of some specifications
+    go to the unit that handles collection (trâmite por situação de cobrança)."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    property_registration = models.CharField(_("property registration (matrícula)"), max_length=30)
+    debtor = models.BooleanField(_("debtor"), default=False)
+    updated_at = models.DateTimeField()
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operator", "property_registration"], name="registrations_property_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.property_registration
+
+
+class BillingRule(models.Model):
+    """Informa trâmite por situação de cobrança: a debtor property's registrations of this
+    specification are opened in this unit, before any locality rule."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    subject = models.OneToOneField(
+        Subject, on_delete=models.PROTECT, related_name="+", verbose_name=_("specification")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit for debtors")
+    )
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("billing situation rule")
+        verbose_name_plural = _("billing situation rules")
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.unit}"

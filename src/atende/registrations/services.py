@@ -13,6 +13,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,8 +41,10 @@ from atende.occurrences.services.core import (
     _text_clean,
 )
 from atende.registrations.models import (
+    BillingRule,
     LocalityRule,
     Place,
+    PropertyAccount,
     RegistrationSettings,
     Requester,
     RequesterKind,
@@ -158,9 +161,32 @@ def requester_clean(values: dict, *, operator_id: int) -> dict:
 
 
 def unit_for_place(*, operator_id: int, subject: Subject | None, place: dict) -> Unit | None:
-    """The unit of the locality rule for this specification (the neighbourhood's before the
-    city's), or None: then the specification's default unit applies."""
-    if subject is None or not place.get("city"):
+    """The unit a registration opens in: for a debtor property, the billing rule's unit
+    of the specification; else the locality rule's (the neighbourhood's before the city's);
+    else None, and the specification's default unit applies."""
+    if subject is None:
+        return None
+    registration = (place.get("property_registration") or "").strip()
+    if registration:
+        billing = (
+            BillingRule.objects.filter(
+                operator_id=operator_id, subject=subject, unit__is_active=True
+            )
+            .filter(
+                Exists(
+                    PropertyAccount.objects.filter(
+                        operator_id=operator_id,
+                        property_registration=registration,
+                        debtor=True,
+                    )
+                )
+            )
+            .select_related("unit")
+            .first()
+        )
+        if billing is not None:
+            return billing.unit
+    if not place.get("city"):
         return None
     city, area = text_key(place["city"]), text_key(place.get("neighbourhood") or "")
     rules = {
@@ -187,6 +213,38 @@ def locality_rule_save(*, rule: LocalityRule) -> LocalityRule:
     rule.neighbourhood = _text_clean(rule.neighbourhood, "neighbourhood", 100)
     rule.city_key, rule.neighbourhood_key = text_key(rule.city), text_key(rule.neighbourhood)
     rule.validate_constraints()
+    rule.save()
+    return rule
+
+
+def properties_load(*, operator_id: int, rows: list[tuple[str, bool]]) -> int:
+    """Store the billing situation of properties (an upsert by matrícula), as the
+    operator's commercial system sends it."""
+    now = timezone.now()
+    seen: dict[str, bool] = {}
+    for registration, debtor in rows:
+        key = _text_clean(registration, "property_registration", 30, required=True)
+        seen[key] = bool(debtor)
+    PropertyAccount.objects.bulk_create(
+        [
+            PropertyAccount(
+                operator_id=operator_id, property_registration=key, debtor=debtor, updated_at=now
+            )
+            for key, debtor in seen.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["operator", "property_registration"],
+        update_fields=["debtor", "updated_at"],
+    )
+    return len(seen)
+
+
+def billing_rule_save(*, rule: BillingRule) -> BillingRule:
+    if rule.subject.occurrence_type.operator_id != rule.operator_id:
+        raise ValidationError({"subject": _("Choose one of this operator's own records.")})
+    if rule.unit.operator_id != rule.operator_id:
+        raise ValidationError({"unit": _("Choose one of this operator's own records.")})
+    rule.validate_unique()
     rule.save()
     return rule
 

@@ -30,6 +30,7 @@ from atende.occurrences.services import (
 from atende.occurrences.views import working_actors
 from atende.registrations.forms import (
     AttachForm,
+    BillingRuleForm,
     DiscardForm,
     GeneralForm,
     LocalityRuleForm,
@@ -41,7 +42,14 @@ from atende.registrations.forms import (
     SettingsForm,
     SimplifiedForm,
 )
-from atende.registrations.models import LocalityRule, Place, RegistrationSettings, Requester
+from atende.registrations.models import (
+    BillingRule,
+    LocalityRule,
+    Place,
+    PropertyAccount,
+    RegistrationSettings,
+    Requester,
+)
 from atende.registrations.selectors import (
     distance_of,
     duplicates_find,
@@ -51,6 +59,7 @@ from atende.registrations.selectors import (
 )
 from atende.registrations.services import (
     REQUESTER_FIELDS,
+    billing_rule_save,
     draft_attach,
     draft_discard,
     draft_promote,
@@ -416,6 +425,13 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
         "requesters": people,
         "routings": list(routings_of(occurrence)),
         "related": related_of(place, visible=visible) if place is not None else None,
+        "debtor": place is not None
+        and bool(place.property_registration)
+        and PropertyAccount.objects.filter(
+            operator_id=occurrence.operator_id,
+            property_registration=place.property_registration,
+            debtor=True,
+        ).exists(),
         "procedure": subject.procedure if subject is not None else "",
         "required_document": subject.required_document if subject is not None else "",
         "open": occurrence.state != State.CLOSED,
@@ -530,10 +546,28 @@ def settings(request: HttpRequest, operator: object) -> HttpResponse:
     if request.method == "POST" and "new_token" in request.POST and current is not None:
         token = sms_token_new(config=current)
         form = SettingsForm(instance=current, operator=operator)
-    elif request.method == "POST" and form.is_valid():
+    elif request.method == "POST" and "billing_remove" in request.POST:
+        BillingRule.objects.filter(operator=operator, pk=request.POST["billing_remove"]).delete()
+        messages.success(request, _("Rule removed."))
+        return redirect("registrations:settings", operator_id=operator.pk)
+    elif request.method == "POST" and "billing" not in request.POST and form.is_valid():
         form.save()
         messages.success(request, _("Saved."))
         return redirect("registrations:settings", operator_id=operator.pk)
+    billing_form = BillingRuleForm(
+        request.POST if "billing" in request.POST else None,
+        instance=BillingRule(operator=operator),
+        operator=operator,
+        prefix="billing",
+    )
+    if "billing" in request.POST and billing_form.is_valid():
+        try:
+            billing_rule_save(rule=billing_form.instance)
+        except ValidationError as error:
+            errors_onto(billing_form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registrations:settings", operator_id=operator.pk)
     query = request.GET.get("q", "").strip()
     rules = LocalityRule.objects.filter(operator=operator).select_related("subject", "unit")
     if query:
@@ -552,8 +586,12 @@ def settings(request: HttpRequest, operator: object) -> HttpResponse:
             "token": token,
             "rules": rules.order_by("city", "neighbourhood", "pk")[:500],
             "q": query,
+            "billing_form": billing_form,
+            "billing_rules": BillingRule.objects.filter(operator=operator).select_related(
+                "subject", "unit"
+            ),
         },
-        status=400 if request.method == "POST" and form.errors else 200,
+        status=400 if request.method == "POST" and (form.errors or billing_form.errors) else 200,
     )
 
 

@@ -257,6 +257,10 @@ class Scope(models.TextChoices):
     )
     BENEFICIARIES_READ = "beneficiaries:read", _("Read a card's record and its critiques")
     CALLS_WRITE = "calls:write", _("Announce incoming calls (the phone system's screen pop)")
+    PROPERTIES_WRITE = (
+        "properties:write",
+        _("Load the properties' billing situation (Registro de Atendimento)"),
+    )
 
 
 class ApiToken(models.Model):

@@ -228,3 +228,25 @@ def test_routing_many_through_the_api(
         {"protocols": protocols[:1], "unit_id": night.pk, "opinion": "x"},
     )
     assert refused.status_code == 400
+
+
+def test_the_commercial_system_loads_the_billing_situation(
+    app_b, operator_b, water, attendant_water
+):
+    from atende.registrations.models import PropertyAccount
+
+    client = app_client(app_b, scopes=(Scope.PROPERTIES_WRITE,))
+    body = {"properties": [{"property_registration": "77", "debtor": True}]}
+    response = post_json(client, "/api/v1/registrations/properties", body, method="put")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"stored": 1}
+    assert PropertyAccount.objects.get(operator=operator_b, property_registration="77").debtor
+    without_scope = app_client(app_b, scopes=(Scope.OCCURRENCES_WRITE,))
+    assert (
+        post_json(without_scope, "/api/v1/registrations/properties", body, method="put").status_code
+        == 403
+    )
+    person = signed_in(attendant_water)
+    assert (
+        post_json(person, "/api/v1/registrations/properties", body, method="put").status_code == 403
+    )

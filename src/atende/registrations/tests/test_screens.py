@@ -262,3 +262,24 @@ def test_the_configurator_filters_types_and_specifications(operator_b, water):
     assert "Vazamento de água" in page and "Segunda via de conta" not in page
     page = client.get(f"/configuracao/{operator_b.pk}/", {"q": "segunda"}).content.decode()
     assert "Segunda via de conta" in page and "Vazamento de água" not in page
+
+
+def test_the_configurator_adds_and_removes_a_billing_rule(street_leak, operator_b, water):
+    from atende.registrations.models import BillingRule
+
+    configurator = MembershipFactory(operator=operator_b, role=Role.CONFIGURATOR).user
+    client = signed_in(configurator)
+    url = f"/configuracao/{operator_b.pk}/registros/"
+    collection = UnitFactory(operator=operator_b, name="Cobrança")
+    added = client.post(
+        url, {"billing": "1", "billing-subject": street_leak.pk, "billing-unit": collection.pk}
+    )
+    assert added.status_code == 302
+    rule = BillingRule.objects.get(operator=operator_b)
+    assert (rule.subject, rule.unit) == (street_leak, collection)
+    again = client.post(
+        url, {"billing": "1", "billing-subject": street_leak.pk, "billing-unit": collection.pk}
+    )
+    assert again.status_code == 400
+    assert client.post(url, {"billing_remove": rule.pk}).status_code == 302
+    assert not BillingRule.objects.exists()

@@ -425,3 +425,23 @@ def test_the_report_lists_registrations_and_the_attached_report_under_its_regist
     # The report's mode: 2 Ativo for the registration, 1 Rascunho for the citizen's report.
     assert heads[registration.protocol][27] == "2" and heads[draft.protocol][27] == "1"
     assert Requester.objects.filter(occurrence=registration).count() == 2
+
+
+def test_a_debtor_propertys_registration_opens_in_the_billing_unit(
+    street_leak, attendant_water, operator_b, app_b, field_unit
+):
+    from atende.registrations.models import BillingRule
+    from atende.registrations.services import properties_load
+
+    collection = UnitFactory(operator=operator_b, name="Cobrança")
+    BillingRule.objects.create(operator=operator_b, subject=street_leak, unit=collection)
+    assert properties_load(operator_id=operator_b.pk, rows=[("77", True), ("78", False)]) == 2
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    debtor = opened(actor, app_b, street_leak, place={**ADDRESS, "property_registration": "77"})
+    assert debtor.unit == collection
+    current = opened(actor, app_b, street_leak, place={**ADDRESS, "property_registration": "78"})
+    assert current.unit == field_unit  # the locality rule
+    # Paid since: the next load says so, and the locality applies again.
+    properties_load(operator_id=operator_b.pk, rows=[("77", False)])
+    paid = opened(actor, app_b, street_leak, place={**ADDRESS, "property_registration": "77"})
+    assert paid.unit == field_unit
