@@ -820,7 +820,7 @@ def _fair_share(due: QuerySet[Delivery], limit: int) -> list[int]:
 
 def _send(delivery: Delivery, *, worker: str) -> None:
     if delivery.sender is not None and delivery.sender.min_interval_ms:
-        slot = _slot_take(delivery.sender)
+        slot = sender_slot_take(delivery.sender)
         if slot is not None:
             # Another send holds this sender's slot: wait for the next one, not an attempt.
             Delivery.objects.filter(pk=delivery.pk, lease_token=delivery.lease_token).update(
@@ -853,8 +853,10 @@ def _send(delivery: Delivery, *, worker: str) -> None:
     )
 
 
-def _slot_take(sender: Sender) -> datetime | None:
-    """Take the sender's next send slot; None when taken, else when the next one opens."""
+def sender_slot_take(sender: Sender) -> datetime | None:
+    """Take the sender's next send slot; None when taken, else when the next one opens.
+    Whatever else uses the provider (reading a modem's inbox) takes a slot too, so that
+    no two workers talk to one modem at once."""
     now = timezone.now()
     interval = timedelta(milliseconds=sender.min_interval_ms)
     taken = (

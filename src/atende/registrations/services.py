@@ -6,10 +6,12 @@ Every change goes through the occurrence services (``_change``): the registratio
 locked, its version bumped and one event appended in the transaction that writes the
 place or the requesters."""
 
+import logging
 import re
 import secrets
 from datetime import datetime
 
+import serial
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -19,9 +21,11 @@ from django.utils.translation import gettext as _
 
 from atende.catalog.models import Closing, OccurrenceType, Status, Subject
 from atende.catalog.snapshots import type_snapshot
+from atende.notifications.channels.base import Transient
+from atende.notifications.channels.sms import Received, modem_inbox
 from atende.notifications.models import Channel as DeliveryChannel
-from atende.notifications.models import Purpose
-from atende.notifications.services import delivery_enqueue, sender_for
+from atende.notifications.models import Purpose, Sender, SenderKind
+from atende.notifications.services import delivery_enqueue, sender_for, sender_slot_take
 from atende.occurrences.models import Channel, EventKind, Mode, Occurrence
 from atende.occurrences.services import (
     OUTCOME_MAX,
@@ -52,6 +56,9 @@ from atende.registrations.models import (
 )
 from atende.tenancy.models import Application, Unit
 from atende.tenancy.services import api_token_hash
+from atende.tenancy.validators import phone_parse
+
+logger = logging.getLogger(__name__)
 
 PLACE_FIELDS = (
     "street",
@@ -380,6 +387,59 @@ def sms_receive(
         place={},
         channel=Channel.SMS,
         at=at,
+    )
+
+
+def modem_inboxes_read() -> int:
+    """Read the SMS that citizens sent to each operator's GSM modem (the chip that sends
+    the protocols) into the intake queue. A modem busy sending is read next time: reading
+    takes one of its send slots, so no two workers use the port at once."""
+    stored = 0
+    for config in RegistrationSettings.objects.select_related(
+        "operator", "application", "sms_type"
+    ):
+        modem = Sender.objects.filter(
+            operator_id=config.operator_id, kind=SenderKind.SMS_MODEM, is_active=True
+        ).first()
+        if modem is None or sender_slot_take(modem) is not None:
+            continue
+
+        def store(message: Received, config: RegistrationSettings = config) -> bool:
+            nonlocal stored
+            if _sms_known(config, message):
+                return True  # stored before the modem deleted it: only delete it now
+            try:
+                with transaction.atomic():
+                    sms_receive(
+                        config=config, number=message.number, text=message.text, at=message.at
+                    )
+            except ValidationError as refusal:
+                # Not a citizen's phone (a carrier's short code): no report can answer it.
+                logger.warning("SMS from %s not stored: %s", message.number, refusal)
+                return True
+            stored += 1
+            return True
+
+        try:
+            modem_inbox(modem, delete=store)
+        except (serial.SerialException, OSError, Transient) as error:
+            logger.warning("Modem %s could not be read: %s", modem.pk, error)
+    return stored
+
+
+def _sms_known(config: RegistrationSettings, message: Received) -> bool:
+    """Whether this message is already a report (read before, its deletion lost)."""
+    phone = phone_parse(message.number)
+    return (
+        message.at is not None
+        and phone is not None
+        and Occurrence.objects.filter(
+            operator_id=config.operator_id,
+            channel=Channel.SMS,
+            registered_at=message.at,
+            contact_phone=phone,
+            description=(message.text or "").strip()[:OUTCOME_MAX] or _("(empty message)"),
+        ).exists()
     )
 
 

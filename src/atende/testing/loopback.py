@@ -118,11 +118,15 @@ class SmtpSink:
 
 
 class FakeModem:
-    """A GSM modem on a pseudo-terminal: answers AT, AT+CMGF=1 and AT+CMGS like a phone
-    does, and keeps each message with the time it was given. ``fail_next`` answers the next
+    """A GSM modem on a pseudo-terminal: answers AT, AT+CMGF=1, AT+CMGS, AT+CMGL and AT+CMGD
+    like a phone does, keeps each message sent with the time it was given, and lists the
+    ``inbox`` as received messages. ``fail_next`` answers the next
     send with ``+CMS ERROR``."""
 
     def __init__(self) -> None:
+        # Received messages, as (number, text, "yy/MM/dd,hh:mm:ss+zz"), listed by AT+CMGL
+        # with their index and removed by AT+CMGD.
+        self.inbox: dict[int, tuple[str, str, str]] = {}
         self.master, slave = pty.openpty()
         tty.setraw(slave)
         self.port = os.ttyname(slave)
@@ -165,6 +169,16 @@ class FakeModem:
                     number = line.split(b"=", 1)[1].strip(b'"').decode()
                     os.write(self.master, b"\r\n> ")
                 elif line in {b"AT", b"AT+CMGF=1"}:
+                    os.write(self.master, b"\r\nOK\r\n")
+                elif line.startswith(b"AT+CMGL="):
+                    listing = b"".join(
+                        b'\r\n+CMGL: %d,"REC UNREAD","%s",,"%s"\r\n%s'
+                        % (index, number.encode(), at.encode(), text.encode())
+                        for index, (number, text, at) in sorted(self.inbox.items())
+                    )
+                    os.write(self.master, listing + b"\r\n\r\nOK\r\n")
+                elif line.startswith(b"AT+CMGD="):
+                    self.inbox.pop(int(line.split(b"=", 1)[1]), None)
                     os.write(self.master, b"\r\nOK\r\n")
                 elif line:
                     os.write(self.master, b"\r\nERROR\r\n")
