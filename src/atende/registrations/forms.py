@@ -291,3 +291,7 @@ class BillingRuleForm(forms.ModelForm):
             label=_("Specification"), queryset=subjects_with_place({operator.pk})
         )
         self.fields["unit"].queryset = Unit.objects.filter(operator=operator, is_active=True)
+
+
+class ProcedureFileForm(forms.Form):
+    file = forms.FileField(label=_("File"))

@@ -277,3 +277,33 @@ class BillingRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.unit}"
+
+
+def procedure_file_path(instance: "ProcedureFile", filename: str) -> str:
+    return f"procedures/{instance.operator_id}/{instance.subject_id}/{instance.token}"
+
+
+class ProcedureFile(models.Model):
+    """A file of a specification's standard operating procedure (POP): a form, a map, a
+    checklist the attendant opens from the registration."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="procedure_files")
+    token = models.CharField(max_length=32, unique=True)
+    file = models.FileField(upload_to=procedure_file_path, max_length=200)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_at = models.DateTimeField()
+    is_active = models.BooleanField(default=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["subject", "name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -48,6 +48,7 @@ from atende.registrations.models import (
     BillingRule,
     LocalityRule,
     Place,
+    ProcedureFile,
     PropertyAccount,
     RegistrationSettings,
     Requester,
@@ -244,6 +245,30 @@ def properties_load(*, operator_id: int, rows: list[tuple[str, bool]]) -> int:
         update_fields=["debtor", "updated_at"],
     )
     return len(seen)
+
+
+def procedure_file_add(*, subject: Subject, upload: UploadedFile) -> ProcedureFile:
+    """A file of the specification's POP, checked as every attachment is (type by its
+    content, size)."""
+    name, content_type = attachment_check(upload)
+    procedure = ProcedureFile(
+        operator_id=subject.occurrence_type.operator_id,
+        subject=subject,
+        token=secrets.token_hex(16),
+        name=name,
+        content_type=content_type,
+        size=upload.size,
+        uploaded_at=timezone.now(),
+    )
+    procedure.file.save(procedure.token, upload, save=False)
+    procedure.save()
+    return procedure
+
+
+def procedure_file_remove(*, procedure: ProcedureFile) -> None:
+    """Withdrawn from the POP; the stored file stays (registrations may have cited it)."""
+    procedure.is_active = False
+    procedure.save(update_fields=["is_active"])
 
 
 def billing_rule_save(*, rule: BillingRule) -> BillingRule:

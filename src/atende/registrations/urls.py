@@ -22,7 +22,13 @@ urlpatterns = [
     ),
     path("registros/<str:protocol>/local/", views.place_edit, name="place"),
     path("registros/<str:protocol>/dados-gerais/", views.general_edit, name="general"),
+    path("registros/pop/<str:token>/", views.procedure_download, name="procedure_file"),
     path("configuracao/<int:operator_id>/registros/", views.settings, name="settings"),
+    path(
+        "configuracao/<int:operator_id>/registros/pop/<int:subject_id>/",
+        views.procedure,
+        name="procedure",
+    ),
     path("configuracao/<int:operator_id>/registros/localidades/nova/", views.rule, name="rule_new"),
     path(
         "configuracao/<int:operator_id>/registros/localidades/<int:pk>/",

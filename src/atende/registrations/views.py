@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,17 +35,20 @@ from atende.registrations.forms import (
     GeneralForm,
     LocalityRuleForm,
     PlaceForm,
+    ProcedureFileForm,
     PromoteForm,
     RegistrationForm,
     RequesterForm,
     RouteManyForm,
     SettingsForm,
     SimplifiedForm,
+    subjects_with_place,
 )
 from atende.registrations.models import (
     BillingRule,
     LocalityRule,
     Place,
+    ProcedureFile,
     PropertyAccount,
     RegistrationSettings,
     Requester,
@@ -65,6 +68,8 @@ from atende.registrations.services import (
     draft_promote,
     locality_rule_save,
     place_update,
+    procedure_file_add,
+    procedure_file_remove,
     registration_open,
     registration_update,
     registrations_route,
@@ -433,6 +438,9 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
             debtor=True,
         ).exists(),
         "procedure": subject.procedure if subject is not None else "",
+        "procedure_files": list(subject.procedure_files.filter(is_active=True))
+        if subject is not None
+        else [],
         "required_document": subject.required_document if subject is not None else "",
         "open": occurrence.state != State.CLOSED,
         "requester_form": requester_form,
@@ -587,6 +595,10 @@ def settings(request: HttpRequest, operator: object) -> HttpResponse:
             "rules": rules.order_by("city", "neighbourhood", "pk")[:500],
             "q": query,
             "billing_form": billing_form,
+            "specifications": subjects_with_place({operator.pk})
+            .filter(occurrence_type__operator=operator)
+            .select_related("default_unit")
+            .order_by("occurrence_type__name", "name"),
             "billing_rules": BillingRule.objects.filter(operator=operator).select_related(
                 "subject", "unit"
             ),
@@ -617,4 +629,62 @@ def rule(request: HttpRequest, operator: object, pk: int | None = None) -> HttpR
         "registrations/rule.html",
         {"operator": operator, "form": form, "rule": instance if pk else None},
         status=400 if request.method == "POST" and form.errors else 200,
+    )
+
+
+# --- POP files -------------------------------------------------------------------------
+
+
+@configurator_page
+def procedure(request: HttpRequest, operator: object, subject_id: int) -> HttpResponse:
+    """The files of a specification's POP (its text is edited with the specification)."""
+    subject = get_object_or_404(
+        subjects_with_place({operator.pk}).filter(occurrence_type__operator=operator),
+        pk=subject_id,
+    )
+    form = ProcedureFileForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and "remove" in request.POST:
+        found = ProcedureFile.objects.filter(subject=subject, pk=request.POST["remove"]).first()
+        if found is not None:
+            procedure_file_remove(procedure=found)
+            messages.success(request, _("File removed from the POP."))
+        return redirect("registrations:procedure", operator_id=operator.pk, subject_id=subject.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            procedure_file_add(subject=subject, upload=form.cleaned_data["file"])
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(request, _("File added to the POP."))
+            return redirect(
+                "registrations:procedure", operator_id=operator.pk, subject_id=subject.pk
+            )
+    return render(
+        request,
+        "registrations/procedure.html",
+        {
+            "operator": operator,
+            "subject": subject,
+            "form": form,
+            "files": subject.procedure_files.filter(is_active=True),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def procedure_download(request: HttpRequest, token: str) -> FileResponse:
+    """A POP file, for whoever works for its operator."""
+    operators = {a.operator_id for a in working_actors(request)}
+    found = ProcedureFile.objects.filter(
+        token=token, operator_id__in=operators, is_active=True
+    ).first()
+    if found is None:
+        raise Http404
+    # Served as a download, never rendered: an uploaded file is not trusted content.
+    return FileResponse(
+        found.file.open("rb"),
+        as_attachment=True,
+        filename=found.name,
+        content_type="application/octet-stream",
     )

@@ -283,3 +283,30 @@ def test_the_configurator_adds_and_removes_a_billing_rule(street_leak, operator_
     assert again.status_code == 400
     assert client.post(url, {"billing_remove": rule.pk}).status_code == 302
     assert not BillingRule.objects.exists()
+
+
+def test_pop_files_are_added_by_the_configurator_and_read_from_the_registration(
+    street_leak, operator_b, app_b, water, attendant_water, attendant_a
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from atende.registrations.tests.test_services import PNG
+
+    configurator = MembershipFactory(operator=operator_b, role=Role.CONFIGURATOR).user
+    client = signed_in(configurator)
+    url = f"/configuracao/{operator_b.pk}/registros/pop/{street_leak.pk}/"
+    program = SimpleUploadedFile("checklist.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
+    refused = client.post(url, {"file": program})
+    assert refused.status_code == 400
+    added = client.post(url, {"file": SimpleUploadedFile("mapa.png", PNG, "image/png")})
+    assert added.status_code == 302
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    occurrence = opened(actor, app_b, street_leak)
+    panel = signed_in(attendant_water).get(f"/registros/{occurrence.protocol}/painel/")
+    page = panel.content.decode()
+    assert "Confirme o endereço" in page  # the POP's text (preset)
+    token = street_leak.procedure_files.get().token
+    assert f"/registros/pop/{token}/" in page
+    download = signed_in(attendant_water).get(f"/registros/pop/{token}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
+    assert signed_in(attendant_a).get(f"/registros/pop/{token}/").status_code == 404
