@@ -338,7 +338,10 @@ def registration_open(
             contact_email=first.get("email", ""),
             contact_phone=first.get("phone", ""),
             description=_text_clean(description, "description", OUTCOME_MAX, required=True),
-            unit=unit_for_place(operator_id=actor.operator_id, subject=subject, place=place),
+            # A draft waits in the intake queue, in no unit's; its unit is chosen on opening.
+            unit=unit_for_place(operator_id=actor.operator_id, subject=subject, place=place)
+            if active
+            else None,
             at=at,
         )
         stored = Place(

@@ -111,7 +111,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     return render(request, "registrations/intake.html", {"drafts": drafts})
 
 
-def _draft_context(draft: Occurrence, **forms: object) -> dict:
+def _draft_context(draft: Occurrence, actor: object, **forms: object) -> dict:
     place = Place.objects.filter(occurrence=draft).first()
     values = {name: getattr(place, name) for name in PlaceForm.PLACE} if place else {}
     matches = []
@@ -119,6 +119,8 @@ def _draft_context(draft: Occurrence, **forms: object) -> dict:
         matches = duplicates_find(
             operator_id=draft.operator_id, subject_id=draft.subject_id, place=values
         )
+    # Registrations of units the attendant does not work are counted, not shown.
+    shown = [m for m in matches if actor.sees(m.occurrence)]
     initial = {"version": draft.version}
     return {
         "draft": draft,
@@ -130,7 +132,8 @@ def _draft_context(draft: Occurrence, **forms: object) -> dict:
         "files": [
             a for a in draft.attachments.order_by("pk") if not a.content_type.startswith("image/")
         ],
-        "matches": matches,
+        "matches": shown,
+        "hidden_matches": len(matches) - len(shown),
         "distance": distance_of(draft.operator_id),
         "promote_form": forms.get("promote_form")
         or PromoteForm(
@@ -148,7 +151,7 @@ def draft(request: HttpRequest, protocol: str) -> HttpResponse:
     if occurrence.mode != Mode.DRAFT or occurrence.state == State.CLOSED:
         # Already analysed: the registration it became (or the closed report) is shown.
         return redirect("occurrences:detail", protocol=occurrence.protocol)
-    return render(request, "registrations/draft.html", _draft_context(occurrence))
+    return render(request, "registrations/draft.html", _draft_context(occurrence, _actor))
 
 
 def _draft_action(
@@ -174,8 +177,16 @@ def _draft_action(
     if form_class is AttachForm:
         return redirect("registrations:draft", protocol=occurrence.protocol)
     current = get_object_or_404(Occurrence, pk=occurrence.pk)
-    context = _draft_context(current, **{key: form})
+    context = _draft_context(current, actor, **{key: form})
     return render(request, "registrations/draft.html", context, status=400)
+
+
+def _after_intake(actor: object, registration: Occurrence) -> HttpResponse:
+    """The registration's page, or, when it went to a unit the attendant does not work,
+    the intake queue again."""
+    if actor.sees(registration):
+        return redirect("occurrences:detail", protocol=registration.protocol)
+    return redirect("registrations:intake")
 
 
 @require_POST
@@ -194,7 +205,7 @@ def draft_open(request: HttpRequest, protocol: str) -> HttpResponse:
             _("Registration %(protocol)s opened; the protocol goes to the citizen by SMS.")
             % {"protocol": occurrence.protocol},
         )
-        return redirect("occurrences:detail", protocol=occurrence.protocol)
+        return _after_intake(actor, occurrence)
 
     return _draft_action(request, protocol, PromoteForm, "promote_form", do)
 
@@ -221,7 +232,7 @@ def draft_join(request: HttpRequest, protocol: str) -> HttpResponse:
             _("Report attached to %(protocol)s; its protocol goes to the citizen by SMS.")
             % {"protocol": target.protocol},
         )
-        return redirect("occurrences:detail", protocol=target.protocol)
+        return _after_intake(actor, target)
 
     return _draft_action(request, protocol, AttachForm, "attach_form", do)
 
@@ -263,18 +274,21 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
             )
         else:
             place = form.place()
+            actor = actor_among(actors, operator_id=operator_id)
             if not data.get("confirmed"):
-                # The duplicate check comes before anything is saved.
+                # The duplicate check comes before anything is saved (the registrations
+                # the attendant sees: those of their units, or all).
                 try:
                     matches = duplicates_find(
                         operator_id=operator_id, subject_id=subject.pk, place=_probe(place)
                     )
                 except (TypeError, ValueError):
                     matches = []
+                matches = [m for m in matches if actor.sees(m.occurrence)]
             if not matches:
                 try:
                     occurrence = registration_open(
-                        actor=actor_among(actors, operator_id=operator_id),
+                        actor=actor,
                         application=application,
                         occurrence_type=subject.occurrence_type,
                         subject=subject,
@@ -291,7 +305,7 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
                         request,
                         _("Registration %(protocol)s opened.") % {"protocol": occurrence.protocol},
                     )
-                    return redirect("occurrences:detail", protocol=occurrence.protocol)
+                    return _after_intake(actor, occurrence)
             else:
                 data_copy = request.POST.copy()
                 data_copy["confirmed"] = "on"

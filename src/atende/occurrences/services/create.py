@@ -90,8 +90,9 @@ def occurrence_create(
     at = at or timezone.now()
     due = snapshot.due_for(subject.pk if subject is not None else None)
     sla_due_at = due(at) if due is not None else None
-    if unit is None and subject is not None:
-        # A specification's responsible unit, when the caller chose none.
+    if unit is None and subject is not None and mode == Mode.ACTIVE:
+        # A specification's responsible unit, when the caller chose none (a draft waits
+        # in the intake queue, in no unit's).
         default_unit = snapshot.subjects[subject.pk].default_unit
         unit = default_unit if default_unit is not None and default_unit.is_active else None
     occurrence = Occurrence(

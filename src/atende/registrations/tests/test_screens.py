@@ -310,3 +310,25 @@ def test_pop_files_are_added_by_the_configurator_and_read_from_the_registration(
     download = signed_in(attendant_water).get(f"/registros/pop/{token}/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
     assert signed_in(attendant_a).get(f"/registros/pop/{token}/").status_code == 404
+
+
+def test_a_unit_bound_attendant_works_the_intake_queue_of_every_unit(
+    street_leak, operator_b, app_b, desk_unit, field_unit
+):
+    """Reports wait in no unit: every attendant of the operator sees them. Opened, the
+    registration goes to the locality's unit; one the attendant does not work sends them
+    back to the queue, with the protocol said."""
+    membership = MembershipFactory(operator=operator_b, role=Role.ATTENDANT)
+    membership.units.add(desk_unit)
+    draft = report(app_b, street_leak, phone="31933334444")
+    assert draft.unit_id is None
+    client = signed_in(membership.user)
+    assert draft.protocol in client.get("/registros/").content.decode()
+    response = client.post(
+        f"/registros/triagem/{draft.protocol}/abrir/",
+        {"version": draft.version, "subject": street_leak.pk, **ADDRESS},
+    )
+    assert response.status_code == 302 and response["Location"] == "/registros/"
+    draft.refresh_from_db()
+    assert draft.unit == field_unit  # the rule for Centro
+    assert draft.protocol in client.get("/registros/").content.decode()  # the message

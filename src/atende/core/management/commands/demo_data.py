@@ -17,6 +17,7 @@ from atende.catalog.presets import install_health_catalog, install_sanitation_ca
 from atende.occurrences.demo import demo_occurrences_create
 from atende.portal.models import BeneficiaryLogin
 from atende.portal.services import beneficiary_login_create
+from atende.registrations.demo import demo_registrations_create
 from atende.tenancy.models import Instance, Membership, Operator, Role, Unit
 from atende.tenancy.services import (
     application_create,
@@ -85,8 +86,9 @@ OPERATORS = [
         "units": ["Atendimento", "Manutenção de Redes", "Comercial"],
         "catalog": install_sanitation_catalog,
         "occurrences": 80,
+        "registrations": True,
         "users": [
-            ("atendente@agua.demo", "Paulo Atendente", Role.ATTENDANT, ["Atendimento"]),
+            ("atendente@agua.demo", "Paulo Atendente", Role.ATTENDANT, []),
             (
                 "supervisor@agua.demo",
                 "Marta Supervisora",
@@ -157,6 +159,15 @@ class Command(BaseCommand):
             )
             if made:
                 self.stdout.write(f"{operator.name}: {made} demo occurrences over 90 days.")
+            if spec.get("registrations"):
+                application = operator.applications.get(bundle=spec["applications"][0][1])
+                registrations = demo_registrations_create(
+                    operator=operator, application=application
+                )
+                if registrations:
+                    self.stdout.write(
+                        f"{operator.name}: {registrations} registrations and reports (RA)."
+                    )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for user in created:
             self.stdout.write(f"  {user.email:<28} {user.full_name}")
