@@ -262,9 +262,14 @@ def justification(request: HttpRequest, visit: Visit, protocol: str) -> HttpResp
 
 
 def _portal_types(application: Application) -> list[OccurrenceType]:
+    """What the portal opens. A registration (a type with a place) is not among them: the
+    portal does not ask for a place; citizens report through the app or by SMS."""
     return list(
         OccurrenceType.objects.filter(
-            operator_id=application.operator_id, is_active=True, offered_in_portal=True
+            operator_id=application.operator_id,
+            is_active=True,
+            offered_in_portal=True,
+            has_place=False,
         ).order_by("name")
     )
 

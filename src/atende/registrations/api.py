@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, UploadedFile
 from ninja import Status as Reply
 from ninja.security import HttpBearer
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from atende.catalog.models import Subject
 from atende.occurrences.api import ProtocolPath, _actor, _changing, _occurrence, _people, _visible
@@ -106,7 +106,7 @@ class RegistrationIn(Schema):
     place: PlaceIn
     requesters: list[RequesterIn] = Field(..., min_length=1, max_length=50)
     document: DocumentIn | None = None
-    open_anyway: bool = Field(
+    open_anyway: StrictBool = Field(
         False,
         description=(
             "The duplicate check runs first: with open registrations of the specification "
@@ -209,7 +209,7 @@ class SmsIn(Schema):
 
 class PropertyIn(Schema):
     property_registration: Filled(30)
-    debtor: bool
+    debtor: StrictBool
 
 
 class PropertiesIn(Schema):

@@ -64,26 +64,39 @@ def duplicates_find(
     coordinates' is a latitude band read from the index, the longitude filtered in it, and
     the exact distance computed on those few rows."""
     within = within_m if within_m is not None else distance_of(operator_id)
-    conditions = Q()
+    same = Place.objects.filter(operator_id=operator_id, subject_id=subject_id)
+    # One SELECT per condition, each a range of its own index, in one UNION: an OR of the
+    # three would leave SQLite (and at times PostgreSQL) scanning the specification's rows.
+    branches = []
     registration = (place.get("property_registration") or "").strip()
     if registration:
-        conditions |= Q(property_registration=registration)
+        branches.append(same.filter(property_registration=registration))
     probe = Place(**{k: v for k, v in place.items() if k in _PLACE_ATTRS})
     probe.keys_refresh()
     if probe.address_key:
-        conditions |= Q(address_key=probe.address_key)
+        branches.append(same.filter(address_key=probe.address_key))
     lat, lon = place.get("latitude"), place.get("longitude")
     if lat is not None and lon is not None:
         dlat = within / DEGREE_M
         dlon = within / (DEGREE_M * max(math.cos(math.radians(lat)), 0.01))
-        conditions |= Q(
-            latitude__range=(lat - dlat, lat + dlat), longitude__range=(lon - dlon, lon + dlon)
+        branches.append(
+            same.filter(
+                latitude__range=(lat - dlat, lat + dlat),
+                longitude__range=(lon - dlon, lon + dlon),
+            )
         )
-    if not conditions:
+    if not branches:
+        return []
+    ids = branches[0].values_list("occurrence_id", flat=True).order_by()
+    if len(branches) > 1:
+        ids = ids.union(
+            *(b.values_list("occurrence_id", flat=True).order_by() for b in branches[1:])
+        )
+    found = list(ids)
+    if not found:
         return []
     candidates = (
-        Place.objects.filter(conditions, operator_id=operator_id, subject_id=subject_id)
-        .filter(occurrence__mode=Mode.ACTIVE)
+        Place.objects.filter(occurrence_id__in=found, occurrence__mode=Mode.ACTIVE)
         .exclude(occurrence__state=State.CLOSED)
         .select_related("occurrence__status", "occurrence__unit")
     )

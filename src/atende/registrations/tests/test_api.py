@@ -250,3 +250,14 @@ def test_the_commercial_system_loads_the_billing_situation(
     assert (
         post_json(person, "/api/v1/registrations/properties", body, method="put").status_code == 403
     )
+
+
+def test_the_generic_occurrence_endpoint_sends_registrations_to_their_own(app_b, water):
+    response = post_json(
+        app_client(app_b),
+        "/api/v1/occurrences",
+        {"occurrence_type_id": water.pk, "channel": "appMobile", "description": "x"},
+    )
+    assert response.status_code == 400
+    assert "/api/v1/registrations" in response.json()["errors"]["occurrence_type_id"][0]
+    assert not Occurrence.objects.exists()
