@@ -3,13 +3,16 @@ registrations, the intake queue, the routing list."""
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from atende.occurrences.models import Event, EventKind, Mode, Occurrence, State
-from atende.registrations.models import DEFAULT_DISTANCE_M, Place, RegistrationSettings, text_key
+from atende.registrations.models import (
+    DEFAULT_DISTANCE_M,
+    Place,
+    RegistrationSettings,
+    Requester,
+)
 
 EARTH_RADIUS_M = 6_371_008.8
 # Metres in a degree of latitude; a degree of longitude is this times cos(latitude).
@@ -34,10 +37,6 @@ class Match:
     reason: str  # "property", "address" or "near"
     distance: float | None
     requesters: list
-
-    @property
-    def age(self) -> object:
-        return timezone.now() - self.occurrence.registered_at
 
 
 _REASON_ORDER = {"property": 0, "address": 1, "near": 2}
@@ -141,8 +140,6 @@ _PLACE_ATTRS = {"street", "number", "city", "neighbourhood"}
 
 
 def _requesters_of(ids: list[int]) -> dict[int, list]:
-    from atende.registrations.models import Requester
-
     people: dict[int, list] = {}
     for requester in Requester.objects.filter(occurrence_id__in=ids).select_related("unit"):
         people.setdefault(requester.occurrence_id, []).append(requester)
@@ -203,11 +200,3 @@ def routings_of(occurrence: Occurrence) -> QuerySet[Event]:
         .select_related("unit_before", "unit_after", "actor")
         .order_by("seq")
     )
-
-
-def area_key(city: str, neighbourhood: str) -> str:
-    return f"{text_key(city)}|{text_key(neighbourhood)}"
-
-
-def since(at: datetime) -> object:
-    return timezone.now() - at

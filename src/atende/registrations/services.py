@@ -55,7 +55,7 @@ from atende.registrations.models import (
     RequesterKind,
     text_key,
 )
-from atende.tenancy.models import Application, Unit
+from atende.tenancy.models import BRAZILIAN_STATES, Application, Unit
 from atende.tenancy.services import api_token_hash
 from atende.tenancy.validators import phone_parse
 
@@ -83,6 +83,7 @@ _PLACE_LIMITS = {
     "reference": 200,
     "property_registration": 30,
 }
+_STATES = frozenset(code for code, _name in BRAZILIAN_STATES)
 REQUESTER_FIELDS = ("kind", "name", "identifier", "phone", "email", "unit")
 
 
@@ -131,15 +132,6 @@ def place_clean(values: dict, *, required: bool) -> dict:
     if errors:
         raise ValidationError(errors)
     return place
-
-
-def _states() -> frozenset[str]:
-    from atende.tenancy.models import BRAZILIAN_STATES
-
-    return frozenset(code for code, _name in BRAZILIAN_STATES)
-
-
-_STATES = _states()
 
 
 def requester_clean(values: dict, *, operator_id: int) -> dict:
@@ -211,12 +203,17 @@ def unit_for_place(*, operator_id: int, subject: Subject | None, place: dict) ->
     return rule.unit if rule is not None else None
 
 
-def locality_rule_save(*, rule: LocalityRule) -> LocalityRule:
-    """The configurator's rule; the specification and unit must be the operator's."""
+def _own_records(rule: LocalityRule | BillingRule) -> None:
+    """A rule's specification and unit must be its operator's."""
     if rule.subject.occurrence_type.operator_id != rule.operator_id:
         raise ValidationError({"subject": _("Choose one of this operator's own records.")})
     if rule.unit.operator_id != rule.operator_id:
         raise ValidationError({"unit": _("Choose one of this operator's own records.")})
+
+
+def locality_rule_save(*, rule: LocalityRule) -> LocalityRule:
+    """The configurator's rule, matched on the names without accents nor case."""
+    _own_records(rule)
     rule.city = _text_clean(rule.city, "city", 100, required=True)
     rule.neighbourhood = _text_clean(rule.neighbourhood, "neighbourhood", 100)
     rule.city_key, rule.neighbourhood_key = text_key(rule.city), text_key(rule.neighbourhood)
@@ -272,10 +269,7 @@ def procedure_file_remove(*, procedure: ProcedureFile) -> None:
 
 
 def billing_rule_save(*, rule: BillingRule) -> BillingRule:
-    if rule.subject.occurrence_type.operator_id != rule.operator_id:
-        raise ValidationError({"subject": _("Choose one of this operator's own records.")})
-    if rule.unit.operator_id != rule.operator_id:
-        raise ValidationError({"unit": _("Choose one of this operator's own records.")})
+    _own_records(rule)
     rule.validate_unique()
     rule.save()
     return rule
