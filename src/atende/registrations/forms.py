@@ -12,6 +12,7 @@ from atende.registrations.models import (
     RegistrationSettings,
     RequesterKind,
 )
+from atende.registrations.services import PLACE_FIELDS
 from atende.tenancy.models import BRAZILIAN_STATES, Application, Unit
 
 
@@ -49,19 +50,7 @@ class PlaceForm(forms.Form):
         label=_("Property registration (matrícula)"), max_length=30, required=False
     )
 
-    PLACE = (
-        "street",
-        "number",
-        "complement",
-        "neighbourhood",
-        "city",
-        "state",
-        "postal_code",
-        "reference",
-        "latitude",
-        "longitude",
-        "property_registration",
-    )
+    PLACE = PLACE_FIELDS
 
     def place(self) -> dict:
         return {name: self.cleaned_data.get(name, "") for name in self.PLACE}

@@ -552,24 +552,14 @@ def draft_attach(
         or not target.occurrence_type.has_place
     ):
         raise ValidationError({"target": _("Choose an open registration of the operator.")})
-    closing = _closing_status(draft)
     people = list(Requester.objects.filter(occurrence=draft).order_by("pk"))
     at = timezone.now()
     with transaction.atomic():
-        _change(
+        _draft_close(
+            actor,
             draft,
-            actor=actor,
-            kind=EventKind.CLOSED,
+            _("Attached to registration %(protocol)s.") % {"protocol": target.protocol},
             expected_version=expected_version,
-            check=_draft_check,
-            status=closing,
-            attendant=None,
-            outcome={
-                "text": _("Attached to registration %(protocol)s.") % {"protocol": target.protocol},
-                "attachment_url": "",
-                "reason": None,
-                "resolved": False,
-            },
             payload={"attached_to": target.protocol},
             # The report's origin protocol, in the occurrence report too, is the registration.
             fields={"parent": target},
@@ -612,6 +602,21 @@ def draft_discard(
 ) -> Occurrence:
     """Not a problem to attend (a prank, an unreadable message): closed with the reason."""
     text = _text_clean(reason, "reason", OUTCOME_MAX, required=True)
+    _draft_close(actor, draft, text, expected_version=expected_version, payload={"discarded": True})
+    return draft
+
+
+def _draft_close(
+    actor: Actor,
+    draft: Occurrence,
+    text: str,
+    *,
+    expected_version: int | None,
+    payload: dict,
+    fields: dict | None = None,
+    at: datetime | None = None,
+) -> None:
+    """An analysed report ends closed without resolution, with ``text`` as its outcome."""
     _change(
         draft,
         actor=actor,
@@ -621,9 +626,10 @@ def draft_discard(
         status=_closing_status(draft),
         attendant=None,
         outcome={"text": text, "attachment_url": "", "reason": None, "resolved": False},
-        payload={"discarded": True},
+        payload=payload,
+        fields=fields,
+        at=at,
     )
-    return draft
 
 
 def _closing_status(occurrence: Occurrence) -> Status:

@@ -18,7 +18,6 @@ from atende.core.forms import errors_onto
 from atende.occurrences.models import Mode, Occurrence, State
 from atende.occurrences.selectors import (
     occurrence_by_protocol,
-    occurrence_for_change,
     occurrences_visible_to,
 )
 from atende.occurrences.services import (
@@ -27,7 +26,7 @@ from atende.occurrences.services import (
     actor_among,
     occurrence_relate,
 )
-from atende.occurrences.views import working_actors
+from atende.occurrences.views import _occurrence, working_actors
 from atende.registrations.forms import (
     AttachForm,
     BillingRuleForm,
@@ -84,17 +83,7 @@ ROUTABLE_LISTED = 200
 
 def _registration(request: HttpRequest, protocol: str, *, changing: bool = False):
     """A registration the person sees, with them as its actor (404 otherwise)."""
-    actors = working_actors(request)
-    try:
-        if changing:
-            occurrence = occurrence_for_change(actors, protocol)
-        else:
-            occurrence = occurrence_by_protocol(occurrences_visible_to(actors=actors), protocol)
-    except Occurrence.DoesNotExist:
-        raise Http404 from None
-    actor = actor_among(actors, operator_id=occurrence.operator_id)
-    if changing:
-        occurrence_relate(occurrence, actor=actor)
+    occurrence, actor = _occurrence(request, protocol, changing=changing)
     if not occurrence.occurrence_type.has_place:
         raise Http404
     return occurrence, actor
