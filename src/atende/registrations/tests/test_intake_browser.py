@@ -92,4 +92,12 @@ def test_a_report_from_the_app_is_attached_to_the_registration_nearby(
     expect(row).to_contain_text("Entregue")
     fits(page, width)
     page.screenshot(path=str(ARTIFACTS / f"intake-attached-{width}.png"), full_page=True)
+
+    # The other Registro de Atendimento pages fit the width too.
+    for link in ("Inserir RA", "Inserir RA simplificado", "Tramitar registros"):
+        page.goto(f"{live_server.url}/registros/")
+        page.get_by_role("link", name=link, exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        fits(page, width)
+    page.screenshot(path=str(ARTIFACTS / f"registrations-route-{width}.png"), full_page=True)
     context.close()
