@@ -222,6 +222,7 @@ class EventKind(models.TextChoices):
     PROMOTED = "promoted", _("Opened from the intake queue")
     REQUESTER = "requester", _("Requester added or changed")
     EDITED = "edited", _("Data changed")
+    SERVICE_ORDER = "service_order", _("Service order")
     CLOSED = "closed", _("Closed")
     REOPENED = "reopened", _("Reopened")
     SLA_BREACHED = "sla_breached", _("SLA breached")

@@ -9,8 +9,12 @@ from atende.occurrences.models import Channel
 from atende.registrations.models import (
     BillingRule,
     LocalityRule,
+    OrderOutcome,
+    OrderPriority,
+    OrderState,
     RegistrationSettings,
     RequesterKind,
+    ServiceType,
 )
 from atende.registrations.services import PLACE_FIELDS
 from atende.tenancy.models import BRAZILIAN_STATES, Application, Unit
@@ -284,3 +288,64 @@ class BillingRuleForm(forms.ModelForm):
 
 class ProcedureFileForm(forms.Form):
     file = forms.FileField(label=_("File"))
+
+
+class OrderForm(forms.Form):
+    """Nova ordem de serviço, on the registration."""
+
+    service_type = forms.ModelChoiceField(
+        label=_("Service type"), queryset=ServiceType.objects.none()
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Executing unit"),
+        queryset=Unit.objects.none(),
+        required=False,
+        help_text=_("Blank: the service type's unit."),
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=OrderPriority.choices, coerce=int, initial=OrderPriority.NORMAL
+    )
+    scheduled_for = forms.DateField(
+        label=_("Scheduled for"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service_type"].queryset = ServiceType.objects.filter(
+            subject_id=occurrence.subject_id, is_active=True
+        ).select_related("default_unit")
+        self.fields["unit"].queryset = Unit.objects.filter(
+            operator_id=occurrence.operator_id, is_active=True
+        )
+
+
+class OrderMoveForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    state = forms.ChoiceField(choices=OrderState.choices, widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", "—"), *OrderOutcome.choices], required=False
+    )
+    opinion = forms.CharField(
+        label=_("Opinion (parecer)"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ServiceTypeForm(forms.ModelForm):
+    class Meta:
+        model = ServiceType
+        fields = ["subject", "name", "default_unit", "expected_hours"]
+
+    def __init__(self, *args: object, operator: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"] = SpecificationChoice(
+            label=_("Specification"), queryset=subjects_with_place({operator.pk})
+        )
+        self.fields["default_unit"].queryset = Unit.objects.filter(
+            operator=operator, is_active=True
+        )

@@ -11,6 +11,7 @@ import unicodedata
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from atende.catalog.models import OccurrenceType, Subject
 from atende.occurrences.models import Occurrence
@@ -307,3 +308,114 @@ class ProcedureFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ServiceType(models.Model):
+    """A service a specification's registrations may need (seed 004: "tipo de serviço na
+    especificação"): replace a stretch of pipe, unblock a sewer, check a meter."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    subject = models.ForeignKey(
+        Subject,
+        on_delete=models.PROTECT,
+        related_name="service_types",
+        verbose_name=_("specification"),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    default_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("executing unit")
+    )
+    expected_hours = models.PositiveIntegerField(_("expected duration (hours)"), default=24)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("service type")
+        verbose_name_plural = _("service types")
+        ordering = ["subject", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrderState(models.TextChoices):
+    PENDING = "pendente", _("Pending")
+    RUNNING = "em_execucao", _("In execution")
+    RELEASE = "aguardando_liberacao", _("Awaiting release")
+    CLOSED = "encerrada", pgettext_lazy("service order", "Closed")
+
+
+class OrderOutcome(models.TextChoices):
+    EXECUTED = "executada", _("Executed")
+    NOT_EXECUTED = "nao_executada", _("Not executed")
+
+
+class OrderPriority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+# The moves an order may make; closing (executed or not) has its own rules.
+ORDER_MOVES = {
+    OrderState.PENDING: {OrderState.RUNNING},
+    OrderState.RUNNING: {OrderState.RELEASE, OrderState.PENDING},
+    OrderState.RELEASE: {OrderState.RUNNING},
+}
+
+
+class ServiceOrder(models.Model):
+    """An order of service of a registration (ordem de serviço), worked by its executing
+    unit: Pendente → Em execução → Aguardando liberação → Encerrada, executed or not. Each
+    change is an event of the registration; the registration does not close as attended
+    while one is open."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    occurrence = models.ForeignKey(
+        Occurrence, on_delete=models.PROTECT, related_name="service_orders"
+    )
+    number = models.PositiveSmallIntegerField()
+    service_type = models.ForeignKey(ServiceType, on_delete=models.PROTECT, related_name="+")
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=OrderPriority.choices, default=OrderPriority.NORMAL
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("executing unit")
+    )
+    scheduled_for = models.DateField(_("scheduled for"), null=True, blank=True)
+    state = models.CharField(max_length=20, choices=OrderState.choices, default=OrderState.PENDING)
+    outcome = models.CharField(max_length=15, choices=OrderOutcome.choices, blank=True)
+    opinion = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True)
+    version = models.PositiveIntegerField(default=1)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["occurrence", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["occurrence", "number"], name="service_order_number")
+        ]
+        indexes = [
+            # The executing unit's work queue: its open orders, most urgent first.
+            models.Index(
+                fields=["operator", "unit", "state", "-priority"], name="service_order_queue"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"OS {self.number} — {self.service_type}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != OrderState.CLOSED

@@ -6,8 +6,8 @@ from django.db import transaction
 
 from atende.catalog.models import ActionKind, Closing, OccurrenceType, SlaUnit
 from atende.catalog.services import catalog_record_update, sla_policy_create, status_action_create
-from atende.registrations.models import LocalityRule, RegistrationSettings
-from atende.registrations.services import locality_rule_save
+from atende.registrations.models import LocalityRule, RegistrationSettings, ServiceType
+from atende.registrations.services import locality_rule_save, service_type_save
 from atende.tenancy.models import Application, Operator
 
 LEAK = "Vazamento de água"
@@ -50,6 +50,16 @@ def install_registrations(
                 city=city,
                 neighbourhood=neighbourhood,
                 unit=units["field"],
+            )
+        )
+    for name, hours in (("Reparo de rede", 8), ("Recomposição de pavimento", 48)):
+        service_type_save(
+            service_type=ServiceType(
+                operator=operator,
+                subject=subjects["Vazamento na rua"],
+                name=name,
+                default_unit=units["field"],
+                expected_hours=hours,
             )
         )
     attended = leak.statuses.get(closing=Closing.RESOLVED)

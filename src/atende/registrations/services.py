@@ -9,13 +9,14 @@ place or the requesters."""
 import logging
 import re
 import secrets
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 
 import serial
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Exists
+from django.db.models import Exists, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +29,7 @@ from atende.notifications.models import Purpose, Sender, SenderKind
 from atende.notifications.services import delivery_enqueue, sender_for, sender_slot_take
 from atende.occurrences.models import Channel, EventKind, Mode, Occurrence
 from atende.occurrences.services import (
+    NOTE_MAX,
     OUTCOME_MAX,
     Actor,
     NotAllowed,
@@ -45,14 +47,20 @@ from atende.occurrences.services.core import (
     _text_clean,
 )
 from atende.registrations.models import (
+    ORDER_MOVES,
     BillingRule,
     LocalityRule,
+    OrderOutcome,
+    OrderPriority,
+    OrderState,
     Place,
     ProcedureFile,
     PropertyAccount,
     RegistrationSettings,
     Requester,
     RequesterKind,
+    ServiceOrder,
+    ServiceType,
     text_key,
 )
 from atende.tenancy.models import BRAZILIAN_STATES, Application, Unit
@@ -791,6 +799,175 @@ def _changes(before: dict, after: dict) -> dict:
         and not (before.get(name) in (None, "") and value in (None, ""))
     }
     return {"changes": changed} if changed else {}
+
+
+# --- Service orders --------------------------------------------------------------------
+
+
+def order_create(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    service_type: ServiceType,
+    unit: Unit | None = None,
+    priority: int = OrderPriority.NORMAL,
+    scheduled_for: date | None = None,
+) -> ServiceOrder:
+    """A service order of the registration, numbered in it, for the service type's unit
+    unless another is chosen."""
+    if (
+        service_type.subject_id != occurrence.subject_id
+        or service_type.operator_id != occurrence.operator_id
+        or not service_type.is_active
+    ):
+        raise ValidationError(
+            {
+                "service_type": _(
+                    "Choose an active service type of the registration's specification."
+                )
+            }
+        )
+    unit = unit or service_type.default_unit
+    if unit.operator_id != occurrence.operator_id or not unit.is_active:
+        raise ValidationError({"unit": _("Choose an active unit of the operator.")})
+    if priority not in OrderPriority.values:
+        raise ValidationError({"priority": _("Choose a priority.")})
+    at = timezone.now()
+    with transaction.atomic():
+        # The registration's lock (taken by the event) numbers its orders one at a time.
+        number = 1 + (
+            ServiceOrder.objects.filter(occurrence_id=occurrence.pk).aggregate(Max("number"))[
+                "number__max"
+            ]
+            or 0
+        )
+        order = ServiceOrder(
+            operator_id=occurrence.operator_id,
+            occurrence=occurrence,
+            number=number,
+            service_type=service_type,
+            priority=priority,
+            unit=unit,
+            scheduled_for=scheduled_for,
+            created_at=at,
+            updated_at=at,
+        )
+        _registration_change(
+            actor,
+            occurrence,
+            EventKind.SERVICE_ORDER,
+            {
+                "summary": _("Service order %(n)d created: %(service)s, %(unit)s.")
+                % {"n": number, "service": service_type.name, "unit": unit.name},
+                "order": number,
+                "state": OrderState.PENDING,
+            },
+        )
+        order.save(force_insert=True)
+    return order
+
+
+def order_refusal(actor: Actor, order: ServiceOrder) -> str:
+    """Why this actor may not work the order ("" when they may): its executing unit's
+    people, anyone not bound to units, and supervisors do."""
+    if actor.is_system or actor.is_supervisor or not actor.unit_ids:
+        return ""
+    if order.unit_id in actor.unit_ids:
+        return ""
+    return _("Service order %(n)d is worked by the unit %(unit)s.") % {
+        "n": order.number,
+        "unit": order.unit.name,
+    }
+
+
+def order_move(
+    *,
+    actor: Actor,
+    order: ServiceOrder,
+    state: str,
+    expected_version: int | None = None,
+    outcome: str = "",
+    opinion: str = "",
+) -> ServiceOrder:
+    """Pendente → Em execução → Aguardando liberação, and back one step; Encerrada with
+    its outcome and opinion (executed once in execution or awaiting release; not executed
+    from any open state). Each move is an event of the registration."""
+    refusal = order_refusal(actor, order)
+    if refusal:
+        raise NotAllowed(refusal)
+    opinion = _text_clean(opinion, "opinion", NOTE_MAX, required=state == OrderState.CLOSED)
+    at = timezone.now()
+    with transaction.atomic():
+        current = ServiceOrder.objects.select_for_update().get(pk=order.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise ValidationError(
+                _("Service order %(n)d was changed by someone else: see it as it is now.")
+                % {"n": current.number},
+                code="stale",
+            )
+        _order_move_check(current, state, outcome)
+        before = current.state
+        current.state = state
+        current.version += 1
+        current.updated_at = at
+        if state == OrderState.CLOSED:
+            current.outcome = outcome
+            current.opinion = opinion
+            current.closed_at = at
+        # The executing unit's person acts on a registration of another unit: for this
+        # change, as a member of the whole operator (checked above).
+        _registration_change(
+            replace(actor, unit_ids=frozenset()),
+            order.occurrence,
+            EventKind.SERVICE_ORDER,
+            {
+                "summary": _("Service order %(n)d: %(before)s → %(after)s.")
+                % {
+                    "n": current.number,
+                    "before": OrderState(before).label,
+                    "after": OrderState(state).label
+                    + (f" ({OrderOutcome(outcome).label})" if outcome else ""),
+                },
+                "order": current.number,
+                "state": state,
+                **({"opinion": opinion} if opinion else {}),
+            },
+        )
+        current.save()
+    return current
+
+
+def _order_move_check(order: ServiceOrder, state: str, outcome: str) -> None:
+    if state == OrderState.CLOSED:
+        if not order.is_open:
+            raise ValidationError(_("Service order %(n)d is closed.") % {"n": order.number})
+        if outcome not in OrderOutcome.values:
+            raise ValidationError({"outcome": _("Say whether the service was executed.")})
+        if outcome == OrderOutcome.EXECUTED and order.state == OrderState.PENDING:
+            raise ValidationError({"outcome": _("An order is executed once it was in execution.")})
+        return
+    if state not in ORDER_MOVES.get(order.state, set()):
+        raise ValidationError(
+            {
+                "state": _("Service order %(n)d cannot go from %(before)s to %(after)s.")
+                % {
+                    "n": order.number,
+                    "before": OrderState(order.state).label,
+                    "after": OrderState(state).label if state in OrderState.values else state,
+                }
+            }
+        )
+
+
+def service_type_save(*, service_type: ServiceType) -> ServiceType:
+    """The configurator's service type of a specification, executed by one of its units."""
+    if service_type.subject.occurrence_type.operator_id != service_type.operator_id:
+        raise ValidationError({"subject": _("Choose one of this operator's own records.")})
+    if service_type.default_unit.operator_id != service_type.operator_id:
+        raise ValidationError({"default_unit": _("Choose one of this operator's own records.")})
+    service_type.name = _text_clean(service_type.name, "name", 120, required=True)
+    service_type.save()
+    return service_type
 
 
 # --- Routing ---------------------------------------------------------------------------

@@ -7,15 +7,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from atende.catalog.views import configurator_page
 from atende.core.forms import errors_onto
-from atende.occurrences.models import Mode, Occurrence, State
+from atende.occurrences.models import EventKind, Mode, Occurrence, State
 from atende.occurrences.selectors import (
     occurrence_by_protocol,
     occurrences_visible_to,
@@ -33,12 +35,15 @@ from atende.registrations.forms import (
     DiscardForm,
     GeneralForm,
     LocalityRuleForm,
+    OrderForm,
+    OrderMoveForm,
     PlaceForm,
     ProcedureFileForm,
     PromoteForm,
     RegistrationForm,
     RequesterForm,
     RouteManyForm,
+    ServiceTypeForm,
     SettingsForm,
     SimplifiedForm,
     subjects_with_place,
@@ -46,11 +51,14 @@ from atende.registrations.forms import (
 from atende.registrations.models import (
     BillingRule,
     LocalityRule,
+    OrderState,
     Place,
     ProcedureFile,
     PropertyAccount,
     RegistrationSettings,
     Requester,
+    ServiceOrder,
+    ServiceType,
 )
 from atende.registrations.selectors import (
     distance_of,
@@ -66,6 +74,9 @@ from atende.registrations.services import (
     draft_discard,
     draft_promote,
     locality_rule_save,
+    order_create,
+    order_move,
+    order_refusal,
     place_update,
     procedure_file_add,
     procedure_file_remove,
@@ -74,6 +85,7 @@ from atende.registrations.services import (
     registrations_route,
     requester_add,
     requester_update,
+    service_type_save,
     sms_token_new,
 )
 
@@ -427,10 +439,15 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
         occurrence_type=occurrence.occurrence_type,
         auto_id="gd_%s",
     )
+    order_form = forms.get("order_form") or OrderForm(occurrence=occurrence, auto_id="os_%s")
     return {
         "occurrence": occurrence,
         "place": place,
         "requesters": people,
+        "orders": list(
+            occurrence.service_orders.select_related("service_type", "unit").order_by("number")
+        ),
+        "order_form": order_form,
         "routings": list(routings_of(occurrence)),
         "related": related_of(place, visible=visible) if place is not None else None,
         "debtor": place is not None
@@ -453,6 +470,7 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
             requester_form,
             place_form,
             general_form,
+            order_form,
             *([editing[1]] if editing is not None else []),
         ],
     }
@@ -690,4 +708,167 @@ def procedure_download(request: HttpRequest, token: str) -> FileResponse:
         as_attachment=True,
         filename=found.name,
         content_type="application/octet-stream",
+    )
+
+
+# --- Service orders --------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def order_new(request: HttpRequest, protocol: str) -> HttpResponse:
+    occurrence, _actor = _registration(request, protocol)
+    form = OrderForm(request.POST, occurrence=occurrence, auto_id="os_%s")
+    return _panel_change(
+        request,
+        protocol,
+        form,
+        "order_form",
+        lambda o, a, data: order_create(
+            actor=a,
+            occurrence=o,
+            service_type=data["service_type"],
+            unit=data["unit"],
+            priority=data["priority"],
+            scheduled_for=data["scheduled_for"],
+        ),
+    )
+
+
+def _orders_of(actors: list) -> object:
+    """Open orders of the units the person works (every unit for whoever is not bound)."""
+    scope = Q()
+    for actor in actors:
+        mine = Q(operator_id=actor.operator_id)
+        if actor.unit_ids and not actor.is_supervisor:
+            mine &= Q(unit_id__in=actor.unit_ids)
+        scope |= mine
+    return ServiceOrder.objects.filter(scope)
+
+
+@login_required
+def orders(request: HttpRequest) -> HttpResponse:
+    """The executing units' work queue: open service orders, most urgent and oldest first."""
+    actors = working_actors(request)
+    open_orders = (
+        _orders_of(actors)
+        .exclude(state=OrderState.CLOSED)
+        .select_related("service_type", "unit", "occurrence__place")
+        .order_by("-priority", "scheduled_for", "created_at")
+    )
+    unit = request.GET.get("unidade", "")
+    if unit.isdigit():
+        open_orders = open_orders.filter(unit_id=int(unit))
+    return render(
+        request, "registrations/orders.html", {"orders": list(open_orders[:ROUTABLE_LISTED])}
+    )
+
+
+def _order(request: HttpRequest, pk: int) -> tuple[ServiceOrder, object]:
+    actors = working_actors(request)
+    order = (
+        _orders_of(actors)
+        .select_related("service_type", "unit", "occurrence")
+        .filter(pk=pk)
+        .first()
+    )
+    if order is None:
+        raise Http404
+    return order, actor_among(actors, operator_id=order.operator_id)
+
+
+# What the order's page offers from each state: (state it moves to, button, asks outcome).
+ORDER_BUTTONS = {
+    OrderState.PENDING: [(OrderState.RUNNING, gettext_lazy("Start execution"))],
+    OrderState.RUNNING: [
+        (OrderState.RELEASE, gettext_lazy("Executed: awaiting release")),
+        (OrderState.PENDING, gettext_lazy("Back to pending")),
+    ],
+    OrderState.RELEASE: [(OrderState.RUNNING, gettext_lazy("Back to execution"))],
+}
+
+
+def _order_context(order: ServiceOrder, actor: object, form: object = None) -> dict:
+    place = Place.objects.filter(occurrence_id=order.occurrence_id).first()
+    return {
+        "order": order,
+        "place": place,
+        "registration": order.occurrence,
+        "sees_registration": actor.sees(order.occurrence),
+        "refusal": order_refusal(actor, order),
+        "buttons": ORDER_BUTTONS.get(order.state, []),
+        "close_form": form
+        or OrderMoveForm(initial={"version": order.version, "state": OrderState.CLOSED}),
+        "events": order.occurrence.events.filter(
+            kind=EventKind.SERVICE_ORDER, payload__order=order.number
+        ).order_by("seq"),
+    }
+
+
+@login_required
+def order(request: HttpRequest, pk: int) -> HttpResponse:
+    order, actor = _order(request, pk)
+    if request.method == "POST":
+        form = OrderMoveForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                order_move(
+                    actor=actor,
+                    order=order,
+                    state=data["state"],
+                    expected_version=data["version"],
+                    outcome=data["outcome"],
+                    opinion=data["opinion"],
+                )
+            except (NotAllowed, Occurrence.DoesNotExist) as refusal:
+                messages.error(request, str(refusal) or _("Not allowed."))
+            except ValidationError as error:
+                errors_onto(form, error)
+                if data["state"] != OrderState.CLOSED:
+                    messages.error(request, " ".join(error.messages))
+                    return redirect("registrations:order", pk=order.pk)
+                messages.error(request, _("Check the highlighted fields."))
+                context = _order_context(order, actor, form)
+                return render(request, "registrations/order.html", context, status=400)
+            else:
+                messages.success(request, _("Service order updated."))
+            return redirect("registrations:order", pk=order.pk)
+        messages.error(request, _("Check the highlighted fields."))
+        return render(
+            request, "registrations/order.html", _order_context(order, actor, form), status=400
+        )
+    return render(request, "registrations/order.html", _order_context(order, actor))
+
+
+@configurator_page
+def service_types(request: HttpRequest, operator: object) -> HttpResponse:
+    form = ServiceTypeForm(
+        request.POST or None, instance=ServiceType(operator=operator), operator=operator
+    )
+    if request.method == "POST" and "deactivate" in request.POST:
+        ServiceType.objects.filter(operator=operator, pk=request.POST["deactivate"]).update(
+            is_active=False
+        )
+        messages.success(request, _("Service type deactivated."))
+        return redirect("registrations:service_types", operator_id=operator.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service_type_save(service_type=form.instance)
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registrations:service_types", operator_id=operator.pk)
+    return render(
+        request,
+        "registrations/service_types.html",
+        {
+            "operator": operator,
+            "form": form,
+            "types": ServiceType.objects.filter(operator=operator, is_active=True).select_related(
+                "subject", "default_unit"
+            ),
+        },
+        status=400 if request.method == "POST" else 200,
     )

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atende.catalog.models import (
@@ -31,6 +32,7 @@ from atende.occurrences.services.core import (
     _text_clean,
     refusal_of,
 )
+from atende.registrations.rules import orders_on_closing
 from atende.tenancy.models import Unit
 
 
@@ -257,6 +259,10 @@ def occurrence_close(
     if reason is not None and (reason.operator_id != actor.operator_id or not reason.is_active):
         raise ValidationError({"reason": _("Choose an active outcome reason.")})
 
+    at = at or timezone.now()
+    # What the closing did beyond itself, filled under the lock (a registration's orders).
+    payload: dict = {}
+
     def check(current: Occurrence) -> None:
         _panel_allows(actor, current)
         _person_works_it(actor, current)
@@ -271,6 +277,8 @@ def occurrence_close(
                 % {"tabs": ", ".join(missing)},
                 code="tabs_missing",
             )
+        if current.occurrence_type.has_place:
+            payload.update(orders_on_closing(current, resolves=resolves, at=at))
 
     return _change(
         occurrence,
@@ -286,6 +294,7 @@ def occurrence_close(
             "reason": reason,
             "resolved": resolves,
         },
+        payload=payload,
     )
 
 

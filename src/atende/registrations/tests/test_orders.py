@@ -1,0 +1,184 @@
+"""Service orders of a registration (issue 21): created from the specification's service
+types, worked by the executing unit through their states, each change an event of the
+registration; the registration does not close as attended while one is open, and closing
+it as not attended closes them as not executed."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from atende.catalog.models import Closing
+from atende.occurrences.models import Event, EventKind, State
+from atende.occurrences.services import (
+    NotAllowed,
+    actor_for_user,
+    occurrence_close,
+    occurrence_start_attendance,
+)
+from atende.registrations.models import OrderOutcome, OrderState, ServiceOrder, ServiceType
+from atende.registrations.services import order_create, order_move
+from atende.registrations.tests.test_services import opened
+from atende.tenancy.models import Role
+from atende.testing.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def repair(street_leak):
+    return ServiceType.objects.get(subject=street_leak, name="Reparo de rede")
+
+
+@pytest.fixture
+def crew(operator_b, field_unit):
+    """A person of the executing unit, who does not work the desk's registrations."""
+    membership = MembershipFactory(operator=operator_b, role=Role.ATTENDANT)
+    membership.units.add(field_unit)
+    return membership.user
+
+
+def registration_at_desk(actor, app_b, street_leak, desk_unit):
+    occurrence = opened(actor, app_b, street_leak, place={"street": "Rua X", "city": "Contagem"})
+    assert occurrence.unit == desk_unit or occurrence.unit is not None
+    return occurrence
+
+
+def close(actor, occurrence, closing):
+    occurrence_close(
+        actor=actor,
+        occurrence=occurrence,
+        status=occurrence.occurrence_type.statuses.get(closing=closing),
+        outcome_text="Encerrado",
+        expected_version=None,
+    )
+
+
+def test_an_order_goes_through_its_states_as_events_of_the_registration(
+    street_leak, repair, attendant_water, crew, operator_b, app_b, field_unit, shortage
+):
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    occurrence = opened(actor, app_b, street_leak)
+    order = order_create(actor=actor, occurrence=occurrence, service_type=repair)
+    assert (order.number, order.unit, order.state) == (1, field_unit, OrderState.PENDING)
+    other_spec = ServiceType.objects.create(
+        operator=operator_b, subject=shortage, name="Caminhão-pipa", default_unit=field_unit
+    )
+    with pytest.raises(ValidationError):
+        order_create(actor=actor, occurrence=occurrence, service_type=other_spec)
+
+    worker = actor_for_user(user=crew, operator=operator_b)
+    with pytest.raises(ValidationError) as refused:
+        order_move(actor=worker, order=order, state=OrderState.RELEASE)
+    assert "Pendente" in refused.value.messages[0]
+    with pytest.raises(ValidationError):
+        order_move(
+            actor=worker, order=order, state=OrderState.CLOSED, outcome="executada", opinion="x"
+        )
+    order = order_move(actor=worker, order=order, state=OrderState.RUNNING)
+    order = order_move(actor=worker, order=order, state=OrderState.RELEASE)
+    with pytest.raises(ValidationError) as refused:
+        order_move(actor=worker, order=order, state=OrderState.CLOSED, outcome="executada")
+    assert "opinion" in refused.value.message_dict
+    order = order_move(
+        actor=worker,
+        order=order,
+        state=OrderState.CLOSED,
+        outcome=OrderOutcome.EXECUTED,
+        opinion="Trecho de 2 m substituído",
+    )
+    assert (order.state, order.outcome, order.version) == (OrderState.CLOSED, "executada", 4)
+    events = Event.objects.filter(occurrence=occurrence, kind=EventKind.SERVICE_ORDER).order_by(
+        "seq"
+    )
+    assert [e.payload["state"] for e in events] == [
+        "pendente",
+        "em_execucao",
+        "aguardando_liberacao",
+        "encerrada",
+    ]
+    assert events.last().actor == crew
+    assert events.last().payload["opinion"] == "Trecho de 2 m substituído"
+
+
+def test_another_units_person_does_not_work_the_order(
+    street_leak, repair, attendant_water, operator_b, app_b, desk_unit
+):
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    order = order_create(
+        actor=actor, occurrence=opened(actor, app_b, street_leak), service_type=repair
+    )
+    desk = MembershipFactory(operator=operator_b, role=Role.ATTENDANT)
+    desk.units.add(desk_unit)
+    with pytest.raises(NotAllowed):
+        order_move(
+            actor=actor_for_user(user=desk.user, operator=operator_b),
+            order=order,
+            state=OrderState.RUNNING,
+        )
+    assert ServiceOrder.objects.get().state == OrderState.PENDING
+
+
+def test_an_open_order_blocks_closing_as_attended_and_not_attended_closes_it(
+    street_leak, repair, attendant_water, operator_b, app_b
+):
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    occurrence = opened(actor, app_b, street_leak)
+    order_create(actor=actor, occurrence=occurrence, service_type=repair)
+    second = order_create(actor=actor, occurrence=occurrence, service_type=repair)
+    order_move(actor=actor, order=second, state=OrderState.RUNNING)
+    occurrence_start_attendance(actor=actor, occurrence=occurrence, expected_version=None)
+    with pytest.raises(ValidationError) as refused:
+        close(actor, occurrence, Closing.RESOLVED)
+    assert refused.value.messages == [
+        "Encerre antes as ordens de serviço abertas: OS 1 (Reparo de rede), OS 2 (Reparo de rede)."
+    ]
+    occurrence.refresh_from_db()
+    assert occurrence.state != State.CLOSED
+    close(actor, occurrence, Closing.CLOSED)
+    assert set(ServiceOrder.objects.values_list("state", "outcome")) == {
+        (OrderState.CLOSED, OrderOutcome.NOT_EXECUTED)
+    }
+    closing = Event.objects.get(occurrence=occurrence, kind=EventKind.CLOSED)
+    assert "OS 1 (Reparo de rede), OS 2 (Reparo de rede)" in closing.payload["summary"]
+
+
+def test_the_screens_create_and_work_an_order(
+    street_leak, repair, attendant_water, crew, operator_b, app_b, attendant_a, catalog_a
+):
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    occurrence = opened(actor, app_b, street_leak)
+    desk = Client()
+    desk.force_login(attendant_water)
+    created = desk.post(
+        f"/registros/{occurrence.protocol}/ordens/",
+        {"service_type": repair.pk, "priority": 3, "scheduled_for": "2026-12-07"},
+    )
+    assert created.status_code == 204
+    order = ServiceOrder.objects.get()
+    assert order.priority == 3 and str(order.scheduled_for) == "2026-12-07"
+
+    field = Client()
+    field.force_login(crew)
+    queue = field.get("/registros/ordens-de-servico/").content.decode()
+    assert f"{occurrence.protocol} · OS 1" in queue
+    page = field.get(f"/registros/ordens-de-servico/{order.pk}/").content.decode()
+    assert "Iniciar execução" in page
+    moved = field.post(
+        f"/registros/ordens-de-servico/{order.pk}/", {"version": 1, "state": "em_execucao"}
+    )
+    assert moved.status_code == 302
+    stale = field.post(
+        f"/registros/ordens-de-servico/{order.pk}/", {"version": 1, "state": "aguardando_liberacao"}
+    )
+    assert stale.status_code == 302
+    assert ServiceOrder.objects.get().state == OrderState.RUNNING  # the stale move refused
+    refused = field.post(
+        f"/registros/ordens-de-servico/{order.pk}/",
+        {"version": 2, "state": "encerrada", "outcome": "executada", "opinion": ""},
+    )
+    assert refused.status_code == 400
+    # Another operator's attendant finds nothing.
+    other = Client()
+    other.force_login(attendant_a)
+    assert other.get(f"/registros/ordens-de-servico/{order.pk}/").status_code == 404
+    assert "OS 1" not in other.get("/registros/ordens-de-servico/").content.decode()
