@@ -6,14 +6,14 @@ Registrations are addressed by protocol among those the caller sees, like occurr
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, UploadedFile
+from ninja import File, Form, Path, Query, Router, Schema, UploadedFile
 from ninja import Status as Reply
 from ninja.security import HttpBearer
 from pydantic import Field, StrictBool, StringConstraints
@@ -22,11 +22,19 @@ from atende.catalog.models import Subject
 from atende.occurrences.api import ProtocolPath, _actor, _changing, _occurrence, _people, _visible
 from atende.occurrences.models import Channel, Mode, Occurrence
 from atende.occurrences.schemas import MAX_ID, NO_NUL, ErrorOut, Id, Text
-from atende.occurrences.selectors import occurrence_by_protocol
-from atende.occurrences.services import occurrence_relate
-from atende.registrations.models import Place, RegistrationSettings, Requester
+from atende.occurrences.selectors import occurrence_by_protocol, occurrence_of_application
+from atende.occurrences.services import actor_for_application, occurrence_relate
+from atende.registrations.models import (
+    Place,
+    RegistrationSettings,
+    Requester,
+    ServiceOrder,
+    ServiceType,
+)
 from atende.registrations.selectors import Match, duplicates_find, related_of, routings_of
 from atende.registrations.services import (
+    order_create,
+    order_move,
     place_update,
     properties_load,
     registration_open,
@@ -220,6 +228,34 @@ class StoredOut(Schema):
     stored: int
 
 
+class OrderIn(Schema):
+    service_type_id: Id
+    unit_id: Id | None = Field(None, description="Blank: the service type's unit.")
+    priority: Literal[1, 2, 3, 4] = 2
+    scheduled_for: date | None = None
+
+
+class OrderStateIn(Schema):
+    state: Literal["pendente", "em_execucao", "aguardando_liberacao", "encerrada"]
+    outcome: Literal["", "executada", "nao_executada"] = ""
+    opinion: Text(5000) = ""
+    version: Id | None = Field(None, description="The order's version you last read.")
+
+
+class OrderOut(Schema):
+    number: int
+    service_type: str
+    unit: str
+    priority: int
+    scheduled_for: date | None
+    state: str
+    outcome: str
+    opinion: str
+    version: int
+    created_at: datetime
+    closed_at: datetime | None
+
+
 class SmsToken(HttpBearer):
     """``Authorization: Bearer atsms_…`` — the operator's SMS gateway."""
 
@@ -340,6 +376,22 @@ def _requester_values(request: HttpRequest, item: RequesterIn, operator_id: int)
         Unit.objects.filter(operator_id=operator_id, pk=unit_id).first() if unit_id else None
     )
     return values
+
+
+def order_out(o: ServiceOrder) -> OrderOut:
+    return OrderOut(
+        number=o.number,
+        service_type=o.service_type.name,
+        unit=o.unit.name,
+        priority=o.priority,
+        scheduled_for=o.scheduled_for,
+        state=o.state,
+        outcome=o.outcome,
+        opinion=o.opinion,
+        version=o.version,
+        created_at=o.created_at,
+        closed_at=o.closed_at,
+    )
 
 
 # --- Endpoints -------------------------------------------------------------------------
@@ -592,6 +644,95 @@ def requester_change(
         values=_requester_values(request, payload, occurrence.operator_id),
     )
     return requester_out(requester)
+
+
+@router.get(
+    "/registrations/{protocol}/orders",
+    response={200: list[OrderOut], **READ_ERRORS},
+    summary="The registration's service orders",
+)
+def orders_read(request: HttpRequest, protocol: ProtocolPath) -> list[OrderOut]:
+    occurrence = _registration(request, protocol, Scope.OCCURRENCES_READ)
+    return [
+        order_out(o)
+        for o in occurrence.service_orders.select_related("service_type", "unit").order_by("number")
+    ]
+
+
+@router.post(
+    "/registrations/{protocol}/orders",
+    response={201: OrderOut, **WRITE_ERRORS},
+    summary="Create a service order (numbered in the registration)",
+)
+def order_new(request: HttpRequest, protocol: ProtocolPath, payload: OrderIn) -> Reply[OrderOut]:
+    occurrence, actor, _snapshot = _changing(request, protocol)
+    if not occurrence.occurrence_type.has_place:
+        raise Occurrence.DoesNotExist
+    service_type = ServiceType.objects.filter(
+        operator_id=occurrence.operator_id, pk=payload.service_type_id
+    ).first()
+    if service_type is None:
+        raise ValidationError({"service_type_id": [_("Not found among this operator's records.")]})
+    unit = None
+    if payload.unit_id is not None:
+        unit = Unit.objects.filter(operator_id=occurrence.operator_id, pk=payload.unit_id).first()
+        if unit is None:
+            raise ValidationError({"unit_id": [_("Not found among this operator's records.")]})
+    order = order_create(
+        actor=actor,
+        occurrence=occurrence,
+        service_type=service_type,
+        unit=unit,
+        priority=payload.priority,
+        scheduled_for=payload.scheduled_for,
+    )
+    return Reply(201, order_out(order))
+
+
+@router.post(
+    "/registrations/{protocol}/orders/{number}/state",
+    response={200: OrderOut, **WRITE_ERRORS},
+    summary="Move a service order (the executing unit's people, or a supervisor)",
+)
+def order_state(
+    request: HttpRequest,
+    protocol: ProtocolPath,
+    number: Annotated[int, Path(ge=1, le=32767)],
+    payload: OrderStateIn,
+) -> OrderOut:
+    require_scope(request, Scope.OCCURRENCES_WRITE)
+    token = request_token(request)
+    if token is not None:
+        occurrence = occurrence_of_application(application=token.application, protocol=protocol)
+        actor = actor_for_application(application=token.application)
+    else:
+        # The executing unit's people work orders of registrations they may not see.
+        people = _people(request)
+        occurrence = occurrence_by_protocol(
+            Occurrence.objects.filter(operator_id__in=[a.operator_id for a in people]),
+            protocol,
+            related=False,
+        )
+        actor = _actor(request, occurrence.operator_id)
+    occurrence_relate(occurrence, actor=actor)
+    order = (
+        ServiceOrder.objects.filter(occurrence=occurrence, number=number)
+        .select_related("service_type", "unit")
+        .first()
+    )
+    if order is None:
+        raise ServiceOrder.DoesNotExist
+    order.occurrence = occurrence
+    moved = order_move(
+        actor=actor,
+        order=order,
+        state=payload.state,
+        outcome=payload.outcome,
+        opinion=payload.opinion,
+        expected_version=payload.version,
+    )
+    moved.service_type, moved.unit = order.service_type, order.unit
+    return order_out(moved)
 
 
 @router.put(

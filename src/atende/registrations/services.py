@@ -32,6 +32,7 @@ from atende.occurrences.services import (
     NOTE_MAX,
     OUTCOME_MAX,
     Actor,
+    Conflict,
     NotAllowed,
     actor_for_application,
     attachment_check,
@@ -867,6 +868,19 @@ def order_create(
     return order
 
 
+class OrderConflict(Conflict):
+    """Someone else moved the order since it was read (409 in the API, like an
+    occurrence's conflict)."""
+
+    def __init__(self, order: ServiceOrder) -> None:
+        self.current_version = order.version
+        Exception.__init__(
+            self,
+            _("Service order %(n)d was changed by someone else: see it as it is now.")
+            % {"n": order.number},
+        )
+
+
 def order_refusal(actor: Actor, order: ServiceOrder) -> str:
     """Why this actor may not work the order ("" when they may): its executing unit's
     people, anyone not bound to units, and supervisors do."""
@@ -900,11 +914,7 @@ def order_move(
     with transaction.atomic():
         current = ServiceOrder.objects.select_for_update().get(pk=order.pk)
         if expected_version is not None and current.version != expected_version:
-            raise ValidationError(
-                _("Service order %(n)d was changed by someone else: see it as it is now.")
-                % {"n": current.number},
-                code="stale",
-            )
+            raise OrderConflict(current)
         _order_move_check(current, state, outcome)
         before = current.state
         current.state = state

@@ -821,6 +821,8 @@ def order(request: HttpRequest, pk: int) -> HttpResponse:
                     outcome=data["outcome"],
                     opinion=data["opinion"],
                 )
+            except Conflict as conflict:
+                messages.warning(request, str(conflict))
             except (NotAllowed, Occurrence.DoesNotExist) as refusal:
                 messages.error(request, str(refusal) or _("Not allowed."))
             except ValidationError as error:

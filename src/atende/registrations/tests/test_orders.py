@@ -182,3 +182,37 @@ def test_the_screens_create_and_work_an_order(
     other.force_login(attendant_a)
     assert other.get(f"/registros/ordens-de-servico/{order.pk}/").status_code == 404
     assert "OS 1" not in other.get("/registros/ordens-de-servico/").content.decode()
+
+
+def test_the_api_creates_and_moves_an_order(
+    street_leak, repair, attendant_water, crew, operator_b, app_b
+):
+    import json
+
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    occurrence = opened(actor, app_b, street_leak)
+    desk = Client()
+    desk.force_login(attendant_water)
+    created = desk.post(
+        f"/api/v1/registrations/{occurrence.protocol}/orders",
+        json.dumps({"service_type_id": repair.pk, "priority": 4}),
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["number"] == 1 and created.json()["state"] == "pendente"
+    field = Client()
+    field.force_login(crew)
+    url = f"/api/v1/registrations/{occurrence.protocol}/orders/1/state"
+
+    def move(client, **body):
+        return client.post(url, json.dumps(body), content_type="application/json")
+
+    assert move(field, state="em_execucao", version=1).status_code == 200
+    stale = move(field, state="aguardando_liberacao", version=1)
+    assert stale.status_code == 409 and stale.json()["current_version"] == 2
+    wrong = move(field, state="pendente", version=2)
+    assert wrong.status_code == 200  # back one step is allowed
+    skipped = move(field, state="aguardando_liberacao")
+    assert skipped.status_code == 400
+    listed = desk.get(f"/api/v1/registrations/{occurrence.protocol}/orders").json()
+    assert [(o["number"], o["state"], o["priority"]) for o in listed] == [(1, "pendente", 4)]
