@@ -83,6 +83,7 @@ from atende.occurrences.services import (
     occurrence_route,
     occurrence_start_attendance,
 )
+from atende.registrations.services import registration_reactivate
 from atende.tenancy.auth import API_AUTH, ApiError, request_token, require_scope
 from atende.tenancy.models import Application, Scope, Unit
 
@@ -718,7 +719,13 @@ def reopen_as_new(
 ) -> Reply[OccurrenceOut]:
     _person_only(request)
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
-    created = occurrence_reopen_as_new(
+    # A registration's reactivation also copies its place, requesters and attachments.
+    reopen = (
+        registration_reactivate
+        if occurrence.occurrence_type.has_place
+        else occurrence_reopen_as_new
+    )
+    created = reopen(
         actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
         expected_version=payload.version,

@@ -349,3 +349,10 @@ class ServiceTypeForm(forms.ModelForm):
         self.fields["default_unit"].queryset = Unit.objects.filter(
             operator=operator, is_active=True
         )
+
+
+class ReactivateForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -27,7 +27,7 @@ from atende.notifications.channels.sms import Received, modem_inbox
 from atende.notifications.models import Channel as DeliveryChannel
 from atende.notifications.models import Purpose, Sender, SenderKind
 from atende.notifications.services import delivery_enqueue, sender_for, sender_slot_take
-from atende.occurrences.models import Channel, EventKind, Mode, Occurrence
+from atende.occurrences.models import Attachment, Channel, EventKind, Mode, Occurrence
 from atende.occurrences.services import (
     NOTE_MAX,
     OUTCOME_MAX,
@@ -38,6 +38,7 @@ from atende.occurrences.services import (
     attachment_check,
     occurrence_add_attachment,
     occurrence_create,
+    occurrence_reopen_as_new,
     occurrence_route,
 )
 from atende.occurrences.services.core import (
@@ -978,6 +979,56 @@ def service_type_save(*, service_type: ServiceType) -> ServiceType:
     service_type.name = _text_clean(service_type.name, "name", 120, required=True)
     service_type.save()
     return service_type
+
+
+# --- Reactivation ----------------------------------------------------------------------
+
+
+def registration_reactivate(
+    *, actor: Actor, occurrence: Occurrence, reason: str, expected_version: int | None = None
+) -> Occurrence:
+    """Reativar RA: a new registration whose origin protocol is the closed one, with its
+    place, requesters and attachments copied (the files themselves are shared), and its
+    protocol told to the requesters by SMS. The closed one stays closed."""
+    with transaction.atomic():
+        created = occurrence_reopen_as_new(
+            actor=actor, occurrence=occurrence, expected_version=expected_version, reason=reason
+        )
+        place = Place.objects.filter(occurrence_id=occurrence.pk).first()
+        if place is not None:
+            _place_store(created, None, created.subject, _place_values(place))
+        people = list(Requester.objects.filter(occurrence_id=occurrence.pk).order_by("pk"))
+        at = created.registered_at
+        Requester.objects.bulk_create(
+            Requester(
+                operator_id=created.operator_id,
+                occurrence=created,
+                kind=p.kind,
+                name=p.name,
+                identifier=p.identifier,
+                phone=p.phone,
+                email=p.email,
+                unit_id=p.unit_id,
+                created_at=at,
+            )
+            for p in people
+        )
+        Attachment.objects.bulk_create(
+            Attachment(
+                operator_id=created.operator_id,
+                occurrence=created,
+                token=secrets.token_hex(16),
+                file=a.file.name,
+                name=a.name,
+                content_type=a.content_type,
+                size=a.size,
+                uploaded_by_id=a.uploaded_by_id,
+                uploaded_at=a.uploaded_at,
+            )
+            for a in Attachment.objects.filter(occurrence_id=occurrence.pk).order_by("pk")
+        )
+        protocol_sms(created, phones=[p.phone for p in people], cause="open")
+    return created
 
 
 # --- Routing ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ urlpatterns = [
     path("registros/<str:protocol>/local/", views.place_edit, name="place"),
     path("registros/<str:protocol>/dados-gerais/", views.general_edit, name="general"),
     path("registros/<str:protocol>/ordens/", views.order_new, name="order_new"),
+    path("registros/<str:protocol>/reativar/", views.reactivate, name="reactivate"),
     path("registros/ordens-de-servico/", views.orders, name="orders"),
     path("registros/ordens-de-servico/<int:pk>/", views.order, name="order"),
     path("registros/pop/<str:token>/", views.procedure_download, name="procedure_file"),

@@ -40,6 +40,7 @@ from atende.registrations.forms import (
     PlaceForm,
     ProcedureFileForm,
     PromoteForm,
+    ReactivateForm,
     RegistrationForm,
     RequesterForm,
     RouteManyForm,
@@ -81,6 +82,7 @@ from atende.registrations.services import (
     procedure_file_add,
     procedure_file_remove,
     registration_open,
+    registration_reactivate,
     registration_update,
     registrations_route,
     requester_add,
@@ -440,6 +442,11 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
         auto_id="gd_%s",
     )
     order_form = forms.get("order_form") or OrderForm(occurrence=occurrence, auto_id="os_%s")
+    reactivate_form = None
+    if occurrence.is_closed and actor.is_supervisor and occurrence.mode == Mode.ACTIVE:
+        reactivate_form = forms.get("reactivate_form") or ReactivateForm(
+            initial={"version": occurrence.version}, auto_id="ra_%s"
+        )
     return {
         "occurrence": occurrence,
         "place": place,
@@ -448,6 +455,7 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
             occurrence.service_orders.select_related("service_type", "unit").order_by("number")
         ),
         "order_form": order_form,
+        "reactivate_form": reactivate_form,
         "routings": list(routings_of(occurrence)),
         "related": related_of(place, visible=visible) if place is not None else None,
         "debtor": place is not None
@@ -471,6 +479,7 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
             place_form,
             general_form,
             order_form,
+            *([reactivate_form] if reactivate_form is not None else []),
             *([editing[1]] if editing is not None else []),
         ],
     }
@@ -483,21 +492,32 @@ def panel(request: HttpRequest, protocol: str) -> HttpResponse:
 
 
 def _panel_change(
-    request: HttpRequest, protocol: str, form: object, key: str, do, *, bound: object = None
+    request: HttpRequest,
+    protocol: str,
+    form: object,
+    key: str,
+    do,
+    *,
+    bound: object = None,
+    go: str | None = None,
 ) -> HttpResponse:
     occurrence, actor = _registration(request, protocol, changing=True)
     if form.is_valid():
         try:
-            do(occurrence, actor, form.cleaned_data)
+            result = do(occurrence, actor, form.cleaned_data)
         except (NotAllowed, Conflict) as refusal:
             form.add_error(None, str(refusal))
         except ValidationError as error:
             errors_onto(form, error)
         else:
-            messages.success(request, _("Saved."))
+            if go is None:
+                messages.success(request, _("Saved."))
+                target = occurrence.protocol
+            else:
+                target = go(result) if callable(go) else go
             response = HttpResponse(status=204)
             # The whole page again: the history shows the event, the version is current.
-            response["HX-Redirect"] = reverse("occurrences:detail", args=[occurrence.protocol])
+            response["HX-Redirect"] = reverse("occurrences:detail", args=[target])
             return response
     context = _panel_context(occurrence, actor, **{key: bound if bound is not None else form})
     return render(request, "registrations/_panel.html", context, status=400)
@@ -873,4 +893,26 @@ def service_types(request: HttpRequest, operator: object) -> HttpResponse:
             ),
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@login_required
+def reactivate(request: HttpRequest, protocol: str) -> HttpResponse:
+    """Reativar RA, from the closed registration's page (supervisors)."""
+    form = ReactivateForm(request.POST, auto_id="ra_%s")
+
+    def do(o: Occurrence, a: object, data: dict) -> Occurrence:
+        created = registration_reactivate(
+            actor=a, occurrence=o, reason=data["reason"], expected_version=data["version"]
+        )
+        messages.success(
+            request,
+            _("Registration %(protocol)s reactivated as %(new)s.")
+            % {"protocol": o.protocol, "new": created.protocol},
+        )
+        return created
+
+    return _panel_change(
+        request, protocol, form, "reactivate_form", do, go=lambda created: created.protocol
     )

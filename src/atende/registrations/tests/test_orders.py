@@ -216,3 +216,83 @@ def test_the_api_creates_and_moves_an_order(
     assert skipped.status_code == 400
     listed = desk.get(f"/api/v1/registrations/{occurrence.protocol}/orders").json()
     assert [(o["number"], o["state"], o["priority"]) for o in listed] == [(1, "pendente", 4)]
+
+
+def test_reactivation_copies_place_requesters_and_attachments(
+    street_leak, attendant_water, supervisor_water, operator_b, app_b, gateway
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from atende.notifications.services import deliveries_drain
+    from atende.occurrences.models import Occurrence
+    from atende.registrations.models import Place
+    from atende.registrations.services import registration_reactivate, requester_add
+    from atende.registrations.tests.conftest import sms_sent
+    from atende.registrations.tests.test_services import PNG, attended
+
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    closed = opened(
+        actor, app_b, street_leak, document=SimpleUploadedFile("foto.png", PNG, "image/png")
+    )
+    requester_add(
+        actor=actor, occurrence=closed, values={"name": "Vizinho", "phone": "31933334444"}
+    )
+    attended(actor, Occurrence.objects.get(pk=closed.pk))
+    with pytest.raises(NotAllowed):
+        registration_reactivate(actor=actor, occurrence=closed, reason="Voltou a vazar")
+    while deliveries_drain():
+        pass
+    gateway.requests.clear()
+    supervisor = actor_for_user(user=supervisor_water, operator=operator_b)
+    created = registration_reactivate(
+        actor=supervisor, occurrence=Occurrence.objects.get(pk=closed.pk), reason="Voltou a vazar"
+    )
+    assert created.parent_id == closed.pk and created.protocol != closed.protocol
+    assert created.state == State.NEW and created.description == "Voltou a vazar"
+    old_place, new_place = (Place.objects.get(occurrence=o) for o in (closed, created))
+    assert (new_place.address_key, new_place.latitude) == (
+        old_place.address_key,
+        old_place.latitude,
+    )
+    assert [r.phone for r in created.requesters.order_by("pk")] == [
+        "+5531988887777",
+        "+5531933334444",
+    ]
+    copy = created.attachments.get()
+    assert copy.name == "foto.png" and copy.file.read() == PNG
+    closed.refresh_from_db()
+    assert closed.state == State.CLOSED
+    deliveries_drain()
+    text = f"Operadora B: sua solicitação foi registrada sob o protocolo {created.protocol}."
+    assert sorted(sms_sent(gateway)) == [("+5531933334444", text), ("+5531988887777", text)]
+
+
+def test_the_panel_offers_reactivation_to_supervisors_only(
+    street_leak, attendant_water, supervisor_water, operator_b, app_b
+):
+    from atende.occurrences.models import Occurrence
+    from atende.registrations.tests.test_services import attended
+
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    closed = opened(actor, app_b, street_leak)
+    attended(actor, closed)
+    desk = Client()
+    desk.force_login(attendant_water)
+    assert (
+        "Reativar o registro"
+        not in desk.get(f"/registros/{closed.protocol}/painel/").content.decode()
+    )
+    refused = desk.post(f"/registros/{closed.protocol}/reativar/", {"version": 99, "reason": "x"})
+    assert refused.status_code == 400
+    boss = Client()
+    boss.force_login(supervisor_water)
+    assert (
+        "Reativar o registro" in boss.get(f"/registros/{closed.protocol}/painel/").content.decode()
+    )
+    version = Occurrence.objects.get(pk=closed.pk).version
+    done = boss.post(
+        f"/registros/{closed.protocol}/reativar/", {"version": version, "reason": "Voltou"}
+    )
+    assert done.status_code == 204
+    created = Occurrence.objects.get(parent=closed)
+    assert done["HX-Redirect"] == f"/painel/{created.protocol}/"
