@@ -296,3 +296,36 @@ def test_the_panel_offers_reactivation_to_supervisors_only(
     assert done.status_code == 204
     created = Occurrence.objects.get(parent=closed)
     assert done["HX-Redirect"] == f"/painel/{created.protocol}/"
+
+
+def test_the_configurator_keeps_the_service_types(
+    street_leak, operator_b, field_unit, water, attendant_water
+):
+    configurator = MembershipFactory(operator=operator_b, role=Role.CONFIGURATOR).user
+    client = Client()
+    client.force_login(configurator)
+    url = f"/configuracao/{operator_b.pk}/registros/servicos/"
+    saved = client.post(
+        url,
+        {
+            "subject": street_leak.pk,
+            "name": "Troca de hidrômetro",
+            "default_unit": field_unit.pk,
+            "expected_hours": 4,
+        },
+    )
+    assert saved.status_code == 302
+    made = ServiceType.objects.get(name="Troca de hidrômetro")
+    assert made.operator == operator_b and made.expected_hours == 4
+    refused = client.post(
+        url,
+        {"subject": street_leak.pk, "name": "", "default_unit": field_unit.pk, "expected_hours": 4},
+    )
+    assert refused.status_code == 400
+    assert client.post(url, {"deactivate": made.pk}).status_code == 302
+    made.refresh_from_db()
+    assert not made.is_active
+    # An attendant is no configurator.
+    desk = Client()
+    desk.force_login(attendant_water)
+    assert desk.get(url).status_code == 404
