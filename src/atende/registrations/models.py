@@ -100,15 +100,12 @@ class Place(models.Model):
 
     class Meta:
         indexes = [
-            # The duplicate check: the same property, address or surroundings.
-            models.Index(
-                fields=["operator", "subject", "property_registration"], name="place_property"
-            ),
-            models.Index(fields=["operator", "subject", "address_key"], name="place_address"),
+            # The duplicate check's surroundings: a latitude band of one specification.
             models.Index(
                 fields=["operator", "subject", "latitude", "longitude"], name="place_near"
             ),
-            # The registration page's queries: the property's, the place's, the area's.
+            # The same property, the same address (the duplicate check and the
+            # registration page), the area's open ones.
             models.Index(fields=["operator", "property_registration"], name="place_of_property"),
             models.Index(fields=["operator", "address_key"], name="place_of_address"),
             models.Index(fields=["operator", "neighbourhood_key", "subject"], name="place_of_area"),
