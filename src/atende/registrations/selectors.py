@@ -63,17 +63,20 @@ def duplicates_find(
     coordinates' is a latitude band read from the index, the longitude filtered in it, and
     the exact distance computed on those few rows."""
     within = within_m if within_m is not None else distance_of(operator_id)
-    same = Place.objects.filter(operator_id=operator_id, subject_id=subject_id)
+    # The property's and the address's few places are read whatever their specification
+    # (its index is on the operator alone), the box's of this one only.
+    everywhere = Place.objects.filter(operator_id=operator_id)
+    same = everywhere.filter(subject_id=subject_id)
     # One SELECT per condition, each a range of its own index, in one UNION: an OR of the
     # three would leave SQLite (and at times PostgreSQL) scanning the specification's rows.
     branches = []
     registration = (place.get("property_registration") or "").strip()
     if registration:
-        branches.append(same.filter(property_registration=registration))
+        branches.append(everywhere.filter(property_registration=registration))
     probe = Place(**{k: v for k, v in place.items() if k in _PLACE_ATTRS})
     probe.keys_refresh()
     if probe.address_key:
-        branches.append(same.filter(address_key=probe.address_key))
+        branches.append(everywhere.filter(address_key=probe.address_key))
     lat, lon = place.get("latitude"), place.get("longitude")
     if lat is not None and lon is not None:
         dlat = within / DEGREE_M
@@ -95,7 +98,9 @@ def duplicates_find(
     if not found:
         return []
     candidates = (
-        Place.objects.filter(occurrence_id__in=found, occurrence__mode=Mode.ACTIVE)
+        Place.objects.filter(
+            occurrence_id__in=found, subject_id=subject_id, occurrence__mode=Mode.ACTIVE
+        )
         .exclude(occurrence__state=State.CLOSED)
         .select_related("occurrence__status", "occurrence__unit")
     )

@@ -4,18 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registrations', '0004_servicetype_serviceorder'),
+        ("registrations", "0004_servicetype_serviceorder"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='place',
-            name='place_property',
+            model_name="place",
+            name="place_property",
         ),
         migrations.RemoveIndex(
-            model_name='place',
-            name='place_address',
+            model_name="place",
+            name="place_address",
         ),
     ]
