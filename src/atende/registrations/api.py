@@ -114,6 +114,9 @@ class RegistrationIn(Schema):
     place: PlaceIn
     requesters: list[RequesterIn] = Field(..., min_length=1, max_length=50)
     document: DocumentIn | None = None
+    manual_protocol: Text(30) = Field(
+        "", description="A number reserved for paper forms (manual numbering), if typed from one."
+    )
     open_anyway: StrictBool = Field(
         False,
         description=(
@@ -513,6 +516,7 @@ def registration_create(request: HttpRequest, payload: RegistrationIn) -> Reply[
         place=payload.place.dict(),
         requesters=[_requester_values(request, r, operator_id) for r in payload.requesters],
         document=_document(payload.document),
+        manual_protocol=payload.manual_protocol,
     )
     return Reply(201, registration_out(occurrence, _visible(request)))
 

@@ -100,10 +100,16 @@ class RegistrationForm(PlaceForm):
     requester_unit = forms.ModelChoiceField(
         label=_("Or a unit of the operator"), queryset=Unit.objects.none(), required=False
     )
+    manual_protocol = forms.CharField(
+        label=_("Protocol from a paper form (manual numbering)"),
+        max_length=30,
+        required=False,
+        help_text=_("Blank: a new protocol is issued."),
+    )
     # Set once the person has seen the duplicate check's matches and opens a new one anyway.
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    GENERAL = ("subject", "application", "channel", "description", "document")
+    GENERAL = ("subject", "application", "channel", "description", "document", "manual_protocol")
     REQUESTER = (
         "requester_name",
         "requester_identifier",
@@ -356,3 +362,20 @@ class ReactivateForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ManualBlockForm(forms.Form):
+    occurrence_type = forms.ModelChoiceField(
+        label=_("Type"), queryset=OccurrenceType.objects.none()
+    )
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+    count = forms.IntegerField(label=_("How many numbers"), min_value=1, max_value=1000)
+
+    def __init__(self, *args: object, operator_ids: set[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["occurrence_type"].queryset = OccurrenceType.objects.filter(
+            operator_id__in=operator_ids, has_place=True, is_active=True
+        )
+        self.fields["unit"].queryset = Unit.objects.filter(
+            operator_id__in=operator_ids, is_active=True
+        ).select_related("operator")

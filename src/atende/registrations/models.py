@@ -8,6 +8,7 @@ it as a registration, attaches it to one already open, or discards it."""
 
 import unicodedata
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -416,3 +417,50 @@ class ServiceOrder(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state != OrderState.CLOSED
+
+
+class ManualBlock(models.Model):
+    """Gerar numeração de RA manual: protocol numbers taken from a type's sequence for a
+    unit to write on paper forms during an outage, typed in when the registration is
+    entered later. The numbers are ``head`` followed by ``first`` … ``first + count - 1``
+    zero-padded to ``width`` digits, as the sequence would have issued them."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    occurrence_type = models.ForeignKey(
+        OccurrenceType, on_delete=models.PROTECT, related_name="+", verbose_name=_("type")
+    )
+    head = models.CharField(max_length=20)
+    width = models.PositiveSmallIntegerField()
+    first = models.PositiveBigIntegerField()
+    count = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["operator", "head"], name="manual_block_head")]
+
+    def __str__(self) -> str:
+        return f"{self.number(0)} … {self.number(self.count - 1)}"
+
+    def number(self, offset: int) -> str:
+        return f"{self.head}{self.first + offset:0{self.width}d}"
+
+    def holds(self, protocol: str) -> bool:
+        tail = protocol[len(self.head) :]
+        return (
+            protocol.startswith(self.head)
+            and len(tail) == self.width
+            and tail.isdigit()
+            and self.first <= int(tail) < self.first + self.count
+        )

@@ -20,7 +20,8 @@ from django.db.models import Exists, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atende.catalog.models import Closing, OccurrenceType, Status, Subject
+from atende.catalog.models import Closing, OccurrenceType, ProtocolScheme, Status, Subject
+from atende.catalog.protocols import protocol_reserve
 from atende.catalog.snapshots import type_snapshot
 from atende.notifications.channels.base import Transient
 from atende.notifications.channels.sms import Received, modem_inbox
@@ -52,6 +53,7 @@ from atende.registrations.models import (
     ORDER_MOVES,
     BillingRule,
     LocalityRule,
+    ManualBlock,
     OrderOutcome,
     OrderPriority,
     OrderState,
@@ -301,6 +303,7 @@ def registration_open(
     mode: int = Mode.ACTIVE,
     document: UploadedFile | None = None,
     photo: UploadedFile | None = None,
+    manual_protocol: str = "",
     at: datetime | None = None,
 ) -> Occurrence:
     """Open a registration (or, in mode Rascunho, a citizen's report for the intake queue)
@@ -327,6 +330,11 @@ def registration_open(
     for upload in (document, photo):
         if upload is not None:
             attachment_check(upload)
+    reserved = (
+        manual_number_check(actor=actor, occurrence_type=occurrence_type, number=manual_protocol)
+        if manual_protocol
+        else ""
+    )
     first = next((p for p in people if p["kind"] == RequesterKind.PERSON), {})
     at = at or timezone.now()
     with transaction.atomic():
@@ -346,6 +354,7 @@ def registration_open(
             unit=unit_for_place(operator_id=actor.operator_id, subject=subject, place=place)
             if active
             else None,
+            reserved_protocol=reserved,
             at=at,
         )
         stored = Place(
@@ -979,6 +988,89 @@ def service_type_save(*, service_type: ServiceType) -> ServiceType:
     service_type.name = _text_clean(service_type.name, "name", 120, required=True)
     service_type.save()
     return service_type
+
+
+# --- Manual numbering ------------------------------------------------------------------
+
+MANUAL_BLOCK_MAX = 1000
+
+
+def manual_block_reserve(
+    *, actor: Actor, unit: Unit, occurrence_type: OccurrenceType, count: int
+) -> ManualBlock:
+    """A supervisor takes ``count`` numbers from the type's protocol sequence for a unit's
+    paper forms: no protocol issued afterwards will repeat them."""
+    if not actor.is_supervisor:
+        raise NotAllowed(_("Only a supervisor reserves protocol numbers."))
+    if unit.operator_id != actor.operator_id or not unit.is_active:
+        raise ValidationError({"unit": _("Choose an active unit of the operator.")})
+    if occurrence_type.operator_id != actor.operator_id or not occurrence_type.has_place:
+        raise ValidationError({"occurrence_type": _("Choose a type of registration.")})
+    if not 1 <= count <= MANUAL_BLOCK_MAX:
+        raise ValidationError(
+            {"count": _("Reserve from 1 to %(max)d numbers.") % {"max": MANUAL_BLOCK_MAX}}
+        )
+    protocol_type = occurrence_type.protocol_type
+    protocol_type.operator = occurrence_type.operator
+    if protocol_type.scheme == ProtocolScheme.MANUAL:
+        raise ValidationError(
+            {"occurrence_type": _("This type's protocols are typed by hand already.")}
+        )
+    at = timezone.now()
+    with transaction.atomic():
+        head, width, first = protocol_reserve(protocol_type=protocol_type, at=at, count=count)
+        return ManualBlock.objects.create(
+            operator_id=actor.operator_id,
+            unit=unit,
+            occurrence_type=occurrence_type,
+            head=head,
+            width=width,
+            first=first,
+            count=count,
+            created_by=actor.user,
+            created_at=at,
+        )
+
+
+def manual_number_check(*, actor: Actor, occurrence_type: OccurrenceType, number: str) -> str:
+    """A number typed from a paper form: it must be in a block of the type for a unit the
+    attendant works (any unit for whoever is not bound to units) and not used yet."""
+    number = re.sub(r"\s", "", number or "").upper()
+    blocks = ManualBlock.objects.filter(
+        operator_id=occurrence_type.operator_id, occurrence_type=occurrence_type
+    ).select_related("unit")
+    block = next((b for b in blocks if b.holds(number)), None)
+    if block is None:
+        raise ValidationError(
+            {
+                "manual_protocol": _("%(number)s is not in a block reserved for paper forms.")
+                % {"number": number or "—"}
+            }
+        )
+    if actor.unit_ids and not actor.is_supervisor and block.unit_id not in actor.unit_ids:
+        raise ValidationError(
+            {
+                "manual_protocol": _("%(number)s was reserved for the unit %(unit)s.")
+                % {"number": number, "unit": block.unit.name}
+            }
+        )
+    if Occurrence.objects.filter(operator_id=occurrence_type.operator_id, protocol=number).exists():
+        raise ValidationError(
+            {"manual_protocol": _("%(number)s was already used.") % {"number": number}}
+        )
+    return number
+
+
+def manual_blocks_used(blocks: list[ManualBlock]) -> dict[int, list[str]]:
+    """The numbers of each block already used, for the blocks' list."""
+    used: dict[int, list[str]] = {b.pk: [] for b in blocks}
+    numbers = {b.number(i): b.pk for b in blocks for i in range(b.count)}
+    operators = {b.operator_id for b in blocks}
+    for protocol in Occurrence.objects.filter(
+        operator_id__in=operators, protocol__in=list(numbers)
+    ).values_list("protocol", flat=True):
+        used[numbers[protocol]].append(protocol)
+    return used
 
 
 # --- Reactivation ----------------------------------------------------------------------

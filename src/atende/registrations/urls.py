@@ -9,6 +9,7 @@ urlpatterns = [
     path("registros/novo/", views.insert, name="insert"),
     path("registros/novo/simplificado/", views.insert_simplified, name="insert_simplified"),
     path("registros/tramitar/", views.route_many, name="route"),
+    path("registros/numeracao-manual/", views.manual_blocks, name="manual_blocks"),
     path("registros/triagem/<str:protocol>/", views.draft, name="draft"),
     path("registros/triagem/<str:protocol>/abrir/", views.draft_open, name="draft_open"),
     path("registros/triagem/<str:protocol>/anexar/", views.draft_join, name="draft_attach"),

@@ -35,6 +35,7 @@ from atende.registrations.forms import (
     DiscardForm,
     GeneralForm,
     LocalityRuleForm,
+    ManualBlockForm,
     OrderForm,
     OrderMoveForm,
     PlaceForm,
@@ -52,6 +53,7 @@ from atende.registrations.forms import (
 from atende.registrations.models import (
     BillingRule,
     LocalityRule,
+    ManualBlock,
     OrderState,
     Place,
     ProcedureFile,
@@ -75,6 +77,8 @@ from atende.registrations.services import (
     draft_discard,
     draft_promote,
     locality_rule_save,
+    manual_block_reserve,
+    manual_blocks_used,
     order_create,
     order_move,
     order_refusal,
@@ -300,6 +304,7 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
                         place=place,
                         requesters=form.requesters(),
                         document=data.get("document"),
+                        manual_protocol=data.get("manual_protocol") or "",
                     )
                 except ValidationError as error:
                     errors_onto(form, _requester_errors(error))
@@ -915,4 +920,60 @@ def reactivate(request: HttpRequest, protocol: str) -> HttpResponse:
 
     return _panel_change(
         request, protocol, form, "reactivate_form", do, go=lambda created: created.protocol
+    )
+
+
+# --- Manual numbering ------------------------------------------------------------------
+
+
+@login_required
+def manual_blocks(request: HttpRequest) -> HttpResponse:
+    """Gerar numeração de RA manual: supervisors reserve blocks for a unit's paper forms;
+    everyone sees the blocks of their units and which numbers were used."""
+    actors = working_actors(request)
+    supervising = {a.operator_id for a in actors if a.is_supervisor}
+    form = ManualBlockForm(request.POST or None, operator_ids=supervising)
+    if request.method == "POST":
+        if not supervising:
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            operator_id = data["occurrence_type"].operator_id
+            try:
+                if data["unit"].operator_id != operator_id:
+                    raise ValidationError({"unit": _("Choose a unit of the type's operator.")})
+                block = manual_block_reserve(
+                    actor=actor_among(actors, operator_id=operator_id),
+                    unit=data["unit"],
+                    occurrence_type=data["occurrence_type"],
+                    count=data["count"],
+                )
+            except (ValidationError, NotAllowed) as error:
+                errors_onto(
+                    form,
+                    error if isinstance(error, ValidationError) else ValidationError(str(error)),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Numbers %(block)s reserved for %(unit)s.")
+                    % {"block": block, "unit": block.unit.name},
+                )
+                return redirect("registrations:manual_blocks")
+    scope = Q()
+    for actor in actors:
+        mine = Q(operator_id=actor.operator_id)
+        if actor.unit_ids and not actor.is_supervisor:
+            mine &= Q(unit_id__in=actor.unit_ids)
+        scope |= mine
+    blocks = list(ManualBlock.objects.filter(scope).select_related("unit", "occurrence_type")[:200])
+    used = manual_blocks_used(blocks)
+    return render(
+        request,
+        "registrations/manual_blocks.html",
+        {
+            "form": form if supervising else None,
+            "blocks": [(b, used[b.pk]) for b in blocks],
+        },
+        status=400 if request.method == "POST" else 200,
     )

@@ -62,9 +62,12 @@ def occurrence_create(
     parent_version: int | None = None,
     unit: Unit | None = None,
     manual_protocol: str = "",
+    reserved_protocol: str = "",
     at: datetime | None = None,
 ) -> Occurrence:
-    """Register a contact: the protocol is issued, the default status set, SLA computed."""
+    """Register a contact: the protocol is issued, the default status set, SLA computed.
+    ``reserved_protocol`` is a number taken from the type's sequence beforehand (a block
+    for paper forms), checked by the caller; it is used instead of issuing one."""
     operator_id = actor.operator_id
     if application.operator_id != operator_id or not application.is_active:
         raise ValidationError({"application": _("Choose an active application of the operator.")})
@@ -129,7 +132,9 @@ def occurrence_create(
     protocol_type = snapshot.occurrence_type.protocol_type
     try:
         with transaction.atomic():
-            if protocol_type.scheme == ProtocolScheme.MANUAL:
+            if reserved_protocol:
+                occurrence.protocol = reserved_protocol
+            elif protocol_type.scheme == ProtocolScheme.MANUAL:
                 occurrence.protocol = protocol_manual_clean(manual_protocol)
             else:
                 # A unique placeholder until the number is issued, last, below.
@@ -143,7 +148,7 @@ def occurrence_create(
                 before=None,
                 status_changed=True,
             )
-            if protocol_type.scheme != ProtocolScheme.MANUAL:
+            if protocol_type.scheme != ProtocolScheme.MANUAL and not reserved_protocol:
                 # The sequence row stays locked from here to the commit: only this number,
                 # written into the row in the same statement, and the actions' rows happen
                 # under the lock, whatever else creation does.
@@ -172,7 +177,7 @@ def occurrence_create(
                     allow_closed=True,
                 )
     except IntegrityError:
-        if manual_protocol:
+        if manual_protocol or reserved_protocol:
             raise ValidationError({"protocol": _("This protocol number already exists.")}) from None
         raise
     return occurrence
