@@ -67,7 +67,7 @@ class ProtocolTypeEditForm(forms.ModelForm):
 class OutcomeReasonForm(forms.ModelForm):
     class Meta:
         model = OutcomeReason
-        fields = ["description", "is_active"]
+        fields = ["description", "marks_duplicate", "is_active"]
 
 
 class UnitForm(forms.ModelForm):

@@ -446,6 +446,13 @@ class AttendanceTab(models.Model):
 class OutcomeReason(models.Model):
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="outcome_reasons")
     description = models.CharField(_("description"), max_length=200)
+    # Seed 004: closing for this reason says the occurrence repeats another, named then.
+    marks_duplicate = models.BooleanField(
+        _("marks a duplicate"),
+        default=False,
+        db_default=False,
+        help_text=_("Closing for this reason asks for the original protocol and links it."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     tenant_path = "operator"

@@ -350,8 +350,14 @@ def tab_create(
     )
 
 
-def outcome_reason_create(*, operator: Operator, description: str) -> OutcomeReason:
-    return _save(OutcomeReason(operator=operator, description=description.strip()))
+def outcome_reason_create(
+    *, operator: Operator, description: str, marks_duplicate: bool = False
+) -> OutcomeReason:
+    return _save(
+        OutcomeReason(
+            operator=operator, description=description.strip(), marks_duplicate=marks_duplicate
+        )
+    )
 
 
 def classification_create(
@@ -402,7 +408,7 @@ EDITABLE = {
     Classification: {"name", "is_active"},
     Level: {"name", "rank", "is_active"},
     Subject: {"name", "sla_policy", "default_unit", "required_document", "procedure", "is_active"},
-    OutcomeReason: {"description", "is_active"},
+    OutcomeReason: {"description", "marks_duplicate", "is_active"},
     AttendanceTab: {
         "name",
         "form",

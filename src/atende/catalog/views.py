@@ -235,7 +235,9 @@ SIMPLE = {
         OutcomeReason,
         gettext_lazy("Outcome reasons"),
         (("description", gettext_lazy("Description")),),
-        modelform_factory(OutcomeReason, form=OutcomeReasonForm, fields=["description"]),
+        modelform_factory(
+            OutcomeReason, form=OutcomeReasonForm, fields=["description", "marks_duplicate"]
+        ),
         OutcomeReasonForm,
         lambda operator, d: outcome_reason_create(operator=operator, **d),
         _update,

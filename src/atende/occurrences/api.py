@@ -686,9 +686,20 @@ def close(request: HttpRequest, protocol: ProtocolPath, payload: CloseIn) -> Occ
         ),
         resolved=payload.resolved,
         attachment_url=payload.attachment_url,
+        duplicate_of=_original(request, payload.duplicate_of_protocol),
         expected_version=payload.version,
     )
     return occurrence_out(occurrence)
+
+
+def _original(request: HttpRequest, protocol: str) -> Occurrence | None:
+    """The occurrence a closing names as the original of a duplicate."""
+    if not protocol:
+        return None
+    try:
+        return occurrence_by_protocol(_visible(request), protocol, related=False)
+    except Occurrence.DoesNotExist:
+        raise ValidationError({"duplicate_of_protocol": [_("Protocol not found.")]}) from None
 
 
 @router.post(

@@ -20,7 +20,7 @@ from atende.catalog.models import (
 )
 from atende.catalog.snapshots import type_snapshot_any
 from atende.core.forms import date_field
-from atende.occurrences.models import Channel, State
+from atende.occurrences.models import Channel, Occurrence, State
 from atende.occurrences.services import status_permitted
 from atende.tenancy.models import Membership, Role, Unit
 
@@ -154,6 +154,9 @@ class CloseForm(PanelForm):
     reason = forms.ModelChoiceField(
         label=_("Reason"), required=False, queryset=OutcomeReason.objects.none()
     )
+    duplicate_of = forms.CharField(
+        label=_("Original protocol (when a duplicate)"), max_length=30, required=False
+    )
     # Whether it was attended is the closing status's to say: no question of its own.
     attachment_url = forms.URLField(label=_("Attachment (address)"), required=False)
 
@@ -161,12 +164,27 @@ class CloseForm(PanelForm):
         self, *args: object, occurrence: object, actor: object = None, **kwargs: object
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.occurrence = occurrence
         self.fields["status"].queryset = _offered(
             occurrence, actor, lambda s: s.closing != Closing.NONE
         )
         self.fields["reason"].queryset = OutcomeReason.objects.filter(
             operator_id=occurrence.operator_id, is_active=True
         )
+        if not any(r.marks_duplicate for r in self.fields["reason"].queryset):
+            del self.fields["duplicate_of"]
+
+    def clean_duplicate_of(self) -> object:
+        """The original, among the operator's protocols."""
+        protocol = self.cleaned_data.get("duplicate_of", "").strip().upper()
+        if not protocol:
+            return None
+        original = Occurrence.objects.filter(
+            operator_id=self.occurrence.operator_id, protocol=protocol
+        ).first()
+        if original is None:
+            raise forms.ValidationError(_("Protocol not found."))
+        return original
 
 
 class VersionForm(PanelForm):

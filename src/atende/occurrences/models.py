@@ -137,6 +137,10 @@ class Occurrence(models.Model):
         db_index=False,
     )
     resolved = models.BooleanField(null=True)
+    # Closed as a repetition of another (seed 004: "encerrar como duplicado").
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
     # The manifestation (seed 002), recorded once by the call center: its classification
     # (a subcategory), procedure group, the three configured scales, an observation shown
     # highlighted and the TISS guides ({"number", "kind", "password"}) it concerns.

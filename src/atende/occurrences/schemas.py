@@ -222,6 +222,9 @@ class CloseIn(VersionIn):
         description="Whether it was attended: the closing status says; if sent, it must agree.",
     )
     attachment_url: Text(500) = ""
+    duplicate_of_protocol: Text(30) = Field(
+        "", description="With a reason that marks a duplicate: the original's protocol."
+    )
 
 
 class ReopenIn(VersionIn):

@@ -446,6 +446,7 @@ close = _panel_action(
         outcome_text=data["outcome_text"],
         reason=data["reason"],
         attachment_url=data["attachment_url"] or "",
+        duplicate_of=data.get("duplicate_of"),
         expected_version=data["version"],
     ),
     done=gettext_lazy("Occurrence closed."),

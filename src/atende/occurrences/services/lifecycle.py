@@ -232,11 +232,13 @@ def occurrence_close(
     reason: OutcomeReason | None = None,
     resolved: bool | None = None,
     attachment_url: str = "",
+    duplicate_of: Occurrence | None = None,
     at: datetime | None = None,
 ) -> Event:
     """Close with an outcome; every required tab must be filled first. Whether the request
     was attended is the closing status's to say (resolved or closed): ``resolved``, when
-    given, must agree with it."""
+    given, must agree with it. A reason that marks a duplicate needs the original
+    (``duplicate_of``, of the same operator), which the occurrence then links to."""
     text = _text_clean(outcome_text, "outcome_text", OUTCOME_MAX, required=True)
     resolves = status.closing == Closing.RESOLVED
     if resolved is not None and resolved != resolves:
@@ -262,6 +264,22 @@ def occurrence_close(
     at = at or timezone.now()
     # What the closing did beyond itself, filled under the lock (a registration's orders).
     payload: dict = {}
+    fields = {}
+    if reason is not None and reason.marks_duplicate:
+        if duplicate_of is None:
+            raise ValidationError(
+                {"duplicate_of": _("Give the protocol of the original this one repeats.")}
+            )
+        if duplicate_of.operator_id != occurrence.operator_id or duplicate_of.pk == occurrence.pk:
+            raise ValidationError(
+                {"duplicate_of": _("The original must be another protocol of the operator.")}
+            )
+        fields["duplicate_of"] = duplicate_of
+        payload["duplicate_of"] = duplicate_of.protocol
+    elif duplicate_of is not None:
+        raise ValidationError(
+            {"reason": _("Choose the reason that marks a duplicate to name an original.")}
+        )
 
     def check(current: Occurrence) -> None:
         _panel_allows(actor, current)
@@ -295,6 +313,7 @@ def occurrence_close(
             "resolved": resolves,
         },
         payload=payload,
+        fields=fields,
     )
 
 
