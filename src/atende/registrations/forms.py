@@ -4,10 +4,11 @@ services check it (the CEP, the coordinates, the locality's unit, the document).
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from atende.catalog.models import OccurrenceType, Subject
+from atende.catalog.models import OccurrenceType, Status, Subject
 from atende.occurrences.models import Channel
 from atende.registrations.models import (
     BillingRule,
+    IncidentReason,
     LocalityRule,
     OrderOutcome,
     OrderPriority,
@@ -379,3 +380,80 @@ class ManualBlockForm(forms.Form):
         self.fields["unit"].queryset = Unit.objects.filter(
             operator_id__in=operator_ids, is_active=True
         ).select_related("operator")
+
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
+
+
+class IncidentForm(forms.Form):
+    """Inserir ocorrência operacional."""
+
+    reason = forms.ModelChoiceField(label=_("Reason"), queryset=IncidentReason.objects.none())
+    description = forms.CharField(label=_("Description"), max_length=300)
+    subjects = forms.ModelMultipleChoiceField(
+        label=_("Specifications affected"),
+        queryset=Subject.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    neighbourhoods = forms.CharField(
+        label=_("Neighbourhoods affected"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line."),
+    )
+    latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(
+        label=_("Longitude"), required=False, min_value=-180, max_value=180
+    )
+    radius_m = forms.IntegerField(
+        label=_("Radius (m)"), required=False, min_value=10, max_value=50_000
+    )
+    starts_at = forms.DateTimeField(
+        label=_("Start"), input_formats=DATETIME_FORMATS, widget=DATETIME_INPUT
+    )
+    expected_end_at = forms.DateTimeField(
+        label=_("Expected end"), input_formats=DATETIME_FORMATS, widget=DATETIME_INPUT
+    )
+
+    def __init__(self, *args: object, operator_ids: set[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].queryset = IncidentReason.objects.filter(
+            operator_id__in=operator_ids, is_active=True
+        )
+        self.fields["subjects"] = forms.ModelMultipleChoiceField(
+            label=_("Specifications affected"),
+            queryset=subjects_with_place(operator_ids),
+            widget=forms.CheckboxSelectMultiple,
+        )
+        self.fields["subjects"].label_from_instance = lambda s: (
+            f"{s.occurrence_type.name} — {s.name}"
+        )
+
+
+class IncidentCloseForm(forms.Form):
+    status = forms.ModelChoiceField(
+        label=_("Close its open registrations with the status"),
+        queryset=Status.objects.none(),
+        required=False,
+        help_text=_("Blank: the registrations stay open."),
+    )
+    outcome_text = forms.CharField(
+        label=_("Outcome (the citizen reads it)"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: object, incident: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].queryset = Status.objects.filter(
+            occurrence_type__in=incident.subjects.values("occurrence_type"), is_active=True
+        ).exclude(closing="none")
+
+
+class IncidentReasonForm(forms.ModelForm):
+    class Meta:
+        model = IncidentReason
+        fields = ["description"]

@@ -93,6 +93,10 @@ class Place(models.Model):
     property_registration = models.CharField(
         _("property registration (matrícula)"), max_length=30, blank=True
     )
+    # The operational incident of the area the registration was opened in, if any.
+    incident = models.ForeignKey(
+        "Incident", on_delete=models.PROTECT, null=True, blank=True, related_name="places"
+    )
     address_key = models.CharField(max_length=340, blank=True)
     neighbourhood_key = models.CharField(max_length=210, blank=True)
 
@@ -464,3 +468,63 @@ class ManualBlock(models.Model):
             and tail.isdigit()
             and self.first <= int(tail) < self.first + self.count
         )
+
+
+class IncidentReason(models.Model):
+    """Motivo da ocorrência operacional: a main burst, a planned shutdown, a pump failure."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    description = models.CharField(_("description"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["description"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Incident(models.Model):
+    """An operational incident (ocorrência operacional) affecting an area: the registrations
+    of its specifications opened there while it lasts are linked to it, the attendant is
+    told at the duplicate check and the citizen in the protocol's SMS; closing it can close
+    them all with one outcome."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    reason = models.ForeignKey(
+        IncidentReason, on_delete=models.PROTECT, related_name="+", verbose_name=_("reason")
+    )
+    description = models.CharField(_("description"), max_length=300)
+    subjects = models.ManyToManyField(
+        Subject, related_name="+", verbose_name=_("specifications affected")
+    )
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    # The affected neighbourhoods of ``city`` (their keys), and/or a circle.
+    neighbourhoods = models.JSONField(default=list, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    radius_m = models.PositiveIntegerField(null=True, blank=True)
+    starts_at = models.DateTimeField(_("start"))
+    expected_end_at = models.DateTimeField(_("expected end"))
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["operator", "closed_at"], name="incident_open")]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.description}"

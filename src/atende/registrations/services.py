@@ -28,7 +28,7 @@ from atende.notifications.channels.sms import Received, modem_inbox
 from atende.notifications.models import Channel as DeliveryChannel
 from atende.notifications.models import Purpose, Sender, SenderKind
 from atende.notifications.services import delivery_enqueue, sender_for, sender_slot_take
-from atende.occurrences.models import Attachment, Channel, EventKind, Mode, Occurrence
+from atende.occurrences.models import Attachment, Channel, EventKind, Mode, Occurrence, State
 from atende.occurrences.services import (
     NOTE_MAX,
     OUTCOME_MAX,
@@ -38,7 +38,9 @@ from atende.occurrences.services import (
     actor_for_application,
     attachment_check,
     occurrence_add_attachment,
+    occurrence_close,
     occurrence_create,
+    occurrence_relate,
     occurrence_reopen_as_new,
     occurrence_route,
 )
@@ -52,6 +54,8 @@ from atende.occurrences.services.core import (
 from atende.registrations.models import (
     ORDER_MOVES,
     BillingRule,
+    Incident,
+    IncidentReason,
     LocalityRule,
     ManualBlock,
     OrderOutcome,
@@ -67,6 +71,7 @@ from atende.registrations.models import (
     ServiceType,
     text_key,
 )
+from atende.registrations.selectors import distance_m
 from atende.tenancy.models import BRAZILIAN_STATES, Application, Unit
 from atende.tenancy.services import api_token_hash
 from atende.tenancy.validators import phone_parse
@@ -357,8 +362,17 @@ def registration_open(
             reserved_protocol=reserved,
             at=at,
         )
+        incident = (
+            incident_for(operator_id=occurrence.operator_id, subject=subject, place=place, at=at)
+            if active
+            else None
+        )
         stored = Place(
-            occurrence=occurrence, operator_id=occurrence.operator_id, subject=subject, **place
+            occurrence=occurrence,
+            operator_id=occurrence.operator_id,
+            subject=subject,
+            incident=incident,
+            **place,
         )
         stored.keys_refresh()
         stored.save(force_insert=True)
@@ -372,7 +386,9 @@ def registration_open(
             if upload is not None:
                 occurrence_add_attachment(actor=actor, occurrence=occurrence, upload=upload, at=at)
         if active:
-            protocol_sms(occurrence, phones=[p["phone"] for p in people], cause="open")
+            protocol_sms(
+                occurrence, phones=[p["phone"] for p in people], cause="open", incident=incident
+            )
     return occurrence
 
 
@@ -554,8 +570,12 @@ def draft_promote(
             },
             payload={"summary": _("Opened as a registration."), **_changes(before, place)},
         )
-        _place_store(draft, stored, subject, place)
-        protocol_sms(draft, phones=_phones(draft), cause="open")
+        incident = incident_for(operator_id=draft.operator_id, subject=subject, place=place)
+        stored = _place_store(draft, stored, subject, place)
+        if incident is not None:
+            stored.incident = incident
+            stored.save(update_fields=["incident"])
+        protocol_sms(draft, phones=_phones(draft), cause="open", incident=incident)
     return draft
 
 
@@ -612,7 +632,14 @@ def draft_attach(
             )
             for p in people
         )
-        protocol_sms(target, phones=[p.phone for p in people], cause=f"attach:{draft.pk}")
+        area = Place.objects.select_related("incident__reason").filter(occurrence_id=target.pk)
+        incident = next((p.incident for p in area if p.incident and not p.incident.closed_at), None)
+        protocol_sms(
+            target,
+            phones=[p.phone for p in people],
+            cause=f"attach:{draft.pk}",
+            incident=incident,
+        )
     return target
 
 
@@ -990,6 +1017,141 @@ def service_type_save(*, service_type: ServiceType) -> ServiceType:
     return service_type
 
 
+# --- Operational incidents -------------------------------------------------------------
+
+
+def incident_create(
+    *,
+    actor: Actor,
+    reason: IncidentReason,
+    description: str,
+    subjects: list[Subject],
+    starts_at: datetime,
+    expected_end_at: datetime,
+    city: str = "",
+    neighbourhoods: list[str] | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    radius_m: int | None = None,
+) -> Incident:
+    """Inserir ocorrência operacional: its area is neighbourhoods of a city, a circle, or
+    both; registrations of its specifications opened there are linked to it."""
+    if not actor.is_supervisor:
+        raise NotAllowed(_("Only a supervisor registers an operational incident."))
+    errors: dict = {}
+    if reason.operator_id != actor.operator_id or not reason.is_active:
+        errors["reason"] = [_("Choose an active reason of the operator.")]
+    if not subjects or any(
+        s.occurrence_type.operator_id != actor.operator_id or not s.occurrence_type.has_place
+        for s in subjects
+    ):
+        errors["subjects"] = [_("Choose the specifications the incident affects.")]
+    names = [n.strip() for n in (neighbourhoods or []) if n.strip()]
+    circle = latitude is not None and longitude is not None and radius_m
+    if not ((city.strip() and names) or circle):
+        errors["neighbourhoods"] = [
+            _("Give the affected neighbourhoods of a city, or a point and a radius.")
+        ]
+    if expected_end_at <= starts_at:
+        errors["expected_end_at"] = [_("The expected end must come after the start.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            operator_id=actor.operator_id,
+            reason=reason,
+            description=_text_clean(description, "description", 300, required=True),
+            city=city.strip(),
+            neighbourhoods=sorted({text_key(n) for n in names}),
+            latitude=latitude if circle else None,
+            longitude=longitude if circle else None,
+            radius_m=radius_m if circle else None,
+            starts_at=starts_at,
+            expected_end_at=expected_end_at,
+            created_by=actor.user,
+            created_at=timezone.now(),
+        )
+        incident.subjects.set(subjects)
+    return incident
+
+
+def incident_for(
+    *, operator_id: int, subject: Subject | None, place: dict, at: datetime | None = None
+) -> Incident | None:
+    """The open incident whose area and specifications cover this place, if any (the one
+    expected to last longest when several do)."""
+    if subject is None:
+        return None
+    at = at or timezone.now()
+    city = text_key(place.get("city") or "")
+    area = text_key(place.get("neighbourhood") or "")
+    lat, lon = place.get("latitude"), place.get("longitude")
+    for incident in (
+        Incident.objects.filter(
+            operator_id=operator_id, closed_at__isnull=True, starts_at__lte=at, subjects=subject
+        )
+        .select_related("reason")
+        .order_by("-expected_end_at")
+    ):
+        if city and area and city == text_key(incident.city) and area in incident.neighbourhoods:
+            return incident
+        if (
+            incident.radius_m
+            and lat is not None
+            and lon is not None
+            and distance_m(lat, lon, incident.latitude, incident.longitude) <= incident.radius_m
+        ):
+            return incident
+    return None
+
+
+def incident_close(
+    *,
+    actor: Actor,
+    incident: Incident,
+    status: Status | None = None,
+    outcome_text: str = "",
+) -> tuple[int, list[tuple[str, str]]]:
+    """Close the incident and, with a closing ``status``, each of its open registrations with
+    the same outcome, one by one: returns how many closed and which were refused and why
+    (an open service order, a status of another type)."""
+    if not actor.is_supervisor:
+        raise NotAllowed(_("Only a supervisor closes an operational incident."))
+    if incident.operator_id != actor.operator_id:
+        raise Incident.DoesNotExist
+    if status is not None:
+        outcome_text = _text_clean(outcome_text, "outcome_text", OUTCOME_MAX, required=True)
+    with transaction.atomic():
+        closed_now = Incident.objects.filter(pk=incident.pk, closed_at__isnull=True).update(
+            closed_at=timezone.now()
+        )
+    if not closed_now:
+        raise ValidationError(_("The incident is already closed."))
+    closed, refused = 0, []
+    if status is None:
+        return closed, refused
+    for occurrence in Occurrence.objects.filter(place__incident=incident, mode=Mode.ACTIVE).exclude(
+        state=State.CLOSED
+    ):
+        occurrence_relate(occurrence, actor=actor)
+        try:
+            with transaction.atomic():
+                occurrence_close(
+                    actor=actor,
+                    occurrence=occurrence,
+                    status=status,
+                    outcome_text=outcome_text,
+                    expected_version=None,
+                )
+        except (ValidationError, NotAllowed) as refusal:
+            refused.append(
+                (occurrence.protocol, " ".join(getattr(refusal, "messages", [str(refusal)])))
+            )
+        else:
+            closed += 1
+    return closed, refused
+
+
 # --- Manual numbering ------------------------------------------------------------------
 
 MANUAL_BLOCK_MAX = 1000
@@ -1163,13 +1325,21 @@ def _phones(occurrence: Occurrence) -> list[str]:
     )
 
 
-def protocol_sms(occurrence: Occurrence, *, phones: list[str], cause: str) -> int:
+def protocol_sms(
+    occurrence: Occurrence, *, phones: list[str], cause: str, incident: Incident | None = None
+) -> int:
     """The registration's protocol to each phone once per cause (the opening, or the report
-    attached), through the delivery pipeline with its retries and failures screen."""
+    attached), through the delivery pipeline with its retries and failures screen; with
+    the area's operational incident and when it is expected to end."""
     text = _("%(operator)s: your request was registered under protocol %(protocol)s.") % {
         "operator": occurrence.operator.name,
         "protocol": occurrence.protocol,
     }
+    if incident is not None:
+        text += " " + _("%(reason)s in the area, expected to end %(end)s.") % {
+            "reason": incident.reason.description,
+            "end": timezone.localtime(incident.expected_end_at).strftime("%d/%m %H:%M"),
+        }
     sent = 0
     for phone in dict.fromkeys(p for p in phones if p):
         delivery_enqueue(

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,6 +34,9 @@ from atende.registrations.forms import (
     BillingRuleForm,
     DiscardForm,
     GeneralForm,
+    IncidentCloseForm,
+    IncidentForm,
+    IncidentReasonForm,
     LocalityRuleForm,
     ManualBlockForm,
     OrderForm,
@@ -52,6 +55,8 @@ from atende.registrations.forms import (
 )
 from atende.registrations.models import (
     BillingRule,
+    Incident,
+    IncidentReason,
     LocalityRule,
     ManualBlock,
     OrderState,
@@ -76,6 +81,9 @@ from atende.registrations.services import (
     draft_attach,
     draft_discard,
     draft_promote,
+    incident_close,
+    incident_create,
+    incident_for,
     locality_rule_save,
     manual_block_reserve,
     manual_blocks_used,
@@ -128,6 +136,11 @@ def _draft_context(draft: Occurrence, actor: object, **forms: object) -> dict:
         )
     # Registrations of units the attendant does not work are counted, not shown.
     shown = [m for m in matches if actor.sees(m.occurrence)]
+    incident = (
+        incident_for(operator_id=draft.operator_id, subject=draft.subject, place=values)
+        if draft.subject_id and place is not None
+        else None
+    )
     initial = {"version": draft.version}
     return {
         "draft": draft,
@@ -141,6 +154,7 @@ def _draft_context(draft: Occurrence, actor: object, **forms: object) -> dict:
         ],
         "matches": shown,
         "hidden_matches": len(matches) - len(shown),
+        "incident": incident,
         "distance": distance_of(draft.operator_id),
         "promote_form": forms.get("promote_form")
         or PromoteForm(
@@ -270,6 +284,7 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
     operator_ids = {a.operator_id for a in actors}
     form = form_class(request.POST or None, request.FILES or None, operator_ids=operator_ids)
     matches = []
+    incident = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         subject = data["subject"]
@@ -292,7 +307,10 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
                 except (TypeError, ValueError):
                     matches = []
                 matches = [m for m in matches if actor.sees(m.occurrence)]
-            if not matches:
+                incident = incident_for(
+                    operator_id=operator_id, subject=subject, place=_probe(place)
+                )
+            if not matches and not (incident and not data.get("confirmed")):
                 try:
                     occurrence = registration_open(
                         actor=actor,
@@ -324,7 +342,7 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
     return render(
         request,
         "registrations/insert.html",
-        {"form": form, "title": title, "matches": matches},
+        {"form": form, "title": title, "matches": matches, "incident": incident},
         status=400 if request.method == "POST" and form.errors else 200,
     )
 
@@ -604,7 +622,11 @@ def settings(request: HttpRequest, operator: object) -> HttpResponse:
         BillingRule.objects.filter(operator=operator, pk=request.POST["billing_remove"]).delete()
         messages.success(request, _("Rule removed."))
         return redirect("registrations:settings", operator_id=operator.pk)
-    elif request.method == "POST" and "billing" not in request.POST and form.is_valid():
+    elif (
+        request.method == "POST"
+        and not {"billing", "incident_reason"} & set(request.POST)
+        and form.is_valid()
+    ):
         form.save()
         messages.success(request, _("Saved."))
         return redirect("registrations:settings", operator_id=operator.pk)
@@ -622,6 +644,16 @@ def settings(request: HttpRequest, operator: object) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("registrations:settings", operator_id=operator.pk)
+    reason_form = IncidentReasonForm(
+        request.POST if "incident_reason" in request.POST else None,
+        instance=IncidentReason(operator=operator),
+        prefix="incident",
+    )
+    if "incident_reason" in request.POST and reason_form.is_valid():
+        reason_form.instance.description = reason_form.instance.description.strip()
+        reason_form.save()
+        messages.success(request, _("Saved."))
+        return redirect("registrations:settings", operator_id=operator.pk)
     query = request.GET.get("q", "").strip()
     rules = LocalityRule.objects.filter(operator=operator).select_related("subject", "unit")
     if query:
@@ -641,6 +673,8 @@ def settings(request: HttpRequest, operator: object) -> HttpResponse:
             "rules": rules.order_by("city", "neighbourhood", "pk")[:500],
             "q": query,
             "billing_form": billing_form,
+            "reason_form": reason_form,
+            "incident_reasons": IncidentReason.objects.filter(operator=operator, is_active=True),
             "specifications": subjects_with_place({operator.pk})
             .filter(occurrence_type__operator=operator)
             .select_related("default_unit")
@@ -649,7 +683,9 @@ def settings(request: HttpRequest, operator: object) -> HttpResponse:
                 "subject", "unit"
             ),
         },
-        status=400 if request.method == "POST" and (form.errors or billing_form.errors) else 200,
+        status=400
+        if request.method == "POST" and (form.errors or billing_form.errors or reason_form.errors)
+        else 200,
     )
 
 
@@ -974,6 +1010,109 @@ def manual_blocks(request: HttpRequest) -> HttpResponse:
         {
             "form": form if supervising else None,
             "blocks": [(b, used[b.pk]) for b in blocks],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- Operational incidents -------------------------------------------------------------
+
+
+@login_required
+def incidents(request: HttpRequest) -> HttpResponse:
+    """Ocorrências operacionais: the open ones and the latest closed; supervisors register."""
+    actors = working_actors(request)
+    supervising = {a.operator_id for a in actors if a.is_supervisor}
+    form = IncidentForm(request.POST or None, operator_ids=supervising)
+    if request.method == "POST":
+        if not supervising:
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            operator_id = data["reason"].operator_id
+            try:
+                incident = incident_create(
+                    actor=actor_among(actors, operator_id=operator_id),
+                    reason=data["reason"],
+                    description=data["description"],
+                    subjects=list(data["subjects"]),
+                    city=data["city"],
+                    neighbourhoods=data["neighbourhoods"].splitlines(),
+                    latitude=data["latitude"],
+                    longitude=data["longitude"],
+                    radius_m=data["radius_m"],
+                    starts_at=data["starts_at"],
+                    expected_end_at=data["expected_end_at"],
+                )
+            except (ValidationError, NotAllowed) as error:
+                errors_onto(
+                    form,
+                    error if isinstance(error, ValidationError) else ValidationError(str(error)),
+                )
+            else:
+                messages.success(request, _("Operational incident registered."))
+                return redirect("registrations:incident", pk=incident.pk)
+        messages.error(request, _("Check the highlighted fields."))
+    listed = (
+        Incident.objects.filter(operator_id__in={a.operator_id for a in actors})
+        .select_related("reason")
+        .annotate(linked=Count("places"))
+        .order_by(F("closed_at").desc(nulls_first=True), "-starts_at")[:100]
+    )
+    return render(
+        request,
+        "registrations/incidents.html",
+        {"form": form if supervising else None, "incidents": listed},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def incident(request: HttpRequest, pk: int) -> HttpResponse:
+    actors = working_actors(request)
+    found = (
+        Incident.objects.filter(operator_id__in={a.operator_id for a in actors}, pk=pk)
+        .select_related("reason")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    actor = actor_among(actors, operator_id=found.operator_id)
+    form = IncidentCloseForm(request.POST or None, incident=found)
+    if request.method == "POST":
+        if not actor.is_supervisor:
+            raise Http404
+        if form.is_valid():
+            try:
+                closed, refused = incident_close(
+                    actor=actor,
+                    incident=found,
+                    status=form.cleaned_data["status"],
+                    outcome_text=form.cleaned_data["outcome_text"],
+                )
+            except ValidationError as error:
+                errors_onto(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("Incident closed; registrations closed with it: %(n)d.") % {"n": closed},
+                )
+                for protocol, reason in refused:
+                    messages.warning(request, f"{protocol}: {reason}")
+                return redirect("registrations:incident", pk=found.pk)
+    linked = (
+        Occurrence.objects.filter(place__incident=found)
+        .select_related("status", "subject", "place")
+        .order_by("-registered_at")[:500]
+    )
+    return render(
+        request,
+        "registrations/incident.html",
+        {
+            "incident": found,
+            "subjects": found.subjects.select_related("occurrence_type"),
+            "linked": linked,
+            "form": form if actor.is_supervisor and found.closed_at is None else None,
         },
         status=400 if request.method == "POST" else 200,
     )
