@@ -4,10 +4,11 @@ services check it (the CEP, the coordinates, the locality's unit, the document).
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from atende.catalog.models import OccurrenceType, Status, Subject
+from atende.catalog.models import OccurrenceType, OutcomeReason, Status, Subject
 from atende.occurrences.models import Channel
 from atende.registrations.models import (
     BillingRule,
+    Incident,
     IncidentReason,
     LocalityRule,
     OrderOutcome,
@@ -457,3 +458,81 @@ class IncidentReasonForm(forms.ModelForm):
     class Meta:
         model = IncidentReason
         fields = ["description"]
+
+
+class BatchClosingForm(forms.Form):
+    """Comandar encerramento de RA: the criteria, then how they close."""
+
+    occurrence_type = forms.ModelChoiceField(
+        label=_("Type"), queryset=OccurrenceType.objects.none(), required=False
+    )
+    subject = SpecificationChoice(
+        label=_("Specification"), queryset=Subject.objects.none(), required=False
+    )
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+    registered_from = forms.DateField(
+        label=_("Registered from"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    registered_to = forms.DateField(
+        label=_("Registered until"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    neighbourhood = forms.CharField(label=_("Neighbourhood"), max_length=100, required=False)
+    incident = forms.ModelChoiceField(
+        label=_("Operational incident"), queryset=Incident.objects.none(), required=False
+    )
+    status = forms.ModelChoiceField(label=_("Closing status"), queryset=Status.objects.none())
+    reason = forms.ModelChoiceField(
+        label=_("Reason"), queryset=OutcomeReason.objects.none(), required=False
+    )
+    outcome_text = forms.CharField(
+        label=_("Outcome (the citizen reads it)"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: object, operator_ids: set[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        types = OccurrenceType.objects.filter(
+            operator_id__in=operator_ids, has_place=True, is_active=True
+        )
+        self.fields["occurrence_type"].queryset = types
+        self.fields["subject"].queryset = subjects_with_place(operator_ids)
+        self.fields["unit"].queryset = Unit.objects.filter(
+            operator_id__in=operator_ids, is_active=True
+        )
+        self.fields["incident"].queryset = Incident.objects.filter(
+            operator_id__in=operator_ids
+        ).select_related("reason")
+        self.fields["status"].queryset = (
+            Status.objects.filter(occurrence_type__in=types, is_active=True)
+            .exclude(closing="none")
+            .select_related("occurrence_type")
+        )
+        self.fields["status"].label_from_instance = lambda s: (
+            f"{s.occurrence_type.name} — {s.internal_description}"
+        )
+        self.fields["reason"].queryset = OutcomeReason.objects.filter(
+            operator_id__in=operator_ids, is_active=True
+        )
+
+    def criteria(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "occurrence_type": data["occurrence_type"].pk if data["occurrence_type"] else None,
+            "subject": data["subject"].pk if data["subject"] else None,
+            "unit": data["unit"].pk if data["unit"] else None,
+            "registered_from": data["registered_from"].isoformat()
+            if data["registered_from"]
+            else None,
+            "registered_to": data["registered_to"].isoformat() if data["registered_to"] else None,
+            "city": data["city"],
+            "neighbourhood": data["neighbourhood"],
+            "incident": data["incident"].pk if data["incident"] else None,
+        }

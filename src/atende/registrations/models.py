@@ -528,3 +528,55 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.description}"
+
+
+class BatchState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class BatchClosing(models.Model):
+    """Comandar encerramento: every open registration matching ``criteria`` closed with one
+    status, reason and outcome, by the worker (a lease, attempts and re-drive, like a
+    report). Each registration closes in its own transaction; those refused (an open
+    service order) are listed with why. A new attempt picks up what is still open."""
+
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    criteria = models.JSONField()
+    status = models.ForeignKey("catalog.Status", on_delete=models.PROTECT, related_name="+")
+    reason = models.ForeignKey(
+        "catalog.OutcomeReason", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    outcome_text = models.TextField()
+    state = models.CharField(max_length=10, choices=BatchState.choices, default=BatchState.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    refused = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True)
+    created_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(null=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    error = models.TextField(blank=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.get_state_display()}"
+
+    @property
+    def progress_percent(self) -> int:
+        return 100 if not self.total else min(100, self.processed * 100 // self.total)

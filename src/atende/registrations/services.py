@@ -10,19 +10,27 @@ import logging
 import re
 import secrets
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import serial
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Exists, Max
+from django.db.models import Exists, F, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from atende.catalog.models import Closing, OccurrenceType, ProtocolScheme, Status, Subject
+from atende.catalog.models import (
+    Closing,
+    OccurrenceType,
+    OutcomeReason,
+    ProtocolScheme,
+    Status,
+    Subject,
+)
 from atende.catalog.protocols import protocol_reserve
 from atende.catalog.snapshots import type_snapshot
+from atende.core.leases import lease_claim, stale_redrive
 from atende.notifications.channels.base import Transient
 from atende.notifications.channels.sms import Received, modem_inbox
 from atende.notifications.models import Channel as DeliveryChannel
@@ -36,6 +44,7 @@ from atende.occurrences.services import (
     Conflict,
     NotAllowed,
     actor_for_application,
+    actor_for_user,
     attachment_check,
     occurrence_add_attachment,
     occurrence_close,
@@ -53,6 +62,8 @@ from atende.occurrences.services.core import (
 )
 from atende.registrations.models import (
     ORDER_MOVES,
+    BatchClosing,
+    BatchState,
     BillingRule,
     Incident,
     IncidentReason,
@@ -1150,6 +1161,172 @@ def incident_close(
         else:
             closed += 1
     return closed, refused
+
+
+# --- Comandar encerramento --------------------------------------------------------------
+
+BATCH_LEASE = timedelta(seconds=60)
+BATCH_MAX_ATTEMPTS = 3
+CRITERIA = (
+    "occurrence_type",
+    "subject",
+    "unit",
+    "registered_from",
+    "registered_to",
+    "city",
+    "neighbourhood",
+    "incident",
+)
+
+
+def batch_selection(*, operator_id: int, criteria: dict) -> QuerySet[Occurrence]:
+    """The open registrations a batch closing's criteria name (the ids of type,
+    specification, unit and incident; a period of registration; a neighbourhood)."""
+    found = Occurrence.objects.filter(
+        operator_id=operator_id, occurrence_type__has_place=True, mode=Mode.ACTIVE
+    ).exclude(state=State.CLOSED)
+    lookups = {
+        "occurrence_type_id": criteria.get("occurrence_type"),
+        "subject_id": criteria.get("subject"),
+        "unit_id": criteria.get("unit"),
+        "place__incident_id": criteria.get("incident"),
+        "registered_at__date__gte": criteria.get("registered_from"),
+        "registered_at__date__lte": criteria.get("registered_to"),
+    }
+    found = found.filter(**{k: v for k, v in lookups.items() if v not in (None, "")})
+    if criteria.get("neighbourhood"):
+        found = found.filter(
+            place__neighbourhood_key=f"{text_key(criteria.get('city') or '')}|"
+            f"{text_key(criteria['neighbourhood'])}"
+        )
+    return found
+
+
+def batch_closing_request(
+    *,
+    actor: Actor,
+    criteria: dict,
+    status: Status,
+    outcome_text: str,
+    reason: OutcomeReason | None = None,
+) -> BatchClosing:
+    """A supervisor commands the closing; the worker does it after the commit."""
+    if not actor.is_supervisor or actor.user is None:
+        raise NotAllowed(_("Only a supervisor commands a batch closing."))
+    unknown = set(criteria) - set(CRITERIA)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(f)s") % {"f": ", ".join(sorted(unknown))})
+    if not any(criteria.get(name) for name in CRITERIA if name != "city"):
+        raise ValidationError(
+            _("Give at least one criterion: closing every registration at once is not offered.")
+        )
+    if status.closing == Closing.NONE or not status.occurrence_type.has_place:
+        raise ValidationError({"status": _("Choose a closing status of a registration type.")})
+    if status.occurrence_type.operator_id != actor.operator_id:
+        raise ValidationError({"status": _("Choose one of this operator's own records.")})
+    if criteria.get("occurrence_type") and criteria["occurrence_type"] != status.occurrence_type_id:
+        raise ValidationError({"status": _("Choose a status of the type chosen.")})
+    if reason is not None and reason.operator_id != actor.operator_id:
+        raise ValidationError({"reason": _("Choose one of this operator's own records.")})
+    text = _text_clean(outcome_text, "outcome_text", OUTCOME_MAX, required=True)
+    now = timezone.now()
+    batch = BatchClosing.objects.create(
+        operator_id=actor.operator_id,
+        requested_by=actor.user,
+        criteria={k: v for k, v in criteria.items() if v not in (None, "")},
+        status=status,
+        reason=reason,
+        outcome_text=text,
+        total=batch_selection(operator_id=actor.operator_id, criteria=criteria)
+        .filter(occurrence_type_id=status.occurrence_type_id)
+        .count(),
+        created_at=now,
+        enqueued_at=now,
+    )
+    transaction.on_commit(lambda: _batch_enqueue(batch.pk))
+    return batch
+
+
+def _batch_enqueue(batch_id: int) -> None:
+    from atende.registrations.tasks import batch_closing_task
+
+    batch_closing_task.enqueue(batch_id=batch_id)
+
+
+def batch_closing_run(*, batch_id: int) -> bool:
+    """Claim the batch and close its registrations one by one, renewing the lease and
+    publishing progress; True when this call finished it."""
+    if not lease_claim(
+        BatchClosing,
+        batch_id,
+        now=timezone.now(),
+        lease=BATCH_LEASE,
+        max_attempts=BATCH_MAX_ATTEMPTS,
+    ):
+        return False
+    batch = BatchClosing.objects.select_related("status__occurrence_type", "reason").get(
+        pk=batch_id
+    )
+    mine = BatchClosing.objects.filter(
+        pk=batch_id, state=BatchState.RUNNING, attempts=batch.attempts
+    )
+    actor = actor_for_user(user=batch.requested_by, operator=batch.operator_id)
+    refused = dict(batch.refused)
+    pending = list(
+        batch_selection(operator_id=batch.operator_id, criteria=batch.criteria)
+        .filter(occurrence_type_id=batch.status.occurrence_type_id)
+        .order_by("pk")
+    )
+    closed = batch.closed
+    # What an earlier attempt already went through is no longer open.
+    base = max(batch.total - len(pending), 0)
+    for index, occurrence in enumerate(pending, start=1):
+        if occurrence.protocol in refused:
+            continue  # refused by an earlier attempt: said once
+        occurrence_relate(occurrence, actor=actor)
+        try:
+            with transaction.atomic():
+                occurrence_close(
+                    actor=actor,
+                    occurrence=occurrence,
+                    status=batch.status,
+                    outcome_text=batch.outcome_text,
+                    reason=batch.reason,
+                    expected_version=None,
+                )
+        except (ValidationError, NotAllowed) as refusal:
+            refused[occurrence.protocol] = " ".join(getattr(refusal, "messages", [str(refusal)]))
+        else:
+            closed += 1
+        # Progress and a renewed lease every 20; a lost lease: another attempt owns it.
+        if index % 20 == 0 and not mine.update(
+            closed=closed,
+            refused=refused,
+            processed=min(base + index, batch.total),
+            lease_until=timezone.now() + BATCH_LEASE,
+        ):
+            return False
+    done = mine.update(
+        state=BatchState.DONE,
+        closed=closed,
+        refused=refused,
+        processed=F("total"),
+        finished_at=timezone.now(),
+        lease_until=None,
+    )
+    return bool(done)
+
+
+def batch_closings_drive() -> tuple[int, int]:
+    """The scheduler's pass: queue again what a dead worker left, fail what failed too often."""
+    return stale_redrive(
+        BatchClosing,
+        now=timezone.now(),
+        max_attempts=BATCH_MAX_ATTEMPTS,
+        exhausted_error=_("The batch closing was interrupted %(n)d times; command it again.")
+        % {"n": BATCH_MAX_ATTEMPTS},
+        enqueue=_batch_enqueue,
+    )
 
 
 # --- Manual numbering ------------------------------------------------------------------

@@ -31,6 +31,7 @@ from atende.occurrences.services import (
 from atende.occurrences.views import _occurrence, working_actors
 from atende.registrations.forms import (
     AttachForm,
+    BatchClosingForm,
     BillingRuleForm,
     DiscardForm,
     GeneralForm,
@@ -54,6 +55,7 @@ from atende.registrations.forms import (
     subjects_with_place,
 )
 from atende.registrations.models import (
+    BatchClosing,
     BillingRule,
     Incident,
     IncidentReason,
@@ -77,6 +79,7 @@ from atende.registrations.selectors import (
 )
 from atende.registrations.services import (
     REQUESTER_FIELDS,
+    batch_closing_request,
     billing_rule_save,
     draft_attach,
     draft_discard,
@@ -1116,3 +1119,63 @@ def incident(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+# --- Comandar encerramento -------------------------------------------------------------
+
+
+@login_required
+def batch_closings(request: HttpRequest) -> HttpResponse:
+    """Supervisors command the closing of every open registration matching criteria; the
+    worker does it, the list shows its progress and what was refused."""
+    actors = [a for a in working_actors(request) if a.is_supervisor]
+    if not actors:
+        raise Http404
+    operator_ids = {a.operator_id for a in actors}
+    form = BatchClosingForm(request.POST or None, operator_ids=operator_ids)
+    if request.method == "POST":
+        if form.is_valid():
+            status = form.cleaned_data["status"]
+            try:
+                batch = batch_closing_request(
+                    actor=actor_among(actors, operator_id=status.occurrence_type.operator_id),
+                    criteria=form.criteria(),
+                    status=status,
+                    reason=form.cleaned_data["reason"],
+                    outcome_text=form.cleaned_data["outcome_text"],
+                )
+            except (ValidationError, NotAllowed) as error:
+                errors_onto(
+                    form,
+                    error if isinstance(error, ValidationError) else ValidationError(str(error)),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Batch closing commanded: %(n)d registrations match.") % {"n": batch.total},
+                )
+                return redirect("registrations:batch_closings")
+        messages.error(request, _("Check the highlighted fields."))
+    batches = BatchClosing.objects.filter(operator_id__in=operator_ids).select_related(
+        "status", "requested_by"
+    )[:30]
+    return render(
+        request,
+        "registrations/batch_closings.html",
+        {"form": form, "batches": batches},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def batch_closing(request: HttpRequest, pk: int) -> HttpResponse:
+    """One batch's progress, polled while it runs."""
+    actors = [a for a in working_actors(request) if a.is_supervisor]
+    batch = (
+        BatchClosing.objects.filter(operator_id__in={a.operator_id for a in actors}, pk=pk)
+        .select_related("status", "requested_by")
+        .first()
+    )
+    if batch is None:
+        raise Http404
+    return render(request, "registrations/_batch.html", {"batch": batch})
