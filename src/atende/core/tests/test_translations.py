@@ -12,17 +12,18 @@ from django.conf import settings
 PO = settings.LOCALE_PATHS[0] / "pt_BR" / "LC_MESSAGES" / "django.po"
 
 
-def _po_entries() -> dict[str, str]:
+def _po_entries() -> dict[tuple[str | None, str], str]:
+    """(context, msgid) → msgstr: one msgid may mean two things in two contexts."""
     entries, current, key = {}, {}, None
     for line in [*PO.read_text().splitlines(), ""]:
-        if line.startswith(("msgid ", "msgstr ")):
+        if line.startswith(("msgctxt ", "msgid ", "msgstr ")):
             key, rest = line.split(" ", 1)
             current[key] = ast.literal_eval(rest)
         elif line.startswith('"') and key:
             current[key] += ast.literal_eval(line)
         elif not line.strip():
             if current.get("msgid"):
-                entries[current["msgid"]] = current.get("msgstr", "")
+                entries[(current.get("msgctxt"), current["msgid"])] = current.get("msgstr", "")
             current, key = {}, None
     return entries
 
@@ -34,8 +35,9 @@ def test_every_string_has_a_portuguese_translation():
 
 def test_the_compiled_catalog_matches_the_source():
     catalog = gettext.GNUTranslations(PO.with_suffix(".mo").open("rb"))
-    for msgid, msgstr in _po_entries().items():
-        assert catalog.gettext(msgid) == msgstr, msgid
+    for (context, msgid), msgstr in _po_entries().items():
+        found = catalog.pgettext(context, msgid) if context else catalog.gettext(msgid)
+        assert found == msgstr, (context, msgid)
 
 
 @pytest.mark.skipif(not shutil.which("msgfmt"), reason="GNU gettext not installed")
