@@ -191,7 +191,7 @@ class NewOccurrenceTypeForm(OccurrenceTypeForm):
 
 
 class SubjectForm(OperatorChoices, forms.ModelForm):
-    scoped = {"sla_policy": SlaPolicy, "default_unit": Unit}
+    scoped = {"sla_policy": SlaPolicy, "default_unit": Unit, "form": Form}
 
     class Meta:
         model = Subject
@@ -201,6 +201,7 @@ class SubjectForm(OperatorChoices, forms.ModelForm):
             "default_unit",
             "required_document",
             "procedure",
+            "form",
             "is_active",
         ]
         widgets = {"procedure": forms.Textarea(attrs={"rows": 6})}

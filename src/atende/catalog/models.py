@@ -294,6 +294,15 @@ class Subject(models.Model):
         help_text=_("Blank: none. Otherwise its name, e.g. Documento de identidade."),
     )
     procedure = models.TextField(_("standard operating procedure (POP)"), blank=True, db_default="")
+    form = models.ForeignKey(
+        "Form",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("form filled at opening"),
+        help_text=_("Its fields are asked, and checked, when a registration is opened."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     tenant_path = "occurrence_type__operator"

@@ -407,7 +407,15 @@ EDITABLE = {
     ProtocolType: {"name", "is_active"},
     Classification: {"name", "is_active"},
     Level: {"name", "rank", "is_active"},
-    Subject: {"name", "sla_policy", "default_unit", "required_document", "procedure", "is_active"},
+    Subject: {
+        "name",
+        "sla_policy",
+        "default_unit",
+        "required_document",
+        "procedure",
+        "form",
+        "is_active",
+    },
     OutcomeReason: {"description", "marks_duplicate", "is_active"},
     AttendanceTab: {
         "name",

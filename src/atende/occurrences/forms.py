@@ -197,12 +197,13 @@ def tab_form_class(fields: list[dict]) -> type[forms.Form]:
     and the API accept and refuse the same entries."""
     attrs: dict[str, forms.Field] = {"version": forms.IntegerField(widget=forms.HiddenInput)}
     for field in fields:
-        attrs[field["key"]] = _tab_field(field)
+        attrs[field["key"]] = tab_field(field)
     return type("TabForm", (forms.Form,), attrs)
 
 
-def _tab_field(field: dict) -> forms.Field:
-    # Required is marked, not enforced here: entry_clean refuses the missing value.
+def tab_field(field: dict) -> forms.Field:
+    """The form field for one field of a form definition (a tab's, a specification's).
+    Required is marked, not enforced here: entry_clean refuses the missing value."""
     label = f"{field['label']} *" if field["required"] else field["label"]
     common = {"label": label, "required": False}
     kind = field["type"]

@@ -114,6 +114,10 @@ class RegistrationIn(Schema):
     place: PlaceIn
     requesters: list[RequesterIn] = Field(..., min_length=1, max_length=50)
     document: DocumentIn | None = None
+    form: dict[str, str | int | float | bool | list[str] | None] = Field(
+        default_factory=dict,
+        description="The specification's form, when it has one (its field keys and values).",
+    )
     manual_protocol: Text(30) = Field(
         "", description="A number reserved for paper forms (manual numbering), if typed from one."
     )
@@ -517,6 +521,7 @@ def registration_create(request: HttpRequest, payload: RegistrationIn) -> Reply[
         requesters=[_requester_values(request, r, operator_id) for r in payload.requesters],
         document=_document(payload.document),
         manual_protocol=payload.manual_protocol,
+        form_data=payload.form,
     )
     return Reply(201, registration_out(occurrence, _visible(request)))
 

@@ -5,6 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.models import OccurrenceType, OutcomeReason, Status, Subject
+from atende.catalog.services import form_current_version
+from atende.occurrences.forms import tab_field
 from atende.occurrences.models import Channel
 from atende.registrations.models import (
     BillingRule,
@@ -120,9 +122,36 @@ class RegistrationForm(PlaceForm):
         "requester_unit",
     )
 
-    def __init__(self, *args: object, operator_ids: set[int], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        operator_ids: set[int],
+        chosen: str = "",
+        path: str = "",
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["subject"].queryset = subjects_with_place(operator_ids)
+        # Choosing the specification brings its form's fields (htmx swaps that part in).
+        self.fields["subject"].widget.attrs.update(
+            {
+                "hx-get": path,
+                "hx-trigger": "change",
+                "hx-target": "#spec-form",
+                "hx-select": "#spec-form",
+                "hx-swap": "outerHTML",
+            }
+        )
+        self.spec_keys: list[str] = []
+        subject = (
+            self.fields["subject"].queryset.filter(pk=chosen).select_related("form").first()
+            if str(chosen).isdigit()
+            else None
+        )
+        if subject is not None and subject.form_id:
+            for field in form_current_version(subject.form).fields:
+                self.fields[f"form_{field['key']}"] = tab_field(field)
+                self.spec_keys.append(field["key"])
         self.fields["application"].queryset = Application.objects.filter(
             operator_id__in=operator_ids, is_active=True
         ).select_related("operator")
@@ -145,6 +174,13 @@ class RegistrationForm(PlaceForm):
                 "email": data.get("requester_email", ""),
             }
         ]
+
+    def opening_data(self) -> dict:
+        """The specification's form as typed (checked by the service)."""
+        return {key: self.cleaned_data.get(f"form_{key}") for key in self.spec_keys}
+
+    def spec_fields(self) -> list:
+        return [self[f"form_{key}"] for key in self.spec_keys]
 
     def sections(self) -> list[tuple[str, list]]:
         return [

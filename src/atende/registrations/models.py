@@ -580,3 +580,26 @@ class BatchClosing(models.Model):
     @property
     def progress_percent(self) -> int:
         return 100 if not self.total else min(100, self.processed * 100 // self.total)
+
+
+class OpeningForm(models.Model):
+    """What was filled, at opening, in the specification's form (a refund's document,
+    amounts, dates and bank details), with the version of the form it was checked
+    against."""
+
+    occurrence = models.OneToOneField(
+        Occurrence, on_delete=models.PROTECT, primary_key=True, related_name="opening_form"
+    )
+    operator = models.ForeignKey(
+        Operator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    form_version = models.ForeignKey(
+        "catalog.FormVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    data = models.JSONField()
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    def __str__(self) -> str:
+        return str(self.form_version)

@@ -4,11 +4,29 @@ that tells each requester the registration was attended."""
 
 from django.db import transaction
 
-from atende.catalog.models import ActionKind, Closing, OccurrenceType, SlaUnit
-from atende.catalog.services import catalog_record_update, sla_policy_create, status_action_create
+from atende.catalog.formdefs import FieldType
+from atende.catalog.models import (
+    ActionKind,
+    Closing,
+    OccurrenceType,
+    ProtocolScheme,
+    ProtocolType,
+    SlaPolicy,
+    SlaPreset,
+    SlaUnit,
+)
+from atende.catalog.presets import status_rows
+from atende.catalog.services import (
+    catalog_record_update,
+    form_create,
+    occurrence_type_create,
+    sla_policy_create,
+    status_action_create,
+    subject_create,
+)
 from atende.registrations.models import LocalityRule, RegistrationSettings, ServiceType
 from atende.registrations.services import locality_rule_save, service_type_save
-from atende.tenancy.models import Application, Operator
+from atende.tenancy.models import Application, Operator, Unit
 
 LEAK = "Vazamento de água"
 ATTENDED_SMS = "{{ protocolo }}: sua solicitação foi atendida com sucesso."
@@ -70,3 +88,124 @@ def install_registrations(
         body_template=ATTENDED_SMS,
     )
     return config
+
+
+REFUND = "Devolução"
+BANK = [
+    {"key": "banco", "label": "Banco", "type": FieldType.TEXT, "required": True},
+    {"key": "agencia", "label": "Agência", "type": FieldType.TEXT, "required": True},
+    {"key": "conta", "label": "Conta", "type": FieldType.TEXT, "required": True},
+    {
+        "key": "cpf_titular",
+        "label": "CPF do titular da conta",
+        "type": FieldType.CPF,
+        "required": True,
+    },
+]
+REFUND_FORMS = {
+    # Seed 004's three refunds, each with what the commercial area checks.
+    "Pagamento em duplicidade": [
+        {
+            "key": "documento",
+            "label": "Número do documento",
+            "type": FieldType.TEXT,
+            "required": True,
+        },
+        {
+            "key": "valor_pago",
+            "label": "Valor pago em cada pagamento",
+            "type": FieldType.MONEY,
+            "required": True,
+        },
+        {
+            "key": "data_primeiro",
+            "label": "Data do primeiro pagamento",
+            "type": FieldType.DATE,
+            "required": True,
+        },
+        {
+            "key": "data_segundo",
+            "label": "Data do segundo pagamento",
+            "type": FieldType.DATE,
+            "required": True,
+        },
+    ],
+    "Pagamento com valor maior que o documento": [
+        {
+            "key": "documento",
+            "label": "Número do documento",
+            "type": FieldType.TEXT,
+            "required": True,
+        },
+        {
+            "key": "valor_documento",
+            "label": "Valor do documento",
+            "type": FieldType.MONEY,
+            "required": True,
+        },
+        {"key": "valor_pago", "label": "Valor pago", "type": FieldType.MONEY, "required": True},
+        {
+            "key": "data_pagamento",
+            "label": "Data do pagamento",
+            "type": FieldType.DATE,
+            "required": True,
+        },
+    ],
+    "Valor cobrado indevidamente em documento pago": [
+        {
+            "key": "documento",
+            "label": "Número do documento",
+            "type": FieldType.TEXT,
+            "required": True,
+        },
+        {
+            "key": "valor_indevido",
+            "label": "Valor cobrado indevidamente",
+            "type": FieldType.MONEY,
+            "required": True,
+        },
+        {
+            "key": "data_pagamento",
+            "label": "Data do pagamento",
+            "type": FieldType.DATE,
+            "required": True,
+        },
+        {
+            "key": "motivo",
+            "label": "Por que a cobrança é indevida",
+            "type": FieldType.LONG_TEXT,
+            "required": True,
+        },
+    ],
+}
+
+
+@transaction.atomic
+def install_refunds(operator: Operator, *, unit: Unit) -> OccurrenceType:
+    """Devolução de valores (seed 004): the type with its three specifications, each with
+    its form checked at opening and the payment receipt required."""
+    gsan = ProtocolType.objects.get(operator=operator, scheme=ProtocolScheme.GSAN)
+    sac = SlaPolicy.objects.filter(operator=operator, preset=SlaPreset.SAC_DECREE).first()
+    refund = occurrence_type_create(
+        operator=operator,
+        name=REFUND,
+        protocol_type=gsan,
+        sla_policy=sac,
+        has_place=True,
+        statuses=status_rows(
+            ("Registrado", "Registrado", "#6e7781", True),
+            ("Em análise", "Em análise", "#1f6feb", False, True),
+            ("Devolvido", "Valor devolvido", "#1a7f37", False, False, "resolved"),
+            ("Indeferido", "Devolução indeferida", "#cf222e", False, False, "closed"),
+        ),
+    )
+    for name, fields in REFUND_FORMS.items():
+        form = form_create(operator=operator, name=f"Devolução — {name}", fields=fields + BANK)
+        subject_create(
+            occurrence_type=refund,
+            name=name,
+            default_unit=unit,
+            required_document="Comprovante de pagamento",
+            form=form,
+        )
+    return refund

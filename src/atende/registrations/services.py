@@ -20,8 +20,10 @@ from django.db.models import Exists, F, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from atende.catalog.formdefs import entry_clean
 from atende.catalog.models import (
     Closing,
+    FormVersion,
     OccurrenceType,
     OutcomeReason,
     ProtocolScheme,
@@ -29,6 +31,7 @@ from atende.catalog.models import (
     Subject,
 )
 from atende.catalog.protocols import protocol_reserve
+from atende.catalog.services import form_current_version
 from atende.catalog.snapshots import type_snapshot
 from atende.core.leases import lease_claim, stale_redrive
 from atende.notifications.channels.base import Transient
@@ -69,6 +72,7 @@ from atende.registrations.models import (
     IncidentReason,
     LocalityRule,
     ManualBlock,
+    OpeningForm,
     OrderOutcome,
     OrderPriority,
     OrderState,
@@ -320,6 +324,7 @@ def registration_open(
     document: UploadedFile | None = None,
     photo: UploadedFile | None = None,
     manual_protocol: str = "",
+    form_data: dict | None = None,
     at: datetime | None = None,
 ) -> Occurrence:
     """Open a registration (or, in mode Rascunho, a citizen's report for the intake queue)
@@ -346,6 +351,7 @@ def registration_open(
     for upload in (document, photo):
         if upload is not None:
             attachment_check(upload)
+    opening = _opening_form(subject, form_data, required=active)
     reserved = (
         manual_number_check(actor=actor, occurrence_type=occurrence_type, number=manual_protocol)
         if manual_protocol
@@ -393,6 +399,13 @@ def registration_open(
             )
             for person in people
         )
+        if opening is not None:
+            OpeningForm.objects.create(
+                occurrence=occurrence,
+                operator_id=occurrence.operator_id,
+                form_version=opening[0],
+                data=opening[1],
+            )
         for upload in (document, photo):
             if upload is not None:
                 occurrence_add_attachment(actor=actor, occurrence=occurrence, upload=upload, at=at)
@@ -401,6 +414,27 @@ def registration_open(
                 occurrence, phones=[p["phone"] for p in people], cause="open", incident=incident
             )
     return occurrence
+
+
+def _opening_form(
+    subject: Subject | None, data: dict | None, *, required: bool
+) -> tuple[FormVersion, dict] | None:
+    """The specification's form, checked against its current version (each error named
+    ``form_<field>``); None when the specification has none."""
+    if subject is None or subject.form_id is None:
+        return None
+    if not data and not required:
+        return None
+    version = form_current_version(subject.form)
+    try:
+        cleaned = entry_clean(version.fields, data or {})
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            raise ValidationError(
+                {f"form_{key}": messages for key, messages in error.message_dict.items()}
+            ) from None
+        raise
+    return version, cleaned
 
 
 def report_receive(

@@ -61,6 +61,7 @@ from atende.registrations.models import (
     IncidentReason,
     LocalityRule,
     ManualBlock,
+    OpeningForm,
     OrderState,
     Place,
     ProcedureFile,
@@ -285,7 +286,14 @@ def draft_drop(request: HttpRequest, protocol: str) -> HttpResponse:
 def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
     actors = working_actors(request)
     operator_ids = {a.operator_id for a in actors}
-    form = form_class(request.POST or None, request.FILES or None, operator_ids=operator_ids)
+    chosen = request.POST.get("subject") or request.GET.get("subject", "")
+    form = form_class(
+        request.POST or None,
+        request.FILES or None,
+        operator_ids=operator_ids,
+        chosen=chosen,
+        path=request.path,
+    )
     matches = []
     incident = None
     if request.method == "POST" and form.is_valid():
@@ -326,6 +334,7 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
                         requesters=form.requesters(),
                         document=data.get("document"),
                         manual_protocol=data.get("manual_protocol") or "",
+                        form_data=form.opening_data(),
                     )
                 except ValidationError as error:
                     errors_onto(form, _requester_errors(error))
@@ -338,7 +347,13 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
             else:
                 data_copy = request.POST.copy()
                 data_copy["confirmed"] = "on"
-                form = form_class(data_copy, request.FILES or None, operator_ids=operator_ids)
+                form = form_class(
+                    data_copy,
+                    request.FILES or None,
+                    operator_ids=operator_ids,
+                    chosen=chosen,
+                    path=request.path,
+                )
                 form.is_valid()
     if request.method == "POST" and not matches and form.errors:
         messages.error(request, _("Check the highlighted fields."))
@@ -491,6 +506,7 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
             property_registration=place.property_registration,
             debtor=True,
         ).exists(),
+        "opening_form": _opening_items(occurrence),
         "procedure": subject.procedure if subject is not None else "",
         "procedure_files": list(subject.procedure_files.filter(is_active=True))
         if subject is not None
@@ -509,6 +525,18 @@ def _panel_context(occurrence: Occurrence, actor: object, **forms: object) -> di
             *([editing[1]] if editing is not None else []),
         ],
     }
+
+
+def _opening_items(occurrence: Occurrence) -> list[tuple[str, object]]:
+    """The specification's form as filled at opening, labelled by its version."""
+    filled = OpeningForm.objects.filter(occurrence=occurrence).select_related("form_version")
+    opening = filled.first()
+    if opening is None:
+        return []
+    return [
+        (field["label"], opening.data.get(field["key"], ""))
+        for field in opening.form_version.fields
+    ]
 
 
 @login_required
