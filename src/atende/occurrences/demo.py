@@ -44,10 +44,11 @@ def demo_occurrences_create(
         return 0
     rng = random.Random(seed)
     application = operator.applications.filter(instance=Instance.PRODUCTION, is_active=True).first()
-    # The portal's kinds of request (the call center issues its own through calls).
+    # The portal's kinds of request (the call center issues its own through calls;
+    # registrations, which have a place, are made by ``registrations.demo``).
     types = list(
         OccurrenceType.objects.for_operator(operator)
-        .filter(is_active=True, offered_in_portal=True, subjects__isnull=False)
+        .filter(is_active=True, offered_in_portal=True, subjects__isnull=False, has_place=False)
         .distinct()
     )
     members = Membership.objects.filter(

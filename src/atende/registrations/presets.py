@@ -40,7 +40,12 @@ POP_LEAK = (
 
 @transaction.atomic
 def install_registrations(
-    operator: Operator, application: Application, *, units: dict, city: str
+    operator: Operator,
+    application: Application,
+    *,
+    units: dict,
+    city: str,
+    attended_sms: bool = True,
 ) -> RegistrationSettings:
     """``units`` names the operator's units by role: "field" (the network's maintenance)
     and "desk" (the attendance)."""
@@ -80,14 +85,19 @@ def install_registrations(
                 expected_hours=hours,
             )
         )
-    attended = leak.statuses.get(closing=Closing.RESOLVED)
+    if attended_sms:
+        install_attended_sms(leak)
+    return config
+
+
+def install_attended_sms(leak: OccurrenceType) -> None:
+    """Each requester told by SMS that the registration was attended."""
     status_action_create(
-        status=attended,
+        status=leak.statuses.get(closing=Closing.RESOLVED),
         description="SMS aos solicitantes: atendida",
         kind=ActionKind.SMS,
         body_template=ATTENDED_SMS,
     )
-    return config
 
 
 REFUND = "Devolução"
