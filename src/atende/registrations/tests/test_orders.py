@@ -329,3 +329,34 @@ def test_the_configurator_keeps_the_service_types(
     desk = Client()
     desk.force_login(attendant_water)
     assert desk.get(url).status_code == 404
+
+
+def test_another_operator_reaches_no_order(
+    street_leak, repair, attendant_water, operator_b, app_b, attendant_a, catalog_a
+):
+    import json
+
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    occurrence = opened(actor, app_b, street_leak)
+    order_create(actor=actor, occurrence=occurrence, service_type=repair)
+    other = Client()
+    other.force_login(attendant_a)
+    base = f"/api/v1/registrations/{occurrence.protocol}/orders"
+    assert other.get(base).status_code == 404
+    assert (
+        other.post(
+            base, json.dumps({"service_type_id": repair.pk}), content_type="application/json"
+        ).status_code
+        == 404
+    )
+    moved = other.post(
+        f"{base}/1/state", json.dumps({"state": "em_execucao"}), content_type="application/json"
+    )
+    assert moved.status_code == 404
+    assert (
+        other.post(
+            f"/registros/{occurrence.protocol}/ordens/", {"service_type": repair.pk}
+        ).status_code
+        == 404
+    )
+    assert ServiceOrder.objects.get().state == OrderState.PENDING
