@@ -171,7 +171,9 @@ class CloseForm(PanelForm):
         self.fields["reason"].queryset = OutcomeReason.objects.filter(
             operator_id=occurrence.operator_id, is_active=True
         )
-        if not any(r.marks_duplicate for r in self.fields["reason"].queryset):
+        # Offered when a reason marks duplicates; a submitted form reads it as sent (no
+        # query more on the closing's request).
+        if not self.is_bound and not any(r.marks_duplicate for r in self.fields["reason"].queryset):
             del self.fields["duplicate_of"]
 
     def clean_duplicate_of(self) -> object:

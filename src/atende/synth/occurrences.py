@@ -275,6 +275,7 @@ class Synthesizer:
             "",
             reason[0] if reason else None,
             resolved,
+            None,  # not a duplicate
             None,  # the call center's manifestation: classification,
             None,  # procedure group,
             None,  # urgency,
