@@ -674,7 +674,8 @@ def _stage_occurrences(cursor: object, plan: _Plan, table: str, blocks: list) ->
                                WHEN 'table' THEN due.due END AS sla_due_at,
                NULL::timestamptz AS sla_breached_at, f.closed_at, f.outcome_text,
                '' AS outcome_attachment_url, f.reason AS outcome_reason_id, f.resolved,
-               NULL::bigint AS duplicate_of_id, NULL::int AS classification_id, NULL::int AS procedure_group_id,
+               NULL::bigint AS duplicate_of_id,
+               NULL::int AS classification_id, NULL::int AS procedure_group_id,
                NULL::int AS urgency_id, NULL::int AS sentiment_id, NULL::int AS priority_id,
                '' AS observation, '[]'::jsonb AS guides,
                s.events AS version, s.events AS last_seq
