@@ -662,21 +662,7 @@ def draft_attach(
             },
             at=at,
         )
-        Requester.objects.bulk_create(
-            Requester(
-                operator_id=target.operator_id,
-                occurrence=target,
-                kind=p.kind,
-                name=p.name,
-                identifier=p.identifier,
-                phone=p.phone,
-                email=p.email,
-                unit_id=p.unit_id,
-                origin=draft,
-                created_at=at,
-            )
-            for p in people
-        )
+        _requesters_copy(people, to=target, origin=draft, at=at)
         area = Place.objects.select_related("incident__reason").filter(occurrence_id=target.pk)
         incident = next((p.incident for p in area if p.incident and not p.incident.closed_at), None)
         protocol_sms(
@@ -686,6 +672,27 @@ def draft_attach(
             incident=incident,
         )
     return target
+
+
+def _requesters_copy(
+    people: list[Requester], *, to: Occurrence, origin: Occurrence | None, at: datetime
+) -> None:
+    """The same people as requesters of another registration (attached, reactivated)."""
+    Requester.objects.bulk_create(
+        Requester(
+            operator_id=to.operator_id,
+            occurrence=to,
+            kind=p.kind,
+            name=p.name,
+            identifier=p.identifier,
+            phone=p.phone,
+            email=p.email,
+            unit_id=p.unit_id,
+            origin=origin,
+            created_at=at,
+        )
+        for p in people
+    )
 
 
 def draft_discard(
@@ -1463,21 +1470,7 @@ def registration_reactivate(
         if place is not None:
             _place_store(created, None, created.subject, _place_values(place))
         people = list(Requester.objects.filter(occurrence_id=occurrence.pk).order_by("pk"))
-        at = created.registered_at
-        Requester.objects.bulk_create(
-            Requester(
-                operator_id=created.operator_id,
-                occurrence=created,
-                kind=p.kind,
-                name=p.name,
-                identifier=p.identifier,
-                phone=p.phone,
-                email=p.email,
-                unit_id=p.unit_id,
-                created_at=at,
-            )
-            for p in people
-        )
+        _requesters_copy(people, to=created, origin=None, at=created.registered_at)
         Attachment.objects.bulk_create(
             Attachment(
                 operator_id=created.operator_id,
