@@ -260,11 +260,12 @@ def _tabs(occurrence: Occurrence, bound: tuple[int, object] | None = None) -> li
                 "fields": current.fields,
                 # Columns of the current version; an entry of an older one shows what it has.
                 "rows": [
-                    [_shown(entry.data.get(f["key"]), f) for f in current.fields] for entry in mine
+                    [value_shown(entry.data.get(f["key"]), f) for f in current.fields]
+                    for entry in mine
                 ],
                 "items": [
                     [
-                        (f["label"], _shown(entry.data.get(f["key"]), f))
+                        (f["label"], value_shown(entry.data.get(f["key"]), f))
                         for f in entry.form_version.fields
                     ]
                     for entry in mine
@@ -277,7 +278,7 @@ def _tabs(occurrence: Occurrence, bound: tuple[int, object] | None = None) -> li
     return tabs
 
 
-def _shown(value: object, field: dict) -> str:
+def value_shown(value: object, field: dict) -> str:
     """A stored answer as a person reads it (dates are kept as ISO, shown dd/mm/aaaa)."""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)

@@ -28,7 +28,7 @@ from atende.occurrences.services import (
     actor_among,
     occurrence_relate,
 )
-from atende.occurrences.views import _occurrence, working_actors
+from atende.occurrences.views import _occurrence, value_shown, working_actors
 from atende.registrations.forms import (
     AttachForm,
     BatchClosingForm,
@@ -534,7 +534,7 @@ def _opening_items(occurrence: Occurrence) -> list[tuple[str, object]]:
     if opening is None:
         return []
     return [
-        (field["label"], opening.data.get(field["key"], ""))
+        (field["label"], value_shown(opening.data.get(field["key"]), field))
         for field in opening.form_version.fields
     ]
 

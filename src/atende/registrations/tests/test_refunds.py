@@ -104,7 +104,7 @@ def test_the_screen_and_the_api_ask_for_the_specifications_form(
     assert saved.status_code == 302
     occurrence = Occurrence.objects.get()
     panel = client.get(f"/registros/{occurrence.protocol}/painel/").content.decode()
-    assert "Data do segundo pagamento" in panel and "2026-11-12" in panel
+    assert "Data do segundo pagamento" in panel and "12/11/2026" in panel
 
     answer = client.post(
         "/api/v1/registrations",
