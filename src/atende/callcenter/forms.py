@@ -167,7 +167,7 @@ class PendencyForm(forms.Form):
     def __init__(self, *args: object, operator_id: int, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         types = OccurrenceType.objects.filter(
-            operator_id=operator_id, is_active=True, allow_attendance=True
+            operator_id=operator_id, is_active=True, allow_attendance=True, has_place=False
         )
         self.fields["occurrence_type"].queryset = types
         self.fields["subject"].queryset = Subject.objects.filter(
@@ -237,7 +237,7 @@ class SettingsForm(forms.ModelForm):
         self.fields["application"].queryset = Application.objects.filter(
             operator=operator, is_active=True
         )
-        types = OccurrenceType.objects.filter(operator=operator, is_active=True)
+        types = OccurrenceType.objects.filter(operator=operator, is_active=True, has_place=False)
         for name in (
             "occurrence_type",
             "refund_type",

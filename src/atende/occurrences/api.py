@@ -312,17 +312,6 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
     snapshot = type_snapshot(operator=application.operator, type_id=payload.occurrence_type_id)
     if snapshot is None:
         raise ValidationError({"occurrence_type_id": [_("Choose an active occurrence type.")]})
-    if snapshot.occurrence_type.has_place:
-        raise ValidationError(
-            {
-                "occurrence_type_id": [
-                    _(
-                        "Registrations of this type are opened with their place and "
-                        "requesters: POST /api/v1/registrations."
-                    )
-                ]
-            }
-        )
     subject = None
     if payload.subject_id is not None:
         subject = snapshot.subjects.get(payload.subject_id)

@@ -302,6 +302,7 @@ class ChildForm(PanelForm):
 
     def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        # A registration (a type with a place) is opened with its place: not from here.
         self.fields["occurrence_type"].queryset = OccurrenceType.objects.filter(
-            operator_id=occurrence.operator_id, is_active=True
+            operator_id=occurrence.operator_id, is_active=True, has_place=False
         ).order_by("name")

@@ -377,6 +377,7 @@ def registration_open(
             if active
             else None,
             reserved_protocol=reserved,
+            place_follows=True,
             at=at,
         )
         incident = (
@@ -1464,7 +1465,11 @@ def registration_reactivate(
     protocol told to the requesters by SMS. The closed one stays closed."""
     with transaction.atomic():
         created = occurrence_reopen_as_new(
-            actor=actor, occurrence=occurrence, expected_version=expected_version, reason=reason
+            actor=actor,
+            occurrence=occurrence,
+            expected_version=expected_version,
+            reason=reason,
+            place_follows=True,
         )
         place = Place.objects.filter(occurrence_id=occurrence.pk).first()
         if place is not None:

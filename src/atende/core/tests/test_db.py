@@ -84,7 +84,7 @@ def test_a_prepared_read_gives_what_the_queryset_gives_for_each_value(
         user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
     )
     theirs = new_occurrence(
-        user=attendant_b, application=app_b, occurrence_type=next(iter(catalog_b.values()))
+        user=attendant_b, application=app_b, occurrence_type=catalog_b["Segunda via de conta"]
     )
 
     def build(operator_id, protocol):

@@ -63,6 +63,7 @@ def occurrence_create(
     unit: Unit | None = None,
     manual_protocol: str = "",
     reserved_protocol: str = "",
+    place_follows: bool = False,
     at: datetime | None = None,
 ) -> Occurrence:
     """Register a contact: the protocol is issued, the default status set, SLA computed.
@@ -75,6 +76,17 @@ def occurrence_create(
     snapshot = type_snapshot(operator=application.operator, type_id=occurrence_type.pk)
     if snapshot is None:
         raise ValidationError({"occurrence_type": _("Choose an active occurrence type.")})
+    if snapshot.occurrence_type.has_place and not place_follows:
+        # Every registration has its place and requesters: only their service opens one
+        # (``registrations.services``, which says ``place_follows``).
+        raise ValidationError(
+            {
+                "occurrence_type": _(
+                    "Registrations of this type are opened with their place and requesters: "
+                    "Inserir RA, or POST /api/v1/registrations."
+                )
+            }
+        )
     if subject is not None and subject.pk not in snapshot.subjects:
         raise ValidationError({"subject": _("Choose an active subject of this occurrence type.")})
     if unit is not None and (unit.operator_id != operator_id or not unit.is_active):
@@ -218,6 +230,7 @@ def occurrence_reopen_as_new(
     occurrence: Occurrence,
     expected_version: int | None,
     reason: str = "",
+    place_follows: bool = False,
     at: datetime | None = None,
 ) -> Occurrence:
     """Reactivation GSAN style: a new occurrence (new protocol, state Novo) whose origin
@@ -238,6 +251,7 @@ def occurrence_reopen_as_new(
         description=_text_clean(reason, "reason", OUTCOME_MAX) or occurrence.description,
         parent_check=closed_and_supervised,
         parent_version=expected_version,
+        place_follows=place_follows,
         at=at,
     )
 
@@ -253,6 +267,7 @@ def _follow_up(
     parent_check: Callable[[Occurrence], None],
     parent_version: int | None,
     at: datetime | None,
+    place_follows: bool = False,
 ) -> Occurrence:
     """A new occurrence that continues ``parent``, for the same requester and beneficiary."""
     return occurrence_create(
@@ -275,5 +290,6 @@ def _follow_up(
         parent_check=parent_check,
         parent_version=parent_version,
         unit=unit,
+        place_follows=place_follows,
         at=at,
     )

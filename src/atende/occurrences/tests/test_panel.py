@@ -40,7 +40,7 @@ def occurrence(app_a, catalog_a, attendant_a):
 
 @pytest.fixture
 def other(app_b, catalog_b, attendant_b):
-    kind = next(iter(catalog_b.values()))
+    kind = catalog_b["Segunda via de conta"]
     return new_occurrence(user=attendant_b, application=app_b, occurrence_type=kind)
 
 

@@ -160,7 +160,7 @@ def test_another_operators_occurrence_of_the_same_cpf_is_not_reachable(
     theirs = new_occurrence(
         user=attendant_b,
         application=app_b,
-        occurrence_type=next(iter(catalog_b.values())),
+        occurrence_type=catalog_b["Segunda via de conta"],
         beneficiary_identifier=CPF,
     )
     assert theirs.protocol not in signed_in.get(HOME).content.decode()

@@ -259,5 +259,5 @@ def test_the_generic_occurrence_endpoint_sends_registrations_to_their_own(app_b,
         {"occurrence_type_id": water.pk, "channel": "appMobile", "description": "x"},
     )
     assert response.status_code == 400
-    assert "/api/v1/registrations" in response.json()["errors"]["occurrence_type_id"][0]
+    assert "/api/v1/registrations" in response.json()["errors"]["occurrence_type"][0]
     assert not Occurrence.objects.exists()

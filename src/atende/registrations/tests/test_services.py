@@ -445,3 +445,28 @@ def test_a_debtor_propertys_registration_opens_in_the_billing_unit(
     properties_load(operator_id=operator_b.pk, rows=[("77", False)])
     paid = opened(actor, app_b, street_leak, place={**ADDRESS, "property_registration": "77"})
     assert paid.unit == field_unit
+
+
+def test_no_entry_point_opens_a_registration_without_its_place(
+    street_leak, attendant_water, operator_b, app_b
+):
+    """The rule is the creation service's: panel children, the API and reopen-as-new
+    included; only the registrations' service says the place follows."""
+    from atende.occurrences.services import occurrence_create, occurrence_create_child
+
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    with pytest.raises(ValidationError) as refused:
+        occurrence_create(
+            actor=actor,
+            application=app_b,
+            occurrence_type=street_leak.occurrence_type,
+            subject=street_leak,
+            channel="telefone",
+        )
+    assert "Inserir RA" in refused.value.message_dict["occurrence_type"][0]
+    registration = opened(actor, app_b, street_leak)
+    with pytest.raises(ValidationError):
+        occurrence_create_child(
+            actor=actor, parent=registration, occurrence_type=street_leak.occurrence_type
+        )
+    assert Occurrence.objects.count() == 1

@@ -23,7 +23,7 @@ def world(app_a, catalog_a, supervisor_a, attendant_a, app_b, catalog_b, attenda
         new_occurrence(user=attendant_a, application=app_a, occurrence_type=kind) for _ in range(3)
     ]
     new_occurrence(
-        user=attendant_b, application=app_b, occurrence_type=next(iter(catalog_b.values()))
+        user=attendant_b, application=app_b, occurrence_type=catalog_b["Segunda via de conta"]
     )
     actor = actor_for_user(user=supervisor_a, operator=app_a.operator_id)
     late, on_time = made[0], made[1]
