@@ -97,7 +97,10 @@ def test_an_order_worked_by_its_unit_then_the_registration_closed_and_reactivate
     )
     created = Occurrence.objects.get(parent=registration)
     expect(boss.get_by_role("heading", level=1)).to_contain_text(created.protocol)
-    expect(boss.get_by_role("link", name=registration.protocol)).to_be_visible()
+    # Its origin, in the occurrence's data (the registration's panel may list it too).
+    data = boss.locator("section[aria-labelledby='data-title']")
+    expect(data.get_by_role("link", name=registration.protocol)).to_be_visible()
+    expect(boss.locator("#registration-panel")).to_contain_text("Encerrados neste local")
     expect(boss.locator("#requesters")).to_contain_text("+5531988887777")
     fits(boss, width)
     boss.screenshot(path=str(ARTIFACTS / f"reactivated-{width}.png"), full_page=True)
