@@ -189,9 +189,11 @@ def related_of(place: Place, *, visible: QuerySet[Occurrence], limit: int = 20) 
 
 
 def intake_queue(visible: QuerySet[Occurrence]) -> QuerySet[Occurrence]:
-    """Reports waiting for an attendant's analysis, oldest first."""
+    """Citizens' reports waiting for an attendant's analysis, oldest first. Drafts of
+    types without a place (an integrator's, issue 22's self-service ones) are not handled
+    by these pages yet, so they are not listed."""
     return (
-        visible.filter(mode=Mode.DRAFT)
+        visible.filter(mode=Mode.DRAFT, occurrence_type__has_place=True)
         .exclude(state=State.CLOSED)
         .select_related("subject", "occurrence_type", "place")
         .order_by("registered_at", "pk")

@@ -37,6 +37,25 @@ def test_the_intake_queue_lists_only_the_operators_reports(
     assert "Registros (RA)" not in other.get("/painel/").content.decode()
 
 
+def test_drafts_of_other_types_are_not_in_the_intake_queue(
+    water, operator_b, app_b, catalog_b, attendant_water
+):
+    """An integrator's draft of a type without a place has no page here: not listed."""
+    from atende.occurrences.models import Mode
+    from atende.occurrences.services import actor_for_application, occurrence_create
+
+    bill = catalog_b["Segunda via de conta"]
+    draft = occurrence_create(
+        actor=actor_for_application(application=app_b),
+        application=app_b,
+        occurrence_type=bill,
+        channel="apiPublica",
+        mode=Mode.DRAFT,
+    )
+    page = signed_in(attendant_water).get("/registros/").content.decode()
+    assert draft.protocol not in page
+
+
 def test_a_report_is_analysed_attached_to_the_registration_nearby(
     street_leak, attendant_water, operator_b, app_b
 ):
