@@ -45,9 +45,13 @@ def date_field(label: str, *, required: bool = True) -> forms.DateField:
     )
 
 
-def errors_onto(form: forms.Form, error: ValidationError) -> None:
+def errors_onto(form: forms.Form, error: Exception) -> None:
     """A service's refusal shown on the form: each field's message next to that field,
-    the rest at the top."""
+    the rest at the top (a refusal that is not a ValidationError, such as NotAllowed,
+    by its message)."""
+    if not isinstance(error, ValidationError):
+        form.add_error(None, str(error))
+        return
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return

@@ -345,7 +345,7 @@ def _registration(request: HttpRequest, protocol: str, scope: str) -> Occurrence
     return occurrence
 
 
-def _subject(request: HttpRequest, subject_id: int, *, operator_id: int | None = None) -> Subject:
+def _subject(request: HttpRequest, subject_id: int) -> Subject:
     subjects = Subject.objects.filter(
         pk=subject_id,
         is_active=True,
@@ -358,8 +358,6 @@ def _subject(request: HttpRequest, subject_id: int, *, operator_id: int | None =
     else:
         operators = {a.operator_id for a in _people(request)}
         subjects = subjects.filter(occurrence_type__operator_id__in=operators)
-    if operator_id is not None:
-        subjects = subjects.filter(occurrence_type__operator_id=operator_id)
     subject = subjects.first()
     if subject is None:
         raise ValidationError({"subject_id": [_("Choose an active specification.")]})
@@ -376,7 +374,7 @@ def _document(document: DocumentIn | None) -> UploadedFile | None:
     return SimpleUploadedFile(document.name, content)
 
 
-def _requester_values(request: HttpRequest, item: RequesterIn, operator_id: int) -> dict:
+def _requester_values(item: RequesterIn, operator_id: int) -> dict:
     values = item.dict()
     unit_id = values.pop("unit_id")
     values["unit"] = (
@@ -518,7 +516,7 @@ def registration_create(request: HttpRequest, payload: RegistrationIn) -> Reply[
         channel=payload.channel,
         description=payload.description,
         place=payload.place.dict(),
-        requesters=[_requester_values(request, r, operator_id) for r in payload.requesters],
+        requesters=[_requester_values(r, operator_id) for r in payload.requesters],
         document=_document(payload.document),
         manual_protocol=payload.manual_protocol,
         form_data=payload.form,
@@ -629,7 +627,7 @@ def requester_create(
     requester = requester_add(
         actor=actor,
         occurrence=occurrence,
-        values=_requester_values(request, payload, occurrence.operator_id),
+        values=_requester_values(payload, occurrence.operator_id),
     )
     return Reply(201, requester_out(requester))
 
@@ -650,7 +648,7 @@ def requester_change(
     requester = requester_update(
         actor=actor,
         requester=requester,
-        values=_requester_values(request, payload, occurrence.operator_id),
+        values=_requester_values(payload, occurrence.operator_id),
     )
     return requester_out(requester)
 
