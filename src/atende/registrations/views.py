@@ -3,6 +3,8 @@ reports (with the duplicate check), Inserir RA (full and simplified), routing ma
 the registration's panel inside the occurrence page, and the configurator's settings and
 locality rules."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -435,8 +437,6 @@ def route_many(request: HttpRequest) -> HttpResponse:
                 opinion=form.cleaned_data["opinion"],
             )
         except (ValidationError, NotAllowed) as error:
-            if isinstance(error, NotAllowed):
-                error = ValidationError(str(error))
             errors_onto(form, error)
         else:
             messages.success(request, _("%(count)d registrations routed.") % {"count": routed})
@@ -548,14 +548,18 @@ def panel(request: HttpRequest, protocol: str) -> HttpResponse:
 def _panel_change(
     request: HttpRequest,
     protocol: str,
-    form: object,
+    make_form: Callable[[Occurrence], object],
     key: str,
     do,
     *,
-    bound: object = None,
-    go: str | None = None,
+    bound: Callable[[object], object] | None = None,
+    go: Callable[[object], str] | None = None,
 ) -> HttpResponse:
+    """One change from the registration's panel: the registration read once, the form
+    made for it from what was posted, the service called; refused, the panel again with
+    the form as typed (``bound`` says how the panel takes it)."""
     occurrence, actor = _registration(request, protocol, changing=True)
+    form = make_form(occurrence)
     if form.is_valid():
         try:
             result = do(occurrence, actor, form.cleaned_data)
@@ -568,24 +572,22 @@ def _panel_change(
                 messages.success(request, _("Saved."))
                 target = occurrence.protocol
             else:
-                target = go(result) if callable(go) else go
+                target = go(result)
             response = HttpResponse(status=204)
             # The whole page again: the history shows the event, the version is current.
             response["HX-Redirect"] = reverse("occurrences:detail", args=[target])
             return response
-    context = _panel_context(occurrence, actor, **{key: bound if bound is not None else form})
+    context = _panel_context(occurrence, actor, **{key: bound(form) if bound else form})
     return render(request, "registrations/_panel.html", context, status=400)
 
 
 @require_POST
 @login_required
 def requester_new(request: HttpRequest, protocol: str) -> HttpResponse:
-    occurrence, _actor = _registration(request, protocol)
-    form = RequesterForm(request.POST, operator_id=occurrence.operator_id, auto_id="rq_%s")
     return _panel_change(
         request,
         protocol,
-        form,
+        lambda o: RequesterForm(request.POST, operator_id=o.operator_id, auto_id="rq_%s"),
         "requester_form",
         lambda o, a, data: requester_add(actor=a, occurrence=o, values=data),
     )
@@ -594,26 +596,25 @@ def requester_new(request: HttpRequest, protocol: str) -> HttpResponse:
 @require_POST
 @login_required
 def requester_edit(request: HttpRequest, protocol: str, pk: int) -> HttpResponse:
-    occurrence, _actor = _registration(request, protocol)
-    requester = get_object_or_404(Requester, occurrence=occurrence, pk=pk)
-    form = RequesterForm(request.POST, operator_id=occurrence.operator_id, auto_id=f"rq{pk}_%s")
+    def make_form(o: Occurrence) -> RequesterForm:
+        get_object_or_404(Requester, occurrence=o, pk=pk)
+        return RequesterForm(request.POST, operator_id=o.operator_id, auto_id=f"rq{pk}_%s")
 
     def do(o: Occurrence, a: object, data: dict) -> None:
+        requester = Requester.objects.get(occurrence=o, pk=pk)
         requester.occurrence = o
         requester_update(actor=a, requester=requester, values=data)
 
-    return _panel_change(request, protocol, form, "editing", do, bound=(pk, form))
+    return _panel_change(request, protocol, make_form, "editing", do, bound=lambda form: (pk, form))
 
 
 @require_POST
 @login_required
 def general_edit(request: HttpRequest, protocol: str) -> HttpResponse:
-    occurrence, _actor = _registration(request, protocol)
-    form = GeneralForm(request.POST, occurrence_type=occurrence.occurrence_type, auto_id="gd_%s")
     return _panel_change(
         request,
         protocol,
-        form,
+        lambda o: GeneralForm(request.POST, occurrence_type=o.occurrence_type, auto_id="gd_%s"),
         "general_form",
         lambda o, a, data: registration_update(
             actor=a, occurrence=o, subject=data["subject"], description=data["description"]
@@ -624,11 +625,10 @@ def general_edit(request: HttpRequest, protocol: str) -> HttpResponse:
 @require_POST
 @login_required
 def place_edit(request: HttpRequest, protocol: str) -> HttpResponse:
-    form = PlaceForm(request.POST, auto_id="pl_%s")
     return _panel_change(
         request,
         protocol,
-        form,
+        lambda o: PlaceForm(request.POST, auto_id="pl_%s"),
         "place_form",
         lambda o, a, data: place_update(actor=a, occurrence=o, values=data),
     )
@@ -809,12 +809,10 @@ def procedure_download(request: HttpRequest, token: str) -> FileResponse:
 @require_POST
 @login_required
 def order_new(request: HttpRequest, protocol: str) -> HttpResponse:
-    occurrence, _actor = _registration(request, protocol)
-    form = OrderForm(request.POST, occurrence=occurrence, auto_id="os_%s")
     return _panel_change(
         request,
         protocol,
-        form,
+        lambda o: OrderForm(request.POST, occurrence=o, auto_id="os_%s"),
         "order_form",
         lambda o, a, data: order_create(
             actor=a,
@@ -827,15 +825,20 @@ def order_new(request: HttpRequest, protocol: str) -> HttpResponse:
     )
 
 
-def _orders_of(actors: list) -> object:
-    """Open orders of the units the person works (every unit for whoever is not bound)."""
-    scope = Q()
+def _of_my_units(actors: list) -> Q:
+    """Rows with a unit (orders, blocks) of the units the person works: every unit for a
+    supervisor or whoever is not bound to units."""
+    scope = Q(pk__in=[])
     for actor in actors:
         mine = Q(operator_id=actor.operator_id)
         if actor.unit_ids and not actor.is_supervisor:
             mine &= Q(unit_id__in=actor.unit_ids)
         scope |= mine
-    return ServiceOrder.objects.filter(scope)
+    return scope
+
+
+def _orders_of(actors: list) -> object:
+    return ServiceOrder.objects.filter(_of_my_units(actors))
 
 
 @login_required
@@ -972,7 +975,6 @@ def service_types(request: HttpRequest, operator: object) -> HttpResponse:
 @login_required
 def reactivate(request: HttpRequest, protocol: str) -> HttpResponse:
     """Reativar RA, from the closed registration's page (supervisors)."""
-    form = ReactivateForm(request.POST, auto_id="ra_%s")
 
     def do(o: Occurrence, a: object, data: dict) -> Occurrence:
         created = registration_reactivate(
@@ -986,7 +988,12 @@ def reactivate(request: HttpRequest, protocol: str) -> HttpResponse:
         return created
 
     return _panel_change(
-        request, protocol, form, "reactivate_form", do, go=lambda created: created.protocol
+        request,
+        protocol,
+        lambda o: ReactivateForm(request.POST, auto_id="ra_%s"),
+        "reactivate_form",
+        do,
+        go=lambda created: created.protocol,
     )
 
 
@@ -1016,10 +1023,7 @@ def manual_blocks(request: HttpRequest) -> HttpResponse:
                     count=data["count"],
                 )
             except (ValidationError, NotAllowed) as error:
-                errors_onto(
-                    form,
-                    error if isinstance(error, ValidationError) else ValidationError(str(error)),
-                )
+                errors_onto(form, error)
             else:
                 messages.success(
                     request,
@@ -1027,13 +1031,11 @@ def manual_blocks(request: HttpRequest) -> HttpResponse:
                     % {"block": block, "unit": block.unit.name},
                 )
                 return redirect("registrations:manual_blocks")
-    scope = Q()
-    for actor in actors:
-        mine = Q(operator_id=actor.operator_id)
-        if actor.unit_ids and not actor.is_supervisor:
-            mine &= Q(unit_id__in=actor.unit_ids)
-        scope |= mine
-    blocks = list(ManualBlock.objects.filter(scope).select_related("unit", "occurrence_type")[:200])
+    blocks = list(
+        ManualBlock.objects.filter(_of_my_units(actors)).select_related("unit", "occurrence_type")[
+            :200
+        ]
+    )
     used = manual_blocks_used(blocks)
     return render(
         request,
@@ -1076,10 +1078,7 @@ def incidents(request: HttpRequest) -> HttpResponse:
                     expected_end_at=data["expected_end_at"],
                 )
             except (ValidationError, NotAllowed) as error:
-                errors_onto(
-                    form,
-                    error if isinstance(error, ValidationError) else ValidationError(str(error)),
-                )
+                errors_onto(form, error)
             else:
                 messages.success(request, _("Operational incident registered."))
                 return redirect("registrations:incident", pk=incident.pk)
@@ -1173,10 +1172,7 @@ def batch_closings(request: HttpRequest) -> HttpResponse:
                     outcome_text=form.cleaned_data["outcome_text"],
                 )
             except (ValidationError, NotAllowed) as error:
-                errors_onto(
-                    form,
-                    error if isinstance(error, ValidationError) else ValidationError(str(error)),
-                )
+                errors_onto(form, error)
             else:
                 messages.success(
                     request,
