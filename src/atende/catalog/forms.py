@@ -12,6 +12,7 @@ from atende.catalog.models import (
     STATUS_ROLES,
     AttendanceTab,
     BusinessCalendar,
+    CannedReply,
     Classification,
     ClassificationLevel,
     Form,
@@ -343,6 +344,13 @@ class LevelForm(forms.ModelForm):
     class Meta:
         model = Level
         fields = ["scale", "name", "rank"]
+
+
+class CannedReplyForm(forms.ModelForm):
+    class Meta:
+        model = CannedReply
+        fields = ["title", "text", "is_active"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 6})}
 
 
 class LevelEditForm(forms.ModelForm):

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from atende.notifications.templating import template_check
 from atende.tenancy.models import BRAZILIAN_STATES, Operator, Role, TenantManager
 
 
@@ -628,3 +629,41 @@ class Level(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CannedReply(models.Model):
+    """A ready answer (resposta pronta) an attendant starts a public reply from; its text
+    takes the placeholders of the message templates, filled for the occurrence."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(
+        _("text"),
+        help_text=_("Placeholders such as {{ protocolo }} and {{ beneficiario }} are filled in."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                "operator",
+                Lower("title"),
+                name="catalog_canned_reply_title_unique",
+                violation_error_message=_("There is already a canned reply with this title."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        try:
+            template_check(self.text)
+        except ValidationError as error:
+            raise ValidationError({"text": error.messages}) from None

@@ -22,6 +22,7 @@ from atende.catalog.models import (
     AttendanceTab,
     BusinessCalendar,
     CalendarDayOff,
+    CannedReply,
     Classification,
     ClassificationLevel,
     Form,
@@ -380,6 +381,10 @@ def level_create(*, operator: Operator, scale: str, name: str, rank: int) -> Lev
     return _save(Level(operator=operator, scale=scale, name=name.strip(), rank=rank))
 
 
+def canned_reply_create(*, operator: Operator, title: str, text: str) -> CannedReply:
+    return _save(CannedReply(operator=operator, title=title.strip(), text=text.strip()))
+
+
 @transaction.atomic
 def calendar_days_off_set(
     *, calendar: BusinessCalendar, days_off: Iterable[tuple[date, str, bool]]
@@ -407,6 +412,7 @@ EDITABLE = {
     ProtocolType: {"name", "is_active"},
     Classification: {"name", "is_active"},
     Level: {"name", "rank", "is_active"},
+    CannedReply: {"title", "text", "is_active"},
     Subject: {
         "name",
         "sla_policy",

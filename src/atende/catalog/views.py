@@ -29,6 +29,7 @@ from atende.catalog.formdefs import fields_clean
 from atende.catalog.forms import (
     ActionForm,
     CalendarForm,
+    CannedReplyForm,
     ClassificationEditForm,
     ClassificationForm,
     DayOffRows,
@@ -53,6 +54,7 @@ from atende.catalog.models import (
     ActionKind,
     AttendanceTab,
     BusinessCalendar,
+    CannedReply,
     Classification,
     Form,
     Level,
@@ -67,6 +69,7 @@ from atende.catalog.models import (
 from atende.catalog.services import (
     calendar_create,
     calendar_days_off_set,
+    canned_reply_create,
     catalog_record_update,
     classification_create,
     form_create,
@@ -285,6 +288,15 @@ SIMPLE = {
         LevelForm,
         LevelEditForm,
         lambda operator, d: level_create(operator=operator, **d),
+        _update,
+    ),
+    "respostas": Simple(
+        CannedReply,
+        gettext_lazy("Canned replies"),
+        (("title", gettext_lazy("Title")), ("is_active", gettext_lazy("Active"))),
+        modelform_factory(CannedReply, form=CannedReplyForm, fields=["title", "text"]),
+        CannedReplyForm,
+        lambda operator, d: canned_reply_create(operator=operator, **d),
         _update,
     ),
     "prazos": Simple(

@@ -45,6 +45,26 @@ def date_field(label: str, *, required: bool = True) -> forms.DateField:
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); cleans to a list, empty
+    when none was chosen."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: object, initial: object = None) -> list:
+        one = super().clean
+        if isinstance(data, list | tuple):
+            return [one(item, initial) for item in data]
+        return [one(data, initial)] if data else []
+
+
 def errors_onto(form: forms.Form, error: Exception) -> None:
     """A service's refusal shown on the form: each field's message next to that field,
     the rest at the top (a refusal that is not a ValidationError, such as NotAllowed,

@@ -109,6 +109,7 @@ class Purpose(models.TextChoices):
     PORTAL_TEMPORARY_PASSWORD = "portal_temporary", _("Portal temporary password")
     EMAIL_CONFIRM = "email_confirm", _("E-mail address confirmation")
     PROTOCOL = "protocol", _("Protocol sent")
+    REPLY = "reply", _("Reply to the beneficiary")
     TEST = "test", _("Test send")
 
 

@@ -77,15 +77,7 @@ def actions_enqueue(*, occurrence: object, event: object, actions: list | None =
     hook_body = functools.cache(lambda: hook_payload(occurrence, event))
     senders = _Senders(occurrence.operator_id)
     # The beneficiary's devices, read once however many push actions the status has.
-    devices = functools.cache(
-        lambda: list(
-            PushTarget.objects.filter(
-                application_id=occurrence.application_id,
-                beneficiary_identifier=occurrence.beneficiary_identifier,
-                is_active=True,
-            ).exclude(beneficiary_identifier="")
-        )
-    )
+    devices = functools.cache(lambda: _devices(occurrence))
     # A registration's requesters (seed 004), each told by SMS or WhatsApp once.
     requester_phones = functools.cache(
         lambda: (
@@ -110,6 +102,59 @@ def actions_enqueue(*, occurrence: object, event: object, actions: list | None =
         )
     _insert(deliveries)
     return len(deliveries)
+
+
+def reply_enqueue(*, occurrence: object, event: object, text: str) -> int:
+    """In the reply's transaction: the beneficiary is told of a public reply by e-mail (the
+    occurrence's contact address) and by push on each of their devices. The reply is the
+    message; the link takes them to the conversation in the portal."""
+    values = occurrence_values(occurrence)
+    now = event.at
+    common = {
+        "operator_id": occurrence.operator_id,
+        "purpose": Purpose.REPLY,
+        "occurrence_id": occurrence.pk,
+        "event_id": event.pk,
+        "protocol": occurrence.protocol,
+        "subject": _("Reply to your protocol %(protocol)s") % {"protocol": occurrence.protocol},
+        "body": _("%(text)s\n\nFollow your request and answer it at %(link)s")
+        % {"text": text, "link": values["link_portal"]},
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    key = f"reply:{event.pk}"
+    deliveries = []
+    if occurrence.contact_email:
+        deliveries.append(
+            _delivery(common, channel=Channel.EMAIL, key=key, recipient=occurrence.contact_email)
+        )
+    senders = _Senders(occurrence.operator_id)
+    for target in _devices(occurrence):
+        deliveries.append(
+            _delivery(
+                {**common, "body": text},
+                channel=Channel.PUSH,
+                key=f"{key}:target:{target.pk}",
+                recipient=target.token or target.subscription.get("endpoint", ""),
+                sender=senders.of_kind(target.kind),
+                payload={"subscription": target.subscription} if target.subscription else {},
+            )
+        )
+    _insert(deliveries)
+    return len(deliveries)
+
+
+def _devices(occurrence: object) -> list[PushTarget]:
+    """The beneficiary's devices registered through the occurrence's application."""
+    if not occurrence.beneficiary_identifier:
+        return []
+    return list(
+        PushTarget.objects.filter(
+            application_id=occurrence.application_id,
+            beneficiary_identifier=occurrence.beneficiary_identifier,
+            is_active=True,
+        )
+    )
 
 
 _INSERT_FIELDS = [f for f in Delivery._meta.concrete_fields if not f.primary_key]

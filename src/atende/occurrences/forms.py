@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.formdefs import FieldType
 from atende.catalog.models import (
+    CannedReply,
     Closing,
     Level,
     OccurrenceType,
@@ -19,9 +20,11 @@ from atende.catalog.models import (
     Subject,
 )
 from atende.catalog.snapshots import type_snapshot_any
-from atende.core.forms import date_field
+from atende.core.forms import MultipleFileField, date_field
+from atende.notifications.services import occurrence_values
+from atende.notifications.templating import template_render
 from atende.occurrences.models import Channel, Occurrence, State
-from atende.occurrences.services import status_permitted
+from atende.occurrences.services import MESSAGE_MAX, status_permitted
 from atende.tenancy.models import Membership, Role, Unit
 
 SLA_CHOICES = [("", _("Any")), ("breached", _("Breached")), ("today", _("Due today"))]
@@ -58,6 +61,7 @@ class QueueForm(forms.Form):
     priority = forms.ModelChoiceField(
         label=_("Priority"), required=False, queryset=Level.objects.none()
     )
+    awaiting = forms.BooleanField(label=_("Awaiting our answer"), required=False)
     start = date_field(_("Registered from"), required=False)
     end = date_field(_("Registered until"), required=False)
     after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -236,6 +240,27 @@ def tab_field(field: dict) -> forms.Field:
 
 class NoteForm(PanelForm):
     text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReplyForm(PanelForm):
+    """A public reply: the beneficiary reads it in the portal. The operator's canned
+    replies, filled in for this occurrence, are offered to start the text (the page's
+    script copies the one chosen)."""
+
+    text = forms.CharField(
+        label=_("Reply to the beneficiary"),
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    files = MultipleFileField(label=_("Files sent with the reply"))
+
+    def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        canned = list(
+            CannedReply.objects.filter(operator_id=occurrence.operator_id, is_active=True)
+        )
+        values = occurrence_values(occurrence) if canned else {}
+        self.canned = [(c.pk, c.title, template_render(c.text, values)) for c in canned]
 
 
 class AttachmentForm(PanelForm):

@@ -21,6 +21,7 @@ class Replayed:
     resolved: bool | None = None
     updated_at: datetime | None = None
     sla_breached: bool = False
+    awaiting_since: datetime | None = None
     version: int = 0
     last_seq: int = 0
 
@@ -39,7 +40,12 @@ def occurrence_replay(events: Iterable[Event]) -> Replayed:
             continue
         result.version += 1
         result.updated_at = event.at
+        if event.kind == EventKind.CUSTOMER_MESSAGE:
+            result.awaiting_since = result.awaiting_since or event.at
+        elif event.kind == EventKind.REPLY:
+            result.awaiting_since = None
         if event.kind == EventKind.CLOSED:
+            result.awaiting_since = None
             result.closed_at = event.at
             result.outcome_text = event.outcome_text
             result.outcome_attachment_url = event.outcome_attachment_url

@@ -165,6 +165,9 @@ class Occurrence(models.Model):
     )
     observation = models.TextField(blank=True, db_default="")
     guides = models.JSONField(default=list, blank=True)
+    # Since when the beneficiary's last message waits for the operator's answer: set by
+    # their first unanswered message, cleared by a public reply or the closing.
+    awaiting_since = models.DateTimeField(null=True)
     # Incremented by every change made by someone; a change made from a stale read of the
     # occurrence is refused. ``last_seq`` numbers its events (the system's too).
     version = models.PositiveIntegerField(default=1)
@@ -196,6 +199,12 @@ class Occurrence(models.Model):
             models.Index(
                 fields=["parent"], name="occ_children", condition=models.Q(parent__isnull=False)
             ),
+            # Few occurrences wait for an answer at a time: only those are indexed.
+            models.Index(
+                fields=["operator", "id"],
+                name="occ_awaiting",
+                condition=models.Q(awaiting_since__isnull=False),
+            ),
             models.Index(
                 fields=["sla_due_at"],
                 name="occ_sla_open",
@@ -219,6 +228,8 @@ class EventKind(models.TextChoices):
     RELEASED = "released", _("Released to the queue")
     ROUTED = "routed", _("Routed")
     NOTE = "note", _("Note")
+    REPLY = "reply", _("Reply to the beneficiary")
+    CUSTOMER_MESSAGE = "customer_message", _("Message from the beneficiary")
     ATTACHMENT = "attachment", _("Attachment")
     TAB_ENTRY = "tab_entry", _("Tab filled")
     CHILD_CREATED = "child_created", _("Child occurrence created")
@@ -350,6 +361,9 @@ class Attachment(models.Model):
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
+    # Seen by the beneficiary: what they sent, and what the operator sent them in a reply.
+    # Every other file is the operator's internal record.
+    public = models.BooleanField(default=False, db_default=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )

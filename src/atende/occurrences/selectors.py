@@ -10,7 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from atende.core.db import PreparedRead
-from atende.occurrences.models import Event, Mode, Occurrence, ReportCode
+from atende.occurrences.models import Attachment, Event, EventKind, Mode, Occurrence, ReportCode
 from atende.occurrences.services import Actor
 from atende.tenancy.models import Application
 
@@ -233,3 +233,25 @@ def customer_view(o: Occurrence) -> CustomerView:
         resolved=o.resolved if closed else None,
         history=history,
     )
+
+
+def conversation(occurrence: Occurrence) -> list[Event]:
+    """The replies and the beneficiary's messages, oldest first, each with ``files`` (its
+    attachments, as rows) for the pages that show them."""
+    events = list(
+        occurrence.events.filter(kind__in=[EventKind.REPLY, EventKind.CUSTOMER_MESSAGE]).order_by(
+            "seq"
+        )
+    )
+    tokens = [f["token"] for e in events for f in e.payload.get("files", [])]
+    found = (
+        {a.token: a for a in Attachment.objects.filter(occurrence=occurrence, token__in=tokens)}
+        if tokens
+        else {}
+    )
+    for event in events:
+        event.files = [
+            found[f["token"]] for f in event.payload.get("files", []) if f["token"] in found
+        ]
+        event.from_beneficiary = event.kind == EventKind.CUSTOMER_MESSAGE
+    return events

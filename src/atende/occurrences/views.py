@@ -30,6 +30,7 @@ from atende.occurrences.forms import (
     NoteForm,
     QueueForm,
     ReopenForm,
+    ReplyForm,
     RouteForm,
     StatusForm,
     VersionForm,
@@ -37,6 +38,7 @@ from atende.occurrences.forms import (
 )
 from atende.occurrences.models import Mode, Occurrence, State, TabEntry
 from atende.occurrences.selectors import (
+    conversation,
     occurrence_by_protocol,
     occurrence_for_change,
     occurrence_history,
@@ -57,6 +59,7 @@ from atende.occurrences.services import (
     occurrence_relate,
     occurrence_release,
     occurrence_reopen,
+    occurrence_reply,
     occurrence_route,
     occurrence_start_attendance,
     occurrence_start_refusal,
@@ -75,9 +78,10 @@ FORM_KEYS = {
     ChildForm: "child_form",
     ReopenForm: "reopen_form",
     NoteForm: "note_form",
+    ReplyForm: "reply_form",
     AttachmentForm: "attachment_form",
 }
-OCCURRENCE_FORMS = {StatusForm, CloseForm, RouteForm, AssignForm, ChildForm}
+OCCURRENCE_FORMS = {StatusForm, CloseForm, RouteForm, AssignForm, ChildForm, ReplyForm}
 # Forms whose choices depend on who is asking (statuses limited to some roles).
 ACTOR_FORMS = {StatusForm, CloseForm}
 OPEN_STATES = [State.NEW, State.OPEN, State.IN_ATTENDANCE]
@@ -164,6 +168,8 @@ def _queue_filter(
         if filters.get(name):
             chosen = chosen.filter(**{name: filters[name]})
     # The period is of registration, in whole days of the local calendar.
+    if filters.get("awaiting"):
+        chosen = chosen.filter(awaiting_since__isnull=False)
     if filters.get("start"):
         chosen = chosen.filter(registered_at__gte=_day_start(filters["start"]))
     if filters.get("end"):
@@ -330,6 +336,18 @@ def _detail_context(
 
 
 @login_required
+def messages_list(request: HttpRequest, protocol: str) -> HttpResponse:
+    """The conversation with the beneficiary, loaded into the page (and polled there for a
+    chat)."""
+    occurrence, _actor = _occurrence(request, protocol)
+    return render(
+        request,
+        "occurrences/_conversation.html",
+        {"occurrence": occurrence, "messages": conversation(occurrence)},
+    )
+
+
+@login_required
 def version(request: HttpRequest, protocol: str) -> HttpResponse:
     """Polled by the open page: tells when someone else changed the occurrence."""
     occurrence, _actor = _occurrence(request, protocol)
@@ -457,6 +475,13 @@ add_note = _panel_action(
     lambda o, a, data: occurrence_add_note(actor=a, occurrence=o, text=data["text"]),
     done=gettext_lazy("Note added."),
     form_class=NoteForm,
+)
+reply = _panel_action(
+    lambda o, a, data: occurrence_reply(
+        actor=a, occurrence=o, text=data["text"], uploads=data["files"]
+    ),
+    done=gettext_lazy("Reply sent to the beneficiary."),
+    form_class=ReplyForm,
 )
 add_attachment = _panel_action(
     lambda o, a, data: occurrence_add_attachment(actor=a, occurrence=o, upload=data["upload"]),

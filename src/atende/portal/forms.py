@@ -1,7 +1,10 @@
 from django import forms
 from django.contrib.auth.forms import SetPasswordMixin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from atende.core.forms import MultipleFileField
+from atende.occurrences.services import FILES_MAX, MESSAGE_MAX, attachment_check
 from atende.tenancy.validators import cpf_parse
 
 
@@ -67,6 +70,33 @@ class NewPasswordForm(SetPasswordMixin, forms.Form):
         return super().clean()
 
 
+class FilesField(MultipleFileField):
+    """Files a beneficiary sends, each checked by name, size and content at once, so a
+    refused file is told before anything is registered."""
+
+    def clean(self, data: object, initial: object = None) -> list:
+        files = super().clean(data, initial)
+        if len(files) > FILES_MAX:
+            raise ValidationError(_("Send at most %(n)d files at once.") % {"n": FILES_MAX})
+        for upload in files:
+            try:
+                attachment_check(upload)
+            except ValidationError as error:
+                raise ValidationError(
+                    f"{upload.name}: {' '.join(error.messages)}", code="file"
+                ) from None
+        return files
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your message"),
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    files = FilesField(label=_("Files (optional)"))
+
+
 class NewOccurrenceForm(forms.Form):
     subject = forms.TypedChoiceField(label=_("Subject"), coerce=int, required=False)
     description = forms.CharField(
@@ -78,6 +108,7 @@ class NewOccurrenceForm(forms.Form):
     contact_phone = forms.CharField(
         label=_("Mobile phone for updates"), required=False, max_length=20
     )
+    files = FilesField(label=_("Files (optional): photos, documents"))
 
     def __init__(self, *args: object, subjects: list, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

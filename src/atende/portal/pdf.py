@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from atende.occurrences.models import Occurrence
+from atende.occurrences.models import Event, Occurrence
 from atende.occurrences.selectors import CustomerView
 
 _PLAIN = str.maketrans(
@@ -36,7 +36,10 @@ def _latin1(text: str) -> str:
     return text.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
 
 
-def justification_pdf(*, occurrence: Occurrence, view: CustomerView, beneficiary: str) -> bytes:
+def justification_pdf(
+    *, occurrence: Occurrence, view: CustomerView, beneficiary: str, talk: list[Event] = ()
+) -> bytes:
+    """The answer, and the conversation (the chat's transcript) that led to it."""
     operator = occurrence.operator
     zone = ZoneInfo(operator.time_zone)
 
@@ -91,6 +94,21 @@ def justification_pdf(*, occurrence: Occurrence, view: CustomerView, beneficiary
     pdf.cell(0, 7, _latin1(_("Justification")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 10)
     pdf.multi_cell(0, 5.5, _latin1(view.outcome_text or ""), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if talk:
+        pdf.ln(4)
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.cell(0, 7, _latin1(_("Conversation")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for message in talk:
+        who = beneficiary if message.from_beneficiary else operator.name
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.cell(0, 5, _latin1(f"{when(message.at)} - {who}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font("Helvetica", "", 10)
+        text = message.payload.get("text", "")
+        names = ", ".join(f.name for f in message.files)
+        if names:
+            text += "\n" + _("Files: %(names)s") % {"names": names}
+        pdf.multi_cell(0, 5.5, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(1)
     pdf.ln(8)
     pdf.set_font("Helvetica", "I", 8)
     pdf.multi_cell(

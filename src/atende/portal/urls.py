@@ -21,4 +21,6 @@ urlpatterns = [
     ),
     path("<str:bundle>/<str:protocol>/", views.detail, name="detail"),
     path("<str:bundle>/<str:protocol>/resposta.pdf", views.justification, name="justification"),
+    path("<str:bundle>/<str:protocol>/mensagens/", views.talk, name="talk"),
+    path("<str:bundle>/<str:protocol>/anexos/<str:token>/", views.attachment, name="attachment"),
 ]

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from atende.accounts.services import LoginThrottledError
 from atende.callcenter.services import request_refusal
-from atende.catalog.models import OccurrenceType
+from atende.catalog.models import OccurrenceType, ViewMode
 from atende.core.forms import errors_onto
 from atende.core.http import client_address
 from atende.core.jsonbody import JsonRefused, json_parse
@@ -36,12 +36,19 @@ from atende.notifications.services import push_target_register, webpush_key_for
 from atende.occurrences.models import Channel, Mode, Nature, Occurrence
 from atende.occurrences.selectors import (
     beneficiary_occurrences,
+    conversation,
     customer_view,
     occurrence_by_protocol,
 )
-from atende.occurrences.services import actor_for_application, occurrence_create
+from atende.occurrences.services import (
+    actor_for_application,
+    occurrence_add_attachment,
+    occurrence_create,
+    occurrence_customer_message,
+)
 from atende.portal.forms import (
     ChooseLoginForm,
+    MessageForm,
     NewOccurrenceForm,
     NewPasswordForm,
     ResetRequestForm,
@@ -238,13 +245,81 @@ def _mine(visit: Visit, protocol: str) -> Occurrence:
 @portal_page
 def detail(request: HttpRequest, visit: Visit, protocol: str) -> HttpResponse:
     occurrence = _mine(visit, protocol)
+    return _detail(request, visit, occurrence, MessageForm())
+
+
+def _detail(
+    request: HttpRequest, visit: Visit, occurrence: Occurrence, form: MessageForm, status: int = 200
+) -> HttpResponse:
+    talk = conversation(occurrence)
+    in_messages = {f.token for message in talk for f in message.files}
+    context = {
+        "account": visit.account,
+        "occurrence": occurrence,
+        "talk": talk,
+        "message_form": form,
+        "chat": occurrence.occurrence_type.view_mode == ViewMode.CHAT,
+        "status": status,
+    }
+    if request.htmx and request.method == "POST":
+        return _render(request, "_talk", visit.application, **context)
     return _render(
         request,
         "detail",
         visit.application,
-        account=visit.account,
-        occurrence=occurrence,
         view=customer_view(occurrence),
+        # Files sent at the opening (those of messages are shown with them).
+        files=[a for a in occurrence.attachments.filter(public=True) if a.token not in in_messages],
+        **context,
+    )
+
+
+@portal_page
+def talk(request: HttpRequest, visit: Visit, protocol: str) -> HttpResponse:
+    """The conversation (GET: its messages, polled by a chat's page); a POST sends the
+    beneficiary's message with its files."""
+    occurrence = _mine(visit, protocol)
+    if request.method != "POST":
+        return _render(
+            request,
+            "_messages",
+            visit.application,
+            occurrence=occurrence,
+            talk=conversation(occurrence),
+            chat=occurrence.occurrence_type.view_mode == ViewMode.CHAT,
+        )
+    form = MessageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            occurrence_customer_message(
+                application=visit.application,
+                occurrence=occurrence,
+                author=visit.account.name,
+                text=form.cleaned_data["text"],
+                uploads=form.cleaned_data["files"],
+            )
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            if request.htmx:
+                occurrence.refresh_from_db()
+                return _detail(request, visit, occurrence, MessageForm())
+            messages.success(request, _("Message sent. We will answer here."))
+            return redirect("portal:detail", bundle=visit.application.bundle, protocol=protocol)
+    return _detail(request, visit, occurrence, form, status=400)
+
+
+@portal_page
+def attachment(request: HttpRequest, visit: Visit, protocol: str, token: str) -> HttpResponse:
+    """A file of the conversation (or of the opening): never the operator's internal ones."""
+    occurrence = _mine(visit, protocol)
+    found = get_object_or_404(occurrence.attachments.filter(public=True), token=token)
+    # Served as a download, never rendered: an uploaded file is not trusted content.
+    return FileResponse(
+        found.file.open("rb"),
+        as_attachment=True,
+        filename=found.name,
+        content_type="application/octet-stream",
     )
 
 
@@ -254,7 +329,12 @@ def justification(request: HttpRequest, visit: Visit, protocol: str) -> HttpResp
     view = customer_view(occurrence)
     if view.closed_at is None:
         raise Http404
-    content = justification_pdf(occurrence=occurrence, view=view, beneficiary=visit.account.name)
+    content = justification_pdf(
+        occurrence=occurrence,
+        view=view,
+        beneficiary=visit.account.name,
+        talk=conversation(occurrence),
+    )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="resposta-{view.protocol}.pdf"'
     response["Cache-Control"] = "private, no-store"
@@ -286,7 +366,9 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
     refusal = request_refusal(beneficiary=visit.account.beneficiary, occurrence_type=chosen)
     subjects = list(chosen.subjects.filter(is_active=True).order_by("name"))
     initial = {"contact_email": visit.account.email}
-    form = NewOccurrenceForm(request.POST or None, subjects=subjects, initial=initial)
+    form = NewOccurrenceForm(
+        request.POST or None, request.FILES or None, subjects=subjects, initial=initial
+    )
     if request.method == "POST" and not refusal and form.is_valid():
         data = form.cleaned_data
         account = visit.account
@@ -309,6 +391,11 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
                     contact_phone=data["contact_phone"],
                     description=data["description"],
                 )
+                actor = actor_for_application(application=visit.application)
+                for upload in data["files"]:
+                    occurrence_add_attachment(
+                        actor=actor, occurrence=occurrence, upload=upload, public=True
+                    )
         except ValidationError as error:
             errors_onto(form, error)
         else:

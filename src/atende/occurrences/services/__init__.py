@@ -16,6 +16,12 @@ from atende.occurrences.services.actors import (
     actor_for_user,
     actors_for_user,
 )
+from atende.occurrences.services.conversation import (
+    FILES_MAX,
+    MESSAGE_MAX,
+    occurrence_customer_message,
+    occurrence_reply,
+)
 from atende.occurrences.services.core import (
     NOTE_MAX,
     OUTCOME_MAX,
@@ -52,6 +58,8 @@ from atende.occurrences.services.sla import (
 )
 
 __all__ = [
+    "FILES_MAX",
+    "MESSAGE_MAX",
     "NOTE_MAX",
     "OUTCOME_MAX",
     "VISIBLE_KINDS",
@@ -70,12 +78,14 @@ __all__ = [
     "occurrence_close",
     "occurrence_create",
     "occurrence_create_child",
+    "occurrence_customer_message",
     "occurrence_fill_tab",
     "occurrence_missing_tabs",
     "occurrence_relate",
     "occurrence_release",
     "occurrence_reopen",
     "occurrence_reopen_as_new",
+    "occurrence_reply",
     "occurrence_route",
     "occurrence_start_attendance",
     "occurrence_start_refusal",

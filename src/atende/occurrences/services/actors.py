@@ -45,6 +45,9 @@ class Actor:
     # The operator as read in this request (its catalog version keys the catalog
     # snapshots), when the caller read it.
     operator: Operator | None = field(default=None, compare=False, repr=False)
+    # The person an application writes for (the beneficiary in the portal), named on the
+    # events it makes.
+    speaks_for: str = ""
 
     @property
     def is_system(self) -> bool:
@@ -58,7 +61,7 @@ class Actor:
     def name(self) -> str:
         if self.user is not None:
             return self.user.full_name or self.user.email
-        return ""
+        return self.speaks_for
 
     # Members bound to units see their units' queues and the occurrences of no unit. The
     # rule is written twice, for one row and for a query, side by side here.

@@ -180,6 +180,8 @@ def _change(
             current.outcome_attachment_url = outcome["attachment_url"]
             current.outcome_reason = outcome["reason"]
             current.resolved = outcome["resolved"]
+            # The closing is the operator's answer: nothing waits for one any more.
+            current.awaiting_since = None
         if bump_version:
             current.version += 1
             current.updated_at = at

@@ -1,6 +1,8 @@
 """What is added to an occurrence without changing its state: notes, attachments, tab entries."""
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import PurePath
 
@@ -53,41 +55,71 @@ def occurrence_add_attachment(
     upload: UploadedFile,
     expected_version: int | None = None,
     at: datetime | None = None,
+    public: bool = False,
 ) -> Attachment:
-    name, content_type = attachment_check(upload)
     at = at or timezone.now()
-    attachment = Attachment(
-        operator_id=occurrence.operator_id,
-        occurrence=occurrence,
-        token=secrets.token_hex(16),
-        name=name,
-        content_type=content_type,
-        size=upload.size,
-        uploaded_by=actor.user,
-        uploaded_at=at,
-    )
-
-    def check(current: Occurrence) -> None:
-        # Stored under the lock, after the checks of _change, in the same transaction.
-        attachment.file.save(attachment.token, upload, save=False)
-        attachment.save()
-
-    try:
+    files = attachments_new(occurrence, [upload], user=actor.user, at=at, public=public)
+    (attachment, _upload) = files[0]
+    with attachments_kept(files):
         _change(
             occurrence,
             actor=actor,
             kind=EventKind.ATTACHMENT,
             expected_version=expected_version,
-            check=check,
+            check=lambda current: attachments_store(files),
             at=at,
-            payload={"attachment": attachment.token, "name": name},
+            payload={"attachment": attachment.token, "name": attachment.name},
         )
-    except BaseException:
-        # The row was rolled back; the file must not stay behind without it.
-        if attachment.file.name:
-            attachment.file.storage.delete(attachment.file.name)
-        raise
     return attachment
+
+
+def attachments_new(
+    occurrence: Occurrence,
+    uploads: list[UploadedFile],
+    *,
+    user: object,
+    at: datetime,
+    public: bool,
+) -> list[tuple[Attachment, UploadedFile]]:
+    """The occurrence's new attachments, each checked (name, size, content) before
+    anything is written; ``attachments_store`` writes them under the change's lock."""
+    return [
+        (
+            Attachment(
+                operator_id=occurrence.operator_id,
+                occurrence=occurrence,
+                token=secrets.token_hex(16),
+                name=name,
+                content_type=content_type,
+                size=upload.size,
+                public=public,
+                uploaded_by=user,
+                uploaded_at=at,
+            ),
+            upload,
+        )
+        for upload in uploads
+        for name, content_type in [attachment_check(upload)]
+    ]
+
+
+def attachments_store(files: list[tuple[Attachment, UploadedFile]]) -> None:
+    for attachment, upload in files:
+        attachment.file.save(attachment.token, upload, save=False)
+        attachment.save()
+
+
+@contextmanager
+def attachments_kept(files: list[tuple[Attachment, UploadedFile]]) -> Iterator[None]:
+    """Around the change that stores ``files``: when it fails, its rows were rolled back
+    and the files written must not stay behind without them."""
+    try:
+        yield
+    except BaseException:
+        for attachment, _upload in files:
+            if attachment.file.name:
+                attachment.file.storage.delete(attachment.file.name)
+        raise
 
 
 def attachment_check(upload: UploadedFile) -> tuple[str, str]:

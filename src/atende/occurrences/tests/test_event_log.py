@@ -19,9 +19,11 @@ from atende.occurrences.services import (
     occurrence_change_status,
     occurrence_close,
     occurrence_create_child,
+    occurrence_customer_message,
     occurrence_fill_tab,
     occurrence_release,
     occurrence_reopen,
+    occurrence_reply,
     occurrence_route,
     occurrence_start_attendance,
     sla_breaches_mark,
@@ -41,6 +43,8 @@ OPERATIONS = [
     "release",
     "route",
     "note",
+    "reply",
+    "message",
     "tab",
     "close",
     "reopen",
@@ -95,6 +99,12 @@ def _apply(world, occurrence, operation, who, pick):
         occurrence_route(actor=actor, occurrence=occurrence, unit=unit, expected_version=version)
     elif operation == "note":
         occurrence_add_note(actor=actor, occurrence=occurrence, text=f"nota {pick}")
+    elif operation == "reply":
+        occurrence_reply(actor=actor, occurrence=occurrence, text=f"resposta {pick}")
+    elif operation == "message":
+        occurrence_customer_message(
+            application=world["app"], occurrence=occurrence, author="Ana", text=f"msg {pick}"
+        )
     elif operation == "tab":
         occurrence_fill_tab(actor=actor, occurrence=occurrence, tab=kind.tabs.get(), data=RECEIPT)
     elif operation == "close":
@@ -158,6 +168,7 @@ def test_replaying_the_events_gives_the_occurrences_fields(world, steps):
                 assert replayed.version == row.version
                 assert replayed.last_seq == row.last_seq
                 assert replayed.sla_breached == (row.sla_breached_at is not None)
+                assert replayed.awaiting_since == row.awaiting_since
                 seqs = list(row.events.order_by("seq").values_list("seq", flat=True))
                 assert seqs == list(range(1, len(seqs) + 1))
             raise _Rollback

@@ -16,36 +16,14 @@ from atende.occurrences.services import (
     occurrence_start_attendance,
 )
 from atende.portal.services import beneficiary_login_create
+from atende.portal.tests.conftest import CPF, HOME, PASSWORD
 from atende.tenancy.models import Instance
 from atende.testing.factories import ApplicationFactory
 from atende.testing.occurrences import new_occurrence, status_named
 
 pytestmark = pytest.mark.django_db
 
-CPF = "52998224725"
 OTHER_CPF = "11144477735"
-PASSWORD = "Senha-do-portal-2026"
-HOME = "/portal/br.com.operadora.a/"
-
-
-@pytest.fixture
-def beatriz(operator_a, app_a, catalog_a):
-    return beneficiary_login_create(
-        operator=operator_a,
-        login="0001234",
-        cpf="529.982.247-25",
-        name="Beatriz Beneficiária",
-        email="beatriz@exemplo.com.br",
-        contract_number="C-77",
-        password=PASSWORD,
-    )
-
-
-@pytest.fixture
-def signed_in(client, beatriz):
-    response = client.post(f"{HOME}entrar/", {"cpf": "529.982.247-25", "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 def _occurrence(attendant, app, catalog, *, cpf=CPF, name="Atualização Cadastral"):
