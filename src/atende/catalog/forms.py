@@ -27,6 +27,7 @@ from atende.catalog.models import (
 )
 from atende.catalog.services import ACTION_FIELDS, STATUS_FIELDS
 from atende.core.forms import date_field
+from atende.occurrences.models import Channel
 from atende.tenancy.models import Role, Unit
 
 WEEKDAYS = [
@@ -223,6 +224,21 @@ class ActionForm(forms.ModelForm):
         help_text=_("The values of the template's {{1}}, {{2}}…, separated by commas."),
     )
 
+    from_statuses = forms.TypedMultipleChoiceField(
+        label=_("Only when coming from"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: from any status, the opening included."),
+    )
+    channels = forms.MultipleChoiceField(
+        label=_("Only for occurrences of the channels"),
+        required=False,
+        choices=Channel.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: any channel."),
+    )
+
     class Meta:
         model = StatusAction
         fields = list(ACTION_FIELDS)
@@ -245,6 +261,14 @@ class ActionForm(forms.ModelForm):
             self.initial["whatsapp_parameters"] = ", ".join(self.instance.whatsapp_parameters)
         for name, kinds in self.KIND_FIELDS.items():
             self.fields[name].shown_for = kinds
+        if self.instance.pk:
+            self.for_type(self.instance.status.occurrence_type)
+
+    def for_type(self, occurrence_type: object) -> None:
+        """The statuses an action of this type may come from: the type's own."""
+        self.fields["from_statuses"].choices = [
+            (s.pk, s.internal_description) for s in occurrence_type.statuses.order_by("order", "pk")
+        ]
 
     def clean_whatsapp_parameters(self) -> list[str]:
         raw = self.cleaned_data.get("whatsapp_parameters") or ""

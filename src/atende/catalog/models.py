@@ -515,6 +515,11 @@ class StatusAction(models.Model):
     whatsapp_parameters = models.JSONField(
         _("WhatsApp template parameters"), default=list, blank=True
     )
+    # Conditions on the transition (seed 001): only when the occurrence comes from one of
+    # these statuses (ids of its type's statuses; none: from any, the opening included)
+    # and only for occurrences of these channels (none: any channel).
+    from_statuses = models.JSONField(_("only when coming from"), default=list, blank=True)
+    channels = models.JSONField(_("only for the channels"), default=list, blank=True)
     hook_secret = models.CharField(_("signing secret"), max_length=100, blank=True)
     hook_previous_secret = models.CharField(max_length=100, blank=True)
     hook_previous_until = models.DateTimeField(null=True, blank=True)
@@ -529,6 +534,12 @@ class StatusAction(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    def applies(self, *, status_before_id: int | None, channel: str) -> bool:
+        """Whether the action runs for this transition (its conditions, not its state)."""
+        return (not self.from_statuses or status_before_id in self.from_statuses) and (
+            not self.channels or channel in self.channels
+        )
 
 
 class ClassificationLevel(models.IntegerChoices):

@@ -39,6 +39,7 @@ from atende.catalog.models import (
 )
 from atende.notifications.outbound import OutboundRefused, url_check
 from atende.notifications.templating import PLACEHOLDERS, template_check
+from atende.occurrences.models import Channel
 from atende.tenancy.models import Operator
 from atende.tenancy.validators import phone_parse
 
@@ -469,6 +470,8 @@ ACTION_FIELDS = (
     "whatsapp_template",
     "whatsapp_language",
     "whatsapp_parameters",
+    "from_statuses",
+    "channels",
 )
 
 
@@ -519,6 +522,25 @@ def _action_save(action: StatusAction) -> StatusAction:
     return action
 
 
+def _action_conditions_check(action: StatusAction) -> None:
+    """The statuses it may come from are its own type's; the channels are known ones."""
+    statuses = action.from_statuses or []
+    if not isinstance(statuses, list) or not all(isinstance(pk, int) for pk in statuses):
+        raise ValidationError({"from_statuses": _("Choose statuses of this type.")})
+    own = set(
+        Status.objects.filter(occurrence_type_id=action.status.occurrence_type_id).values_list(
+            "pk", flat=True
+        )
+    )
+    if set(statuses) - own:
+        raise ValidationError({"from_statuses": _("Choose statuses of this type.")})
+    channels = action.channels or []
+    if not isinstance(channels, list) or set(channels) - set(Channel.values):
+        raise ValidationError({"channels": _("Choose among the known channels.")})
+    action.from_statuses = sorted(set(statuses))
+    action.channels = sorted(set(channels))
+
+
 def status_action_check(action: StatusAction) -> None:
     """Templates, recipient and WhatsApp settings, each error under its field."""
     errors: dict[str, list] = {}
@@ -531,6 +553,10 @@ def status_action_check(action: StatusAction) -> None:
         _action_recipient_check(action)
     except ValidationError as error:
         errors["recipient"] = error.messages
+    try:
+        _action_conditions_check(action)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if action.kind == ActionKind.WHATSAPP:
         if not action.whatsapp_template:
             errors["whatsapp_template"] = [_("Name the approved WhatsApp template.")]

@@ -92,6 +92,7 @@ from atende.catalog.services import (
 from atende.core.forms import errors_onto
 from atende.notifications.forms import TestSendForm
 from atende.occurrences.forms import tab_form_class
+from atende.occurrences.models import Channel
 from atende.tenancy.models import Operator, Role, Unit
 from atende.tenancy.services import unit_create, unit_update
 
@@ -476,7 +477,11 @@ def type_detail(request: HttpRequest, operator: Operator, pk: int) -> HttpRespon
     )
     if saved is not None:
         return redirect(_type_url(occurrence_type))
-    statuses = occurrence_type.statuses.order_by("order", "pk").prefetch_related("actions")
+    statuses = list(occurrence_type.statuses.order_by("order", "pk").prefetch_related("actions"))
+    names = {s.pk: s.internal_description for s in statuses}
+    for status in statuses:
+        for action in status.actions.all():
+            action.conditions = _action_conditions(action, names)
     return _page(
         request,
         operator,
@@ -488,6 +493,23 @@ def type_detail(request: HttpRequest, operator: Operator, pk: int) -> HttpRespon
         tabs=occurrence_type.tabs.select_related("form").order_by("order", "pk"),
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _action_conditions(action: StatusAction, names: dict[int, str]) -> str:
+    """An action's conditions in a line, shown next to it on its type's page."""
+    parts = []
+    if action.from_statuses:
+        parts.append(
+            _("coming from %(statuses)s")
+            % {"statuses": ", ".join(names.get(pk, "?") for pk in action.from_statuses)}
+        )
+    if action.channels:
+        labels = dict(Channel.choices)
+        parts.append(
+            _("channels %(channels)s")
+            % {"channels": ", ".join(str(labels.get(c, c)) for c in action.channels)}
+        )
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -557,6 +579,8 @@ def child_new(request: HttpRequest, operator: Operator, kind: str, parent: int) 
     child = _child(kind)
     owner = get_object_or_404(_scoped(child.parent_model, operator), pk=parent)
     form = child.form(request.POST or None, **_form_kwargs(child.form, operator))
+    if kind == "acao":
+        form.for_type(owner.occurrence_type)
     created = _saved(
         request, form, lambda: child.create(owner, form.cleaned_data), done=_("Saved.")
     )

@@ -70,6 +70,11 @@ def actions_enqueue(*, occurrence: object, event: object, actions: list | None =
     entered. ``actions`` may come from a catalog snapshot; otherwise they are read."""
     if actions is None:
         actions = list(StatusAction.objects.filter(status_id=event.status_after_id, is_active=True))
+    actions = [
+        a
+        for a in actions
+        if a.applies(status_before_id=event.status_before_id, channel=occurrence.channel)
+    ]
     if not actions:
         return 0
     values = _LazyValues(occurrence)

@@ -27,6 +27,7 @@ from atende.occurrences.schemas import (
     ChildIn,
     CloseIn,
     CustomerEventOut,
+    CustomerMessageOut,
     CustomerOccurrenceDetailOut,
     CustomerOccurrenceOut,
     ErrorOut,
@@ -35,6 +36,8 @@ from atende.occurrences.schemas import (
     Id,
     LevelRef,
     ManifestationOut,
+    MessageFileOut,
+    MessageIn,
     Named,
     NoteIn,
     OccurrenceCreateIn,
@@ -43,6 +46,7 @@ from atende.occurrences.schemas import (
     OutcomeOut,
     ReopenAsNewIn,
     ReopenIn,
+    ReplyIn,
     RouteIn,
     StartAttendanceIn,
     StatusChangeIn,
@@ -55,6 +59,7 @@ from atende.occurrences.schemas import (
 from atende.occurrences.selectors import (
     OccurrenceFilters,
     beneficiary_occurrences,
+    conversation,
     customer_view,
     occurrence_by_protocol,
     occurrence_for_change,
@@ -75,11 +80,13 @@ from atende.occurrences.services import (
     occurrence_close,
     occurrence_create,
     occurrence_create_child,
+    occurrence_customer_message,
     occurrence_fill_tab,
     occurrence_relate,
     occurrence_release,
     occurrence_reopen,
     occurrence_reopen_as_new,
+    occurrence_reply,
     occurrence_route,
     occurrence_start_attendance,
 )
@@ -226,6 +233,7 @@ def occurrence_out(o: Occurrence) -> OccurrenceOut:
         closed_at=o.closed_at,
         outcome=outcome,
         manifestation=manifestation_out(o),
+        awaiting_since=o.awaiting_since,
         version=o.version,
     )
 
@@ -530,6 +538,19 @@ def add_note(request: HttpRequest, protocol: ProtocolPath, payload: NoteIn) -> R
 
 
 @router.post(
+    "/occurrences/{protocol}/replies",
+    response={201: EventOut, **WRITE_ERRORS},
+    summary="Reply to the beneficiary (public: they read it and are told by e-mail and push)",
+)
+def add_reply(request: HttpRequest, protocol: ProtocolPath, payload: ReplyIn) -> Reply[EventOut]:
+    occurrence, actor, _ = _changing(request, protocol)
+    event = occurrence_reply(
+        actor=actor, occurrence=occurrence, text=payload.text, expected_version=payload.version
+    )
+    return Reply(201, event_out(event))
+
+
+@router.post(
     "/occurrences/{protocol}/attachments",
     response={201: AttachmentOut, **WRITE_ERRORS},
     summary="Attach a file (size and type limits apply)",
@@ -769,11 +790,10 @@ def beneficiary_detail(
     request: HttpRequest, identifier: BeneficiaryPath, protocol: ProtocolPath
 ) -> dict:
     require_scope(request, Scope.BENEFICIARY_READ)
-    occurrence = occurrence_by_protocol(
-        beneficiary_occurrences(_visible(request), identifier=identifier), protocol
-    )
+    occurrence = _beneficiarys(request, identifier, protocol)
     return {
         **_customer_out(occurrence),
+        "messages": [_message_out(m) for m in conversation(occurrence)],
         "history": [
             CustomerEventOut(
                 at=e.at,
@@ -783,3 +803,80 @@ def beneficiary_detail(
             for e in occurrence.customer_events
         ],
     }
+
+
+def _message_out(message: Event) -> CustomerMessageOut:
+    return CustomerMessageOut(
+        at=message.at,
+        from_beneficiary=message.from_beneficiary,
+        text=message.payload.get("text", ""),
+        files=[MessageFileOut(token=f.token, name=f.name, size=f.size) for f in message.files],
+    )
+
+
+def _beneficiarys(request: HttpRequest, identifier: str, protocol: str) -> Occurrence:
+    """One of the beneficiary's occurrences, through the token's application."""
+    return occurrence_by_protocol(
+        beneficiary_occurrences(_visible(request), identifier=identifier), protocol
+    )
+
+
+@router.post(
+    "/beneficiaries/{identifier}/occurrences/{protocol}/messages",
+    response={201: CustomerMessageOut, **WRITE_ERRORS},
+    summary="A message of the beneficiary on their own open occurrence (the app's chat)",
+    tags=["Beneficiário"],
+)
+def beneficiary_message(
+    request: HttpRequest, identifier: BeneficiaryPath, protocol: ProtocolPath, payload: MessageIn
+) -> Reply[CustomerMessageOut]:
+    token = request_token(request)
+    if token is None:
+        raise ApiError(
+            403,
+            "token_required",
+            _("A beneficiary's message comes from their application's token, not a person."),
+        )
+    require_scope(request, Scope.BENEFICIARY_WRITE)
+    occurrence = _beneficiarys(request, identifier, protocol)
+    event = occurrence_customer_message(
+        application=token.application,
+        occurrence=occurrence,
+        author=occurrence.beneficiary_name,
+        text=payload.text,
+    )
+    event.from_beneficiary, event.files = True, []
+    return Reply(201, _message_out(event))
+
+
+@router.get(
+    "/beneficiaries/{identifier}/occurrences/{protocol}/attachments/{token}",
+    response={**READ_ERRORS},
+    summary="Download a file of the conversation (never the operator's internal ones)",
+    tags=["Beneficiário"],
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, always as a download.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
+def beneficiary_attachment(
+    request: HttpRequest,
+    identifier: BeneficiaryPath,
+    protocol: ProtocolPath,
+    token: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+) -> FileResponse:
+    require_scope(request, Scope.BENEFICIARY_READ)
+    occurrence = _beneficiarys(request, identifier, protocol)
+    attachment = Attachment.objects.get(occurrence=occurrence, token=token, public=True)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type="application/octet-stream",
+    )

@@ -120,6 +120,9 @@ class OccurrenceOut(Schema):
     closed_at: datetime | None
     outcome: OutcomeOut | None
     manifestation: ManifestationOut | None = None
+    awaiting_since: datetime | None = Field(
+        None, description="Since when a message of the beneficiary waits for an answer."
+    )
     version: int
 
 
@@ -201,6 +204,15 @@ class NoteIn(Schema):
     version: Version | None = None
 
 
+class ReplyIn(Schema):
+    text: Text(5000)
+    version: Version | None = None
+
+
+class MessageIn(Schema):
+    text: Text(5000)
+
+
 class TabEntryIn(Schema):
     data: dict[str, object]
     version: Version | None = None
@@ -272,8 +284,22 @@ class CustomerOccurrenceOut(Schema):
     resolved: bool | None
 
 
+class MessageFileOut(Schema):
+    token: str
+    name: str
+    size: int
+
+
+class CustomerMessageOut(Schema):
+    at: datetime
+    from_beneficiary: bool = Field(description="False: a reply of the operator.")
+    text: str
+    files: list[MessageFileOut]
+
+
 class CustomerOccurrenceDetailOut(CustomerOccurrenceOut):
     history: list[CustomerEventOut]
+    messages: list[CustomerMessageOut]
 
 
 def state_out(code: int) -> StateOut:

@@ -250,6 +250,10 @@ class Scope(models.TextChoices):
     OCCURRENCES_READ = "occurrences:read", _("Read occurrences and their history")
     OCCURRENCES_WRITE = "occurrences:write", _("Create and change occurrences")
     BENEFICIARY_READ = "beneficiary:read", _("Read a beneficiary's own occurrences")
+    BENEFICIARY_WRITE = (
+        "beneficiary:write",
+        _("Write for a beneficiary: messages on their own occurrences"),
+    )
     PUSH_REGISTER = "push:register", _("Register a beneficiary's devices for push")
     BENEFICIARIES_WRITE = (
         "beneficiaries:write",

@@ -449,3 +449,38 @@ def test_a_program_renamed_pdf_is_refused_through_the_api(attendant_client, occu
     assert response.status_code == 400
     assert "não é um arquivo PDF" in response.json()["errors"]["file"][0]
     assert not occurrence.attachments.exists()
+
+
+def test_the_app_converses_for_the_beneficiary_and_reads_the_replies_and_their_files(
+    app_a, app_b, attendant_client, attendant_a, occurrence
+):
+    base = f"/api/v1/beneficiaries/{CPF}/occurrences/{occurrence.protocol}"
+    reader = bearer(app_a, scopes=[Scope.BENEFICIARY_READ])
+    refused = post(reader, f"{base}/messages", {"text": "Oi"})
+    assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
+    assert post(attendant_client, f"{base}/messages", {"text": "Oi"}).status_code == 403
+    writer = bearer(app_a, scopes=[Scope.BENEFICIARY_WRITE, Scope.BENEFICIARY_READ])
+    assert post(bearer(app_b), f"{base}/messages", {"text": "Oi"}).status_code == 404
+    sent = post(writer, f"{base}/messages", {"text": "Já mandei o recibo, ação 😀"})
+    assert sent.status_code == 201
+    assert sent.json()["from_beneficiary"] is True
+    staff = f"/api/v1/occurrences/{occurrence.protocol}"
+    assert attendant_client.get(staff).json()["awaiting_since"] is not None
+
+    # A reply needs the attendance, as in the panel.
+    assert post(attendant_client, f"{staff}/replies", {"text": "Recebido"}).status_code == 403
+    post(attendant_client, f"{staff}/start-attendance", {"version": 2})
+    assert post(attendant_client, f"{staff}/replies", {"text": "Recebido!"}).status_code == 201
+    upload = attendant_client.post(
+        f"{staff}/attachments", {"file": SimpleUploadedFile("interno.pdf", b"%PDF-1.4 x")}
+    )
+    assert upload.status_code == 201
+    assert attendant_client.get(staff).json()["awaiting_since"] is None
+
+    detail = reader.get(base).json()
+    assert [(m["from_beneficiary"], m["text"]) for m in detail["messages"]] == [
+        (True, "Já mandei o recibo, ação 😀"),
+        (False, "Recebido!"),
+    ]
+    internal = upload.json()["token"]
+    assert reader.get(f"{base}/attachments/{internal}").status_code == 404
