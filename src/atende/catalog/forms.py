@@ -150,21 +150,36 @@ class StatusForm(forms.ModelForm):
         help_text=_("None ticked: whoever works the occurrence."),
     )
 
+    allowed_units = forms.TypedMultipleChoiceField(
+        label=_("Of the units"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: of any unit. Ticked: only members of these units set it."),
+    )
+    scoped: dict[str, object] = {}
+
     class Meta:
         model = Status
         fields = list(STATUS_FIELDS)
         widgets = {"color": forms.TextInput(attrs={"type": "color"})}
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, operator: object = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["external_description"].required = False
+        if operator is None or "allowed_units" not in self._meta.fields:
+            del self.fields["allowed_units"]
+        else:
+            self.fields["allowed_units"].choices = [
+                (u.pk, u.name) for u in Unit.objects.for_operator(operator).order_by("name")
+            ]
 
 
 class NewStatusRow(StatusForm):
     """One status of a new type's workflow: the rows left blank are skipped."""
 
     class Meta(StatusForm.Meta):
-        fields = [f for f in STATUS_FIELDS if f not in {"order", "is_active"}]
+        fields = [f for f in STATUS_FIELDS if f not in {"order", "is_active", "allowed_units"}]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -359,6 +359,8 @@ class Status(models.Model):
     allowed_roles = models.JSONField(
         _("who may set it"), default=list, blank=True, validators=[validate_status_roles]
     )
+    # And of which units (ids of the operator's units); empty: of any unit or none.
+    allowed_units = models.JSONField(_("of the units"), default=list, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -40,7 +40,7 @@ from atende.catalog.models import (
 from atende.notifications.outbound import OutboundRefused, url_check
 from atende.notifications.templating import PLACEHOLDERS, template_check
 from atende.occurrences.models import Channel
-from atende.tenancy.models import Operator
+from atende.tenancy.models import Operator, Unit
 from atende.tenancy.validators import phone_parse
 
 # What a status holds, in the order a form shows it.
@@ -53,6 +53,7 @@ STATUS_FIELDS = (
     "visible_in_history",
     "closing",
     "allowed_roles",
+    "allowed_units",
     "order",
     "is_active",
 )
@@ -257,7 +258,20 @@ def _status_build(occurrence_type: OccurrenceType, values: dict) -> Status:
     if not status.external_description:
         status.external_description = status.internal_description
     status.full_clean()
+    _status_units_check(status)
     return status
+
+
+def _status_units_check(status: Status) -> None:
+    units = status.allowed_units or []
+    own = set(
+        Unit.objects.filter(operator_id=status.occurrence_type.operator_id).values_list(
+            "pk", flat=True
+        )
+    )
+    if not isinstance(units, list) or not set(units) <= own:
+        raise ValidationError({"allowed_units": _("Choose units of this operator.")})
+    status.allowed_units = sorted(set(units))
 
 
 @transaction.atomic
@@ -281,6 +295,7 @@ def status_update(*, status: Status, **changes: object) -> Status:
     status = Status.objects.select_for_update().get(pk=status.pk)
     for field, value in changes.items():
         setattr(status, field, value)
+    _status_units_check(status)
     _save(status)
     _one_default(status)
     occurrence_type_check(status.occurrence_type)

@@ -27,7 +27,7 @@ from atende.occurrences.models import (
     State,
 )
 from atende.occurrences.services.actors import Actor, Conflict, NotAllowed
-from atende.tenancy.models import Operator, Role
+from atende.tenancy.models import Operator, Role, Unit
 from atende.tenancy.validators import only_digits, phone_parse
 
 NOTE_MAX = 5000
@@ -361,18 +361,26 @@ def _status_of_type(occurrence: Occurrence, status: Status) -> None:
 
 def status_permitted(actor: Actor, status: Status) -> bool:
     """Whether ``actor`` may set ``status``: anyone who works the occurrence, unless the
-    configurator limited it to some roles (an application acts as the system, as for
-    every other change)."""
-    return not status.allowed_roles or actor.is_system or actor.role in status.allowed_roles
+    configurator limited it to some roles or to the members of some units (an
+    application acts as the system, as for every other change)."""
+    if actor.is_system:
+        return True
+    return (not status.allowed_roles or actor.role in status.allowed_roles) and (
+        not status.allowed_units or not actor.unit_ids.isdisjoint(status.allowed_units)
+    )
 
 
 def _status_permitted(actor: Actor, status: Status) -> None:
-    if not status_permitted(actor, status):
-        roles = ", ".join(str(Role(role).label).lower() for role in status.allowed_roles)
-        raise NotAllowed(
-            _("The status %(status)s is set only by: %(roles)s.")
-            % {"status": status.internal_description, "roles": roles}
-        )
+    if status_permitted(actor, status):
+        return
+    who = [", ".join(str(Role(role).label).lower() for role in status.allowed_roles)]
+    if status.allowed_units:
+        names = Unit.objects.filter(pk__in=status.allowed_units).order_by("name")
+        who.append(_("members of %(units)s") % {"units": ", ".join(u.name for u in names)})
+    raise NotAllowed(
+        _("The status %(status)s is set only by: %(roles)s.")
+        % {"status": status.internal_description, "roles": "; ".join(w for w in who if w)}
+    )
 
 
 def _panel_allows(actor: Actor, occurrence: Occurrence) -> None:

@@ -120,3 +120,71 @@ def test_reopening_into_a_status_chosen_obeys_its_permissions(attended, attendan
     occurrence_reopen(actor=supervisor, occurrence=attended, expected_version=attended.version)
     attended.refresh_from_db()
     assert not attended.is_closed
+
+
+def test_a_status_limited_to_units_is_set_only_by_their_members(
+    client, operator_a, unit_a, attended, attendant_a, supervisor_a
+):
+    from atende.testing.factories import MembershipFactory, UnitFactory
+
+    audit = UnitFactory(operator=operator_a, name="Auditoria médica")
+    kind = attended.occurrence_type
+    approved = status_update(
+        status=status_named(kind, "Aguardando documentos"), allowed_units=[audit.pk]
+    )
+    attendant = actor_for_user(user=attendant_a, operator=attended.operator_id)
+    # Of another unit (and of none: the supervisor here is bound to no unit).
+    for actor in (attendant, actor_for_user(user=supervisor_a, operator=attended.operator_id)):
+        with pytest.raises(NotAllowed, match="membros de Auditoria médica"):
+            occurrence_change_status(
+                actor=actor,
+                occurrence=attended,
+                status=approved,
+                expected_version=attended.version,
+            )
+    client.force_login(attendant_a)
+    page = client.get(f"/painel/{attended.protocol}/").content.decode()
+    offered = re.search(r'<select name="status"[^>]*id="status_status".*?</select>', page, re.S)
+    assert f'value="{approved.pk}"' not in offered.group(0)
+
+    auditor = MembershipFactory(operator=operator_a, role=Role.SUPERVISOR)
+    auditor.units.add(audit)
+    occurrence_change_status(
+        actor=actor_for_user(user=auditor.user, operator=attended.operator_id),
+        occurrence=attended,
+        status=approved,
+        expected_version=attended.version,
+    )
+    attended.refresh_from_db()
+    assert attended.status_id == approved.pk
+
+
+def test_the_configurator_limits_a_status_to_units_of_the_operator_only(
+    client, operator_a, operator_b, unit_a, catalog_a
+):
+    from django.core.exceptions import ValidationError
+
+    from atende.testing.factories import MembershipFactory, UnitFactory
+
+    status = status_named(catalog_a[REIMBURSEMENT], "Aprovado")
+    foreign = UnitFactory(operator=operator_b)
+    with pytest.raises(ValidationError) as refused:
+        status_update(status=status, allowed_units=[foreign.pk])
+    assert "allowed_units" in refused.value.message_dict
+    client.force_login(MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user)
+    url = f"/configuracao/{operator_a.pk}/item/status/{status.pk}/"
+    page = client.get(url).content.decode()
+    assert "Das unidades" in page and unit_a.name in page and foreign.name not in page
+    form = {
+        "internal_description": status.internal_description,
+        "external_description": status.external_description,
+        "color": status.color,
+        "closing": status.closing,
+        "visible_in_history": "on",
+        "order": status.order,
+        "is_active": "on",
+        "allowed_units": [unit_a.pk],
+    }
+    assert client.post(url, form).status_code == 302
+    status.refresh_from_db()
+    assert status.allowed_units == [unit_a.pk]
