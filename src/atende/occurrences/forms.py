@@ -62,9 +62,20 @@ class QueueForm(forms.Form):
         label=_("Priority"), required=False, queryset=Level.objects.none()
     )
     awaiting = forms.BooleanField(label=_("Awaiting our answer"), required=False)
+    order = forms.ChoiceField(
+        label=_("Order by"),
+        required=False,
+        choices=[
+            ("", _("Newest first")),
+            ("antigas", _("Oldest first")),
+            ("prazo", _("SLA due first")),
+            ("prioridade", _("Highest priority first")),
+        ],
+    )
     start = date_field(_("Registered from"), required=False)
     end = date_field(_("Registered until"), required=False)
-    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Where the page starts: the last row of the page before, as its sort key and id.
+    after = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
 
     def __init__(
         self,

@@ -5,12 +5,13 @@ is now."""
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -112,12 +113,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     filters = form.cleaned_data if form.is_valid() else {}
     chosen = _queue_filter(visible, filters)
-    after = filters.get("after")
+    sort = QUEUE_SORTS[filters.get("order") or ""]
     page = list(
-        (chosen.filter(pk__lt=after) if after else chosen)
+        sort.after(chosen, filters.get("after") or "")
         .select_related(*QUEUE_RELATED)
         .prefetch_related("priority")
-        .order_by("-pk")[: PAGE_SIZE + 1]
+        .order_by(*sort.ordering())[: PAGE_SIZE + 1]
     )
     # Each open state's count stops at COUNT_CAP: an exact figure past it would cost a
     # scan of every open occurrence on every refresh, and tells an attendant nothing more.
@@ -137,11 +138,15 @@ def queue(request: HttpRequest) -> HttpResponse:
         ]
     query = request.GET.copy()
     query.pop("after", None)
+    unsorted = query.copy()
+    unsorted.pop("order", None)
     context = {
         "form": form,
         "occurrences": page[:PAGE_SIZE],
-        "next_after": page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None,
+        "next_after": sort.cursor(page[PAGE_SIZE - 1]) if len(page) > PAGE_SIZE else None,
+        "order": filters.get("order") or "",
         "query": query.urlencode(),
+        "unsorted": unsorted.urlencode(),
         "counts": counts,
         "unit_counts": unit_counts,
         "count_cap": COUNT_CAP,
@@ -149,6 +154,70 @@ def queue(request: HttpRequest) -> HttpResponse:
     }
     template = "occurrences/_queue.html" if request.htmx else "occurrences/queue.html"
     return render(request, template, context, status=400 if form.errors else 200)
+
+
+@dataclass(frozen=True)
+class QueueSort:
+    """An order of the queue and its keyset pages: rows sort by ``field`` (empty rows
+    last), then by id; a page starts after the last row of the one before, named by its
+    cursor (its sort value and id), so a page never repeats or skips a row that stayed."""
+
+    field: str | None = None  # None: by id alone
+    descending: bool = False
+    id_descending: bool = False
+    value_of: Callable[[Occurrence], object] = lambda o: None
+    parse: Callable[[str], object] = str
+
+    def ordering(self) -> list:
+        by_id = "-pk" if self.id_descending else "pk"
+        if self.field is None:
+            return [by_id]
+        column = F(self.field)
+        key = column.desc(nulls_last=True) if self.descending else column.asc(nulls_last=True)
+        return [key, by_id]
+
+    def cursor(self, row: Occurrence) -> str:
+        value = self.value_of(row) if self.field else None
+        shown = "" if value is None else value.isoformat() if isinstance(value, datetime) else value
+        return f"{shown}~{row.pk}"
+
+    def after(self, chosen: QuerySet[Occurrence], cursor: str) -> QuerySet[Occurrence]:
+        text, _sep, pk_text = cursor.rpartition("~")
+        if not pk_text.isdigit():
+            return chosen  # none, or not one of ours: the first page
+        pk = int(pk_text)
+        next_id = Q(pk__lt=pk) if self.id_descending else Q(pk__gt=pk)
+        if self.field is None:
+            return chosen.filter(next_id)
+        if not text:
+            # Among the rows without a value, which come last.
+            return chosen.filter(next_id, **{f"{self.field}__isnull": True})
+        try:
+            value = self.parse(text)
+        except ValueError:
+            return chosen
+        beyond = "lt" if self.descending else "gt"
+        return chosen.filter(
+            Q(**{f"{self.field}__{beyond}": value})
+            | (Q(**{self.field: value}) & next_id)
+            | Q(**{f"{self.field}__isnull": True})
+        )
+
+
+QUEUE_SORTS = {
+    "": QueueSort(id_descending=True),
+    "antigas": QueueSort(
+        "registered_at", value_of=lambda o: o.registered_at, parse=datetime.fromisoformat
+    ),
+    "prazo": QueueSort("sla_due_at", value_of=lambda o: o.sla_due_at, parse=datetime.fromisoformat),
+    # The highest priority first and, within one, the longest waiting.
+    "prioridade": QueueSort(
+        "priority__rank",
+        descending=True,
+        value_of=lambda o: o.priority.rank if o.priority_id else None,
+        parse=int,
+    ),
+}
 
 
 def _queue_filter(
