@@ -229,7 +229,16 @@ class TabForm(OperatorChoices, forms.ModelForm):
 
     class Meta:
         model = AttendanceTab
-        fields = ["name", "form", "multiple_entries", "display", "required", "order", "is_active"]
+        fields = [
+            "name",
+            "form",
+            "multiple_entries",
+            "display",
+            "required",
+            "at_opening",
+            "order",
+            "is_active",
+        ]
 
 
 class ActionForm(forms.ModelForm):

@@ -441,6 +441,17 @@ class AttendanceTab(models.Model):
     required = models.BooleanField(
         _("required"), default=False, help_text=_("Must be filled before closing.")
     )
+    # Seed 001's Solicitações: the request's own form, filled by the beneficiary when they
+    # open it (portal, app, API) and shown to the attendant as the first tab.
+    at_opening = models.BooleanField(
+        _("filled at opening"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "The beneficiary fills it in when opening a request of a type in the "
+            "Requests view mode (portal, app, API). One per type."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     tenant_path = "occurrence_type__operator"
@@ -450,6 +461,14 @@ class AttendanceTab(models.Model):
         verbose_name = _("attendance tab")
         verbose_name_plural = _("attendance tabs")
         ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["occurrence_type"],
+                condition=models.Q(at_opening=True, is_active=True),
+                name="catalog_tab_one_at_opening",
+                violation_error_message=_("This type already has a tab filled at opening."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

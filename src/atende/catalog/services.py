@@ -352,6 +352,7 @@ def tab_create(
     display: str = "list",
     required: bool = False,
     order: int = 0,
+    at_opening: bool = False,
 ) -> AttendanceTab:
     _same_operator(occurrence_type.operator, form, field="form")
     return _save(
@@ -363,6 +364,7 @@ def tab_create(
             display=display,
             required=required,
             order=order,
+            at_opening=at_opening,
         )
     )
 
@@ -446,6 +448,7 @@ EDITABLE = {
         "display",
         "required",
         "order",
+        "at_opening",
         "is_active",
     },
     SlaPolicy: {"name", "unit", "amount", "calendar"},

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from atende.catalog.calendars import sla_clock
-from atende.catalog.models import OccurrenceType, Status, StatusAction, Subject
+from atende.catalog.models import (
+    AttendanceTab,
+    FormVersion,
+    OccurrenceType,
+    Status,
+    StatusAction,
+    Subject,
+)
 from atende.tenancy.models import Operator
 
 CAPACITY = 1024
@@ -35,6 +42,9 @@ class TypeSnapshot:
     subject_due: dict[int, Callable[[datetime], datetime]]
     # The active actions of each status, so creating an occurrence reads none.
     actions: dict[int, list[StatusAction]]
+    # The tab filled at opening (Solicitações) and its form's current version.
+    opening_tab: AttendanceTab | None = None
+    opening_version: FormVersion | None = None
 
     def due_for(self, subject_id: int | None) -> Callable[[datetime], datetime] | None:
         return self.subject_due.get(subject_id, self.due)
@@ -108,7 +118,16 @@ def _load(operator: Operator, type_id: int) -> TypeSnapshot | None:
             "sla_policy__calendar", "default_unit"
         )
     }
+    opening = (
+        AttendanceTab.objects.filter(
+            occurrence_type=occurrence_type, at_opening=True, is_active=True
+        )
+        .select_related("form")
+        .first()
+    )
     return TypeSnapshot(
+        opening_tab=opening,
+        opening_version=opening.form.versions.order_by("-number").first() if opening else None,
         actions=actions,
         occurrence_type=occurrence_type,
         statuses=statuses,

@@ -38,6 +38,7 @@ def _links(request: HttpRequest) -> list[dict]:
     links = []
     if roles & {Role.ATTENDANT, Role.SUPERVISOR}:
         links.append((_("Panel"), reverse("occurrences:queue")))
+        links.append((_("Intake"), reverse("occurrences:intake")))
         links.append((_("Register attendance"), reverse("callcenter:home")))
         if registrations:
             links.append((_("Registrations (RA)"), reverse("registrations:intake")))

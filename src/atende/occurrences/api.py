@@ -348,6 +348,7 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
         contract_number=payload.contract_number,
         contact_email=payload.contact_email,
         contact_phone=payload.contact_phone,
+        opening_form=payload.form,
         description=payload.description,
         parent=parent,
         unit=_pick(Unit.objects.for_operator(application.operator_id), payload.unit_id, "unit_id"),

@@ -24,7 +24,7 @@ from atende.core.forms import MultipleFileField, date_field
 from atende.notifications.services import occurrence_values
 from atende.notifications.templating import template_render
 from atende.occurrences.models import Channel, Occurrence, State
-from atende.occurrences.services import MESSAGE_MAX, status_permitted
+from atende.occurrences.services import MESSAGE_MAX, OUTCOME_MAX, status_permitted
 from atende.tenancy.models import Membership, Role, Unit
 
 SLA_CHOICES = [("", _("Any")), ("breached", _("Breached")), ("today", _("Due today"))]
@@ -251,6 +251,15 @@ def tab_field(field: dict) -> forms.Field:
 
 class NoteForm(PanelForm):
     text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DiscardForm(PanelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why it is discarded"),
+        max_length=OUTCOME_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ReplyForm(PanelForm):

@@ -180,6 +180,14 @@ class OccurrenceCreateIn(Schema):
     parent_protocol: Annotated[str, Field(pattern=PROTOCOL_PATTERN)] | None = None
     unit_id: Id | None = None
     protocol: Text(30) = Field("", description="Only for a manual protocol type.")
+    form: dict[str, object] | None = Field(
+        None,
+        description=(
+            "The answers to the type's form filled at opening (view mode Solicitações), by "
+            "field key: required from an application when the type has one; refused ones "
+            "are named form.<key>."
+        ),
+    )
 
 
 class VersionIn(Schema):

@@ -10,7 +10,15 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from atende.core.db import PreparedRead
-from atende.occurrences.models import Attachment, Event, EventKind, Mode, Occurrence, ReportCode
+from atende.occurrences.models import (
+    Attachment,
+    Event,
+    EventKind,
+    Mode,
+    Occurrence,
+    ReportCode,
+    State,
+)
 from atende.occurrences.services import Actor
 from atende.tenancy.models import Application
 
@@ -184,7 +192,9 @@ def beneficiary_occurrences(
     """The beneficiary's occurrences, newest first, each with its visible history in
     ``customer_events`` (one extra query for the whole page)."""
     return (
-        queryset.filter(beneficiary_identifier=identifier, mode=Mode.ACTIVE)
+        # Drafts too: a request the beneficiary opened waits in the intake queue, and its
+        # protocol is theirs to follow meanwhile.
+        queryset.filter(beneficiary_identifier=identifier)
         .select_related("occurrence_type", "subject", "status", "outcome_reason")
         .prefetch_related(Prefetch("events", _customer_events(), to_attr="customer_events"))
         .order_by("-pk")
@@ -255,3 +265,15 @@ def conversation(occurrence: Occurrence) -> list[Event]:
         ]
         event.from_beneficiary = event.kind == EventKind.CUSTOMER_MESSAGE
     return events
+
+
+def intake_queue(visible: QuerySet[Occurrence]) -> QuerySet[Occurrence]:
+    """Drafts waiting for an attendant's analysis, oldest first: citizens' reports of the
+    Registro de Atendimento (with their place: ``place`` is the registrations app's), a
+    *Básico* type's self-service requests, an integrator's drafts."""
+    return (
+        visible.filter(mode=Mode.DRAFT)
+        .exclude(state=State.CLOSED)
+        .select_related("subject", "occurrence_type", "place")
+        .order_by("registered_at", "pk")
+    )

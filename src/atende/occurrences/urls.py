@@ -6,6 +6,10 @@ app_name = "occurrences"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("triagem/", views.intake, name="intake"),
+    path("triagem/<str:protocol>/", views.draft, name="draft"),
+    path("triagem/<str:protocol>/promover/", views.promote, name="promote"),
+    path("triagem/<str:protocol>/descartar/", views.discard, name="discard"),
     path("<str:protocol>/", views.detail, name="detail"),
     path("<str:protocol>/versao/", views.version, name="version"),
     path("<str:protocol>/iniciar/", views.start, name="start"),

@@ -28,6 +28,7 @@ from atende.occurrences.forms import (
     AttachmentForm,
     ChildForm,
     CloseForm,
+    DiscardForm,
     NoteForm,
     QueueForm,
     ReopenForm,
@@ -40,6 +41,7 @@ from atende.occurrences.forms import (
 from atende.occurrences.models import Mode, Occurrence, State, TabEntry
 from atende.occurrences.selectors import (
     conversation,
+    intake_queue,
     occurrence_by_protocol,
     occurrence_for_change,
     occurrence_history,
@@ -56,7 +58,9 @@ from atende.occurrences.services import (
     occurrence_change_status,
     occurrence_close,
     occurrence_create_child,
+    occurrence_discard,
     occurrence_fill_tab,
+    occurrence_promote,
     occurrence_relate,
     occurrence_release,
     occurrence_reopen,
@@ -320,7 +324,12 @@ def _tabs(occurrence: Occurrence, bound: tuple[int, object] | None = None) -> li
     for entry in occurrence.tab_entries.select_related("form_version").order_by("created_at", "pk"):
         entries.setdefault(entry.tab_id, []).append(entry)
     tabs = []
-    for tab in occurrence.occurrence_type.tabs.filter(is_active=True).select_related("form"):
+    # The form filled at opening first: it is the request itself (Solicitações).
+    for tab in (
+        occurrence.occurrence_type.tabs.filter(is_active=True)
+        .select_related("form")
+        .order_by("-at_opening", "order", "pk")
+    ):
         current = form_current_version(tab.form)
         mine = entries.get(tab.pk, [])
         if bound is not None and bound[0] == tab.pk:
@@ -609,3 +618,98 @@ def fill_tab(request: HttpRequest, protocol: str, tab_id: int) -> HttpResponse:
         done=_("Entry saved in %(tab)s.") % {"tab": tab.name},
         rerender=lambda bound: {"bound_tab": (tab.pk, bound)},
     )
+
+
+# --- The intake queue ------------------------------------------------------------------
+
+INTAKE_LISTED = 100
+
+
+@login_required
+def intake(request: HttpRequest) -> HttpResponse:
+    """Every draft waiting for analysis: a registration's report opens on its own page
+    (place, duplicates, requesters), any other on the generic one below."""
+    visible = occurrences_visible_to(actors=working_actors(request))
+    drafts = list(intake_queue(visible)[:INTAKE_LISTED])
+    return render(
+        request,
+        "occurrences/intake.html",
+        {"drafts": drafts, "registrations": request.path.startswith("/registros/")},
+    )
+
+
+def _draft_page(
+    request: HttpRequest, occurrence: Occurrence, form: DiscardForm | None = None
+) -> HttpResponse:
+    return render(
+        request,
+        "occurrences/draft.html",
+        {
+            "draft": occurrence,
+            "tabs": _tabs(occurrence),
+            "attachments": occurrence.attachments.order_by("uploaded_at"),
+            "version_form": VersionForm(initial={"version": occurrence.version}),
+            "discard_form": form or DiscardForm(initial={"version": occurrence.version}),
+        },
+        status=400 if form is not None else 200,
+    )
+
+
+@login_required
+def draft(request: HttpRequest, protocol: str) -> HttpResponse:
+    occurrence, _actor = _occurrence(request, protocol)
+    if occurrence.mode != Mode.DRAFT or occurrence.state == State.CLOSED:
+        return redirect("occurrences:detail", protocol=occurrence.protocol)
+    if occurrence.occurrence_type.has_place:
+        return redirect("registrations:draft", protocol=occurrence.protocol)
+    return _draft_page(request, occurrence)
+
+
+@login_required
+@require_POST
+def promote(request: HttpRequest, protocol: str) -> HttpResponse:
+    occurrence, actor = _occurrence(request, protocol, changing=True)
+    form = VersionForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    try:
+        occurrence_promote(
+            actor=actor, draft=occurrence, expected_version=form.cleaned_data["version"]
+        )
+    except (Conflict, NotAllowed, ValidationError) as refusal:
+        messages.error(request, " ".join(getattr(refusal, "messages", [str(refusal)])))
+        return redirect("occurrences:draft", protocol=occurrence.protocol)
+    messages.success(
+        request,
+        _("Request %(protocol)s promoted to the queue.") % {"protocol": occurrence.protocol},
+    )
+    return redirect("occurrences:detail", protocol=occurrence.protocol)
+
+
+@login_required
+@require_POST
+def discard(request: HttpRequest, protocol: str) -> HttpResponse:
+    occurrence, actor = _occurrence(request, protocol, changing=True)
+    form = DiscardForm(request.POST)
+    if form.is_valid():
+        try:
+            occurrence_discard(
+                actor=actor,
+                draft=occurrence,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except (Conflict, NotAllowed) as refusal:
+            messages.error(request, str(refusal))
+            return redirect("occurrences:draft", protocol=occurrence.protocol)
+        except ValidationError as error:
+            errors_onto(form, error)
+        else:
+            messages.success(
+                request,
+                _("Request %(protocol)s discarded.") % {"protocol": occurrence.protocol},
+            )
+            return redirect("occurrences:intake")
+    messages.error(request, _("Check the highlighted fields."))
+    current, _actor = _occurrence(request, protocol)
+    return _draft_page(request, current, form)

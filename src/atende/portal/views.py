@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -27,12 +28,15 @@ from django.views.decorators.http import require_POST
 
 from atende.accounts.services import LoginThrottledError
 from atende.callcenter.services import request_refusal
+from atende.catalog.formdefs import FieldType
 from atende.catalog.models import OccurrenceType, ViewMode
+from atende.catalog.snapshots import type_snapshot
 from atende.core.forms import errors_onto
 from atende.core.http import client_address
 from atende.core.jsonbody import JsonRefused, json_parse
 from atende.notifications.models import SenderKind
 from atende.notifications.services import push_target_register, webpush_key_for
+from atende.occurrences.forms import tab_field
 from atende.occurrences.models import Channel, Mode, Nature, Occurrence
 from atende.occurrences.selectors import (
     beneficiary_occurrences,
@@ -369,12 +373,15 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
     form = NewOccurrenceForm(
         request.POST or None, request.FILES or None, subjects=subjects, initial=initial
     )
-    if request.method == "POST" and not refusal and form.is_valid():
+    opening = opening_form_for(visit.application, chosen, request.POST or None)
+    valid = form.is_valid() and (opening is None or opening.is_valid())
+    if request.method == "POST" and not refusal and valid:
         data = form.cleaned_data
         account = visit.account
         try:
             with transaction.atomic():
                 occurrence = occurrence_create(
+                    opening_form=opening.cleaned_data if opening is not None else None,
                     actor=actor_for_application(application=visit.application),
                     application=visit.application,
                     occurrence_type=chosen,
@@ -397,7 +404,7 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
                         actor=actor, occurrence=occurrence, upload=upload, public=True
                     )
         except ValidationError as error:
-            errors_onto(form, error)
+            errors_onto(form, _opening_errors(opening, error))
         else:
             messages.success(
                 request,
@@ -414,9 +421,49 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
         account=visit.account,
         occurrence_type=chosen,
         form=form,
+        opening=opening,
         refusal=refusal,
-        status=400 if request.method == "POST" and (refusal or form.errors) else 200,
+        status=400
+        if request.method == "POST" and (refusal or form.errors or (opening and opening.errors))
+        else 200,
     )
+
+
+def opening_form_for(
+    application: Application, occurrence_type: OccurrenceType, data: object
+) -> forms.Form | None:
+    """The form a *Solicitações* type asks at opening (its tab filled at opening), as the
+    beneficiary fills it; None when the type asks none. Files are not asked here."""
+    snapshot = type_snapshot(operator=application.operator, type_id=occurrence_type.pk)
+    if (
+        snapshot is None
+        or snapshot.opening_tab is None
+        or snapshot.occurrence_type.view_mode != ViewMode.REQUESTS
+    ):
+        return None
+    fields = [f for f in snapshot.opening_version.fields if f["type"] != FieldType.FILE]
+    form_class = type("OpeningForm", (forms.Form,), {f["key"]: tab_field(f) for f in fields})
+    form = form_class(data, prefix="form")
+    # Told with the request's own fields; the service checks the values again.
+    for field in fields:
+        form.fields[field["key"]].required = field["required"]
+    form.title = snapshot.opening_tab.name
+    return form
+
+
+def _opening_errors(opening: forms.Form | None, error: ValidationError) -> ValidationError:
+    """The service's refusal of the opening form's answers goes next to those answers; the
+    rest is returned for the request's own form."""
+    if opening is None or not hasattr(error, "error_dict"):
+        return error
+    rest = {}
+    for key, messages_ in error.message_dict.items():
+        name = key.removeprefix("form.")
+        if key.startswith("form.") and name in opening.fields:
+            opening.add_error(name, messages_)
+        else:
+            rest[key] = messages_
+    return ValidationError(rest) if rest else ValidationError([])
 
 
 @portal_page

@@ -188,18 +188,6 @@ def related_of(place: Place, *, visible: QuerySet[Occurrence], limit: int = 20) 
     )
 
 
-def intake_queue(visible: QuerySet[Occurrence]) -> QuerySet[Occurrence]:
-    """Citizens' reports waiting for an attendant's analysis, oldest first. Drafts of
-    types without a place (an integrator's, issue 22's self-service ones) are not handled
-    by these pages yet, so they are not listed."""
-    return (
-        visible.filter(mode=Mode.DRAFT, occurrence_type__has_place=True)
-        .exclude(state=State.CLOSED)
-        .select_related("subject", "occurrence_type", "place")
-        .order_by("registered_at", "pk")
-    )
-
-
 def routings_of(occurrence: Occurrence) -> QuerySet[Event]:
     """Consultar trâmites: each routing with its origin, destination, person and opinion."""
     return (

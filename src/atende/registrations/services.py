@@ -49,6 +49,8 @@ from atende.occurrences.services import (
     actor_for_application,
     actor_for_user,
     attachment_check,
+    draft_check,
+    draft_close,
     occurrence_add_attachment,
     occurrence_close,
     occurrence_create,
@@ -567,14 +569,6 @@ def settings_for_sms_token(plain: str) -> RegistrationSettings | None:
 # --- The intake queue ------------------------------------------------------------------
 
 
-def _draft_check(current: Occurrence) -> None:
-    if current.mode != Mode.DRAFT:
-        raise ValidationError(
-            _("Report %(protocol)s was already analysed.") % {"protocol": current.protocol},
-            code="not_draft",
-        )
-
-
 def draft_promote(
     *,
     actor: Actor,
@@ -606,7 +600,7 @@ def draft_promote(
             actor=actor,
             kind=EventKind.PROMOTED,
             expected_version=expected_version,
-            check=_draft_check,
+            check=draft_check,
             unit=unit if unit is not None else draft.unit,
             fields={
                 "mode": Mode.ACTIVE,
@@ -640,7 +634,7 @@ def draft_attach(
     people = list(Requester.objects.filter(occurrence=draft).order_by("pk"))
     at = timezone.now()
     with transaction.atomic():
-        _draft_close(
+        draft_close(
             actor,
             draft,
             _("Attached to registration %(protocol)s.") % {"protocol": target.protocol},
@@ -694,57 +688,6 @@ def _requesters_copy(
         )
         for p in people
     )
-
-
-def draft_discard(
-    *, actor: Actor, draft: Occurrence, reason: str, expected_version: int | None
-) -> Occurrence:
-    """Not a problem to attend (a prank, an unreadable message): closed with the reason."""
-    text = _text_clean(reason, "reason", OUTCOME_MAX, required=True)
-    _draft_close(actor, draft, text, expected_version=expected_version, payload={"discarded": True})
-    return draft
-
-
-def _draft_close(
-    actor: Actor,
-    draft: Occurrence,
-    text: str,
-    *,
-    expected_version: int | None,
-    payload: dict,
-    fields: dict | None = None,
-    at: datetime | None = None,
-) -> None:
-    """An analysed report ends closed without resolution, with ``text`` as its outcome."""
-    _change(
-        draft,
-        actor=actor,
-        kind=EventKind.CLOSED,
-        expected_version=expected_version,
-        check=_draft_check,
-        status=_closing_status(draft),
-        attendant=None,
-        outcome={"text": text, "attachment_url": "", "reason": None, "resolved": False},
-        payload=payload,
-        fields=fields,
-        at=at,
-    )
-
-
-def _closing_status(occurrence: Occurrence) -> Status:
-    """Where an analysed report ends: the type's status that closes without resolution."""
-    snapshot = type_snapshot(operator=occurrence.operator, type_id=occurrence.occurrence_type_id)
-    statuses = [] if snapshot is None else [s for s in snapshot.statuses.values() if s.is_active]
-    status = next((s for s in statuses if s.closing == Closing.CLOSED), None)
-    if status is None:
-        raise ValidationError(
-            _(
-                "The type %(type)s has no status that closes without resolution: the "
-                "configurator must create one to close reports."
-            )
-            % {"type": occurrence.occurrence_type.name}
-        )
-    return status
 
 
 # --- Requesters and place --------------------------------------------------------------

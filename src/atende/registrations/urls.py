@@ -1,11 +1,13 @@
 from django.urls import path
 
+from atende.occurrences.views import intake
 from atende.registrations import views
 
 app_name = "registrations"
 
 urlpatterns = [
-    path("registros/", views.intake, name="intake"),
+    # The one intake queue of every kind of draft, under the RA's address too.
+    path("registros/", intake, name="intake"),
     path("registros/novo/", views.insert, name="insert"),
     path("registros/novo/simplificado/", views.insert_simplified, name="insert_simplified"),
     path("registros/tramitar/", views.route_many, name="route"),

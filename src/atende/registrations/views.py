@@ -28,6 +28,7 @@ from atende.occurrences.services import (
     Conflict,
     NotAllowed,
     actor_among,
+    occurrence_discard,
     occurrence_relate,
 )
 from atende.occurrences.views import _occurrence, value_shown, working_actors
@@ -76,7 +77,6 @@ from atende.registrations.models import (
 from atende.registrations.selectors import (
     distance_of,
     duplicates_find,
-    intake_queue,
     related_of,
     routings_of,
 )
@@ -85,7 +85,6 @@ from atende.registrations.services import (
     batch_closing_request,
     billing_rule_save,
     draft_attach,
-    draft_discard,
     draft_promote,
     incident_close,
     incident_create,
@@ -122,14 +121,6 @@ def _registration(request: HttpRequest, protocol: str, *, changing: bool = False
 
 
 # --- The intake queue ------------------------------------------------------------------
-
-
-@login_required
-def intake(request: HttpRequest) -> HttpResponse:
-    actors = working_actors(request)
-    visible = occurrences_visible_to(actors=actors)
-    drafts = list(intake_queue(visible)[:INTAKE_LISTED])
-    return render(request, "registrations/intake.html", {"drafts": drafts})
 
 
 def _draft_context(draft: Occurrence, actor: object, **forms: object) -> dict:
@@ -268,7 +259,7 @@ def draft_join(request: HttpRequest, protocol: str) -> HttpResponse:
 @login_required
 def draft_drop(request: HttpRequest, protocol: str) -> HttpResponse:
     def do(occurrence: Occurrence, actor: object, form: DiscardForm) -> HttpResponse:
-        draft_discard(
+        occurrence_discard(
             actor=actor,
             draft=occurrence,
             reason=form.cleaned_data["reason"],

@@ -21,6 +21,7 @@ def test_each_role_sees_what_it_reaches_from_every_page(client, attendant_a, sup
     client.force_login(attendant_a)
     assert _links(client.get("/painel/").content.decode()) == [
         "Painel",
+        "Triagem",
         "Registrar atendimento",
         "Beneficiários",
     ]
@@ -28,6 +29,7 @@ def test_each_role_sees_what_it_reaches_from_every_page(client, attendant_a, sup
     page = client.get("/relatorios/indicadores/").content.decode()
     assert _links(page) == [
         "Painel",
+        "Triagem",
         "Registrar atendimento",
         "Beneficiários",
         "Indicadores",

@@ -9,10 +9,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from atende.catalog.formdefs import entry_clean
 from atende.catalog.models import (
     OccurrenceType,
     ProtocolScheme,
     Subject,
+    ViewMode,
 )
 from atende.catalog.protocols import protocol_issue_into, protocol_manual_clean
 from atende.catalog.snapshots import type_snapshot
@@ -25,6 +27,7 @@ from atende.occurrences.models import (
     Nature,
     Occurrence,
     State,
+    TabEntry,
 )
 from atende.occurrences.services.actors import Actor, NotAllowed
 from atende.occurrences.services.core import (
@@ -64,11 +67,18 @@ def occurrence_create(
     manual_protocol: str = "",
     reserved_protocol: str = "",
     place_follows: bool = False,
+    opening_form: dict | None = None,
     at: datetime | None = None,
 ) -> Occurrence:
     """Register a contact: the protocol is issued, the default status set, SLA computed.
     ``reserved_protocol`` is a number taken from the type's sequence beforehand (a block
-    for paper forms), checked by the caller; it is used instead of issuing one."""
+    for paper forms), checked by the caller; it is used instead of issuing one.
+
+    Opened by an application (the beneficiary's portal or app, an integrator), the type's
+    view mode has its effect (seed 001): a *Básico* type's request arrives as a draft for
+    the intake queue; a *Solicitações* type with a tab filled at opening requires
+    ``opening_form``, its answers, validated against the tab's form and kept as its first
+    entry."""
     operator_id = actor.operator_id
     if application.operator_id != operator_id or not application.is_active:
         raise ValidationError({"application": _("Choose an active application of the operator.")})
@@ -101,6 +111,20 @@ def occurrence_create(
         raise ValidationError(
             {"occurrence_type": _("This occurrence type has no active default status.")}
         )
+    view_mode = snapshot.occurrence_type.view_mode
+    if actor.is_system and view_mode == ViewMode.BASIC:
+        mode = Mode.DRAFT
+    opening = None
+    if actor.is_system and view_mode == ViewMode.REQUESTS and snapshot.opening_tab is not None:
+        try:
+            opening = entry_clean(snapshot.opening_version.fields, opening_form or {})
+        except ValidationError as error:
+            raise ValidationError(
+                {
+                    f"form.{key}" if key else "form": messages
+                    for key, messages in _by_field(error).items()
+                }
+            ) from None
     default = snapshot.default_status
     at = at or timezone.now()
     due = snapshot.due_for(subject.pk if subject is not None else None)
@@ -175,6 +199,16 @@ def occurrence_create(
                 event=created,
                 actions=snapshot.actions.get(default.pk, []),
             )
+            if opening is not None:
+                TabEntry.objects.create(
+                    operator_id=operator_id,
+                    occurrence=occurrence,
+                    tab=snapshot.opening_tab,
+                    form_version=snapshot.opening_version,
+                    data=opening,
+                    created_by=actor.user,
+                    created_at=at,
+                )
             if parent is not None:
                 # The parent is checked under its lock, in the same transaction: a refusal
                 # there undoes the creation and its protocol number.
@@ -293,3 +327,7 @@ def _follow_up(
         place_follows=place_follows,
         at=at,
     )
+
+
+def _by_field(error: ValidationError) -> dict[str, list[str]]:
+    return error.message_dict if hasattr(error, "error_dict") else {"": error.messages}

@@ -16,6 +16,7 @@ from atende.catalog.snapshots import type_snapshot_any
 from atende.occurrences.models import (
     Event,
     EventKind,
+    Mode,
     Occurrence,
 )
 from atende.occurrences.services.actors import Actor, NotAllowed, actor_for_user
@@ -367,3 +368,85 @@ def occurrence_reopen(
         reopen=True,
         payload={"reason": reason} if reason else None,
     )
+
+
+# --- The intake queue: drafts promoted or discarded ------------------------------------
+
+
+def draft_check(current: Occurrence) -> None:
+    if current.mode != Mode.DRAFT:
+        raise ValidationError(
+            _("Request %(protocol)s was already analysed.") % {"protocol": current.protocol},
+            code="not_draft",
+        )
+
+
+def occurrence_promote(
+    *, actor: Actor, draft: Occurrence, expected_version: int | None, at: datetime | None = None
+) -> Event:
+    """A draft (a *Básico* self-service request, an integrator's draft) becomes an
+    occurrence of the work queues, with its protocol and deadline as they were."""
+    return _change(
+        draft,
+        actor=actor,
+        kind=EventKind.PROMOTED,
+        expected_version=expected_version,
+        check=draft_check,
+        fields={"mode": Mode.ACTIVE},
+        payload={"summary": _("Promoted from the intake queue.")},
+        at=at,
+    )
+
+
+def occurrence_discard(
+    *, actor: Actor, draft: Occurrence, reason: str, expected_version: int | None
+) -> Event:
+    """Not a request to attend (a prank, a repeated one): closed with the reason."""
+    text = _text_clean(reason, "reason", OUTCOME_MAX, required=True)
+    return draft_close(
+        actor, draft, text, expected_version=expected_version, payload={"discarded": True}
+    )
+
+
+def draft_close(
+    actor: Actor,
+    draft: Occurrence,
+    text: str,
+    *,
+    expected_version: int | None,
+    payload: dict,
+    fields: dict | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """An analysed draft ends closed without resolution, with ``text`` as its outcome."""
+    return _change(
+        draft,
+        actor=actor,
+        kind=EventKind.CLOSED,
+        expected_version=expected_version,
+        check=draft_check,
+        status=_unresolved_status(draft),
+        attendant=None,
+        outcome={"text": text, "attachment_url": "", "reason": None, "resolved": False},
+        payload=payload,
+        fields=fields,
+        at=at,
+    )
+
+
+def _unresolved_status(occurrence: Occurrence) -> Status:
+    """Where an analysed draft ends: the type's status that closes without resolution."""
+    snapshot = type_snapshot_any(
+        operator=occurrence.operator, type_id=occurrence.occurrence_type_id
+    )
+    statuses = [] if snapshot is None else [s for s in snapshot.statuses.values() if s.is_active]
+    status = next((s for s in statuses if s.closing == Closing.CLOSED), None)
+    if status is None:
+        raise ValidationError(
+            _(
+                "The type %(type)s has no status that closes without resolution: the "
+                "configurator must create one to discard requests."
+            )
+            % {"type": occurrence.occurrence_type.name}
+        )
+    return status

@@ -37,10 +37,11 @@ def test_the_intake_queue_lists_only_the_operators_reports(
     assert "Registros (RA)" not in other.get("/painel/").content.decode()
 
 
-def test_drafts_of_other_types_are_not_in_the_intake_queue(
+def test_drafts_of_other_types_share_the_intake_queue_with_their_own_page(
     water, operator_b, app_b, catalog_b, attendant_water
 ):
-    """An integrator's draft of a type without a place has no page here: not listed."""
+    """One intake queue for every kind of draft: an integrator's draft of a type without
+    a place is listed beside the reports and opens on the generic analysis page."""
     from atende.occurrences.models import Mode
     from atende.occurrences.services import actor_for_application, occurrence_create
 
@@ -52,8 +53,12 @@ def test_drafts_of_other_types_are_not_in_the_intake_queue(
         channel="apiPublica",
         mode=Mode.DRAFT,
     )
-    page = signed_in(attendant_water).get("/registros/").content.decode()
-    assert draft.protocol not in page
+    client = signed_in(attendant_water)
+    page = client.get("/registros/").content.decode()
+    assert f'href="/painel/triagem/{draft.protocol}/"' in page
+    assert (
+        "Promover para a fila" in client.get(f"/painel/triagem/{draft.protocol}/").content.decode()
+    )
 
 
 def test_a_report_is_analysed_attached_to_the_registration_nearby(

@@ -17,6 +17,7 @@ from atende.occurrences.models import Event, EventKind, Mode, Occurrence, State
 from atende.occurrences.services import (
     actor_for_user,
     occurrence_close,
+    occurrence_discard,
     occurrence_route,
     occurrence_start_attendance,
 )
@@ -24,7 +25,6 @@ from atende.registrations.models import LocalityRule, Place, Requester, Requeste
 from atende.registrations.selectors import distance_m, duplicates_find, related_of
 from atende.registrations.services import (
     draft_attach,
-    draft_discard,
     draft_promote,
     place_clean,
     place_update,
@@ -245,7 +245,7 @@ def test_two_leak_reports_at_one_address_the_second_is_attached(
     ]
     # Analysed once: a second attach or discard is refused.
     with pytest.raises(ValidationError):
-        draft_discard(actor=actor, draft=second, reason="x", expected_version=None)
+        occurrence_discard(actor=actor, draft=second, reason="x", expected_version=None)
 
 
 def test_duplicates_by_property_and_address_come_before_distance(
@@ -292,8 +292,8 @@ def test_a_discarded_report_closes_with_its_reason(street_leak, attendant_water,
     actor = actor_for_user(user=attendant_water, operator=operator_b)
     draft = report(app_b, street_leak, phone="31911112222")
     with pytest.raises(ValidationError):
-        draft_discard(actor=actor, draft=draft, reason="  ", expected_version=draft.version)
-    draft_discard(actor=actor, draft=draft, reason="Trote", expected_version=draft.version)
+        occurrence_discard(actor=actor, draft=draft, reason="  ", expected_version=draft.version)
+    occurrence_discard(actor=actor, draft=draft, reason="Trote", expected_version=draft.version)
     draft.refresh_from_db()
     assert draft.state == State.CLOSED and draft.outcome_text == "Trote"
     assert draft.mode == Mode.DRAFT
