@@ -90,3 +90,40 @@ def test_the_queue_is_worked_from_the_keyboard(
     taken = Occurrence.objects.get(protocol=newest_first[0])
     assert (taken.state, taken.attendant_id) == (State.IN_ATTENDANCE, attendant_a.pk)
     context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_status_is_offered_only_to_who_may_set_it_and_the_queue_sorts(
+    browser, live_server, attendant_a, supervisor_a, app_a, catalog_a, width
+):
+    from playwright.sync_api import expect
+
+    from atende.catalog.services import status_update
+    from atende.occurrences.services import actor_for_user, occurrence_start_attendance
+    from atende.testing.occurrences import status_named
+
+    kind = catalog_a[REIMBURSEMENT]
+    status_update(status=status_named(kind, "Aguardando documentos"), allowed_roles=["supervisor"])
+    occurrence = new_occurrence(user=attendant_a, application=app_a, occurrence_type=kind)
+    occurrence_start_attendance(
+        actor=actor_for_user(user=attendant_a, operator=app_a.operator_id),
+        occurrence=occurrence,
+        expected_version=occurrence.version,
+    )
+    for user, offered in ((attendant_a, False), (supervisor_a, True)):
+        context = browser.new_context(viewport={"width": width, "height": 800}, locale="pt-BR")
+        page = context.new_page()
+        sign_in(page, live_server.url, user)
+        page.goto(f"{live_server.url}/painel/?order=prazo")
+        expect(page.locator('th[aria-sort="ascending"] [data-sort="sla"]')).to_be_visible()
+        page.get_by_role("link", name=occurrence.protocol).click()
+        choices = page.get_by_label("Novo status").locator("option").all_inner_texts()
+        assert ("Aguardando documentos" in choices) is offered
+        if offered:
+            page.get_by_label("Novo status").select_option(label="Aguardando documentos")
+            page.get_by_role("button", name="Alterar status").click()
+            expect(page.get_by_role("status").first).to_contain_text("Status alterado")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        context.close()
+    occurrence.refresh_from_db()
+    assert occurrence.status.internal_description == "Aguardando documentos"
