@@ -129,6 +129,14 @@ class CallCenterSettings(models.Model):
     def __str__(self) -> str:
         return str(self.operator_id)
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        super().save(*args, **kwargs)
+        # Which types are checked against the critiques is read from a per-process cache
+        # keyed by the catalog's version (``services.critique_checked_types``).
+        from atende.catalog.services import catalog_changed
+
+        catalog_changed(self.operator_id)
+
     def type_ids(self, services: Iterable[str]) -> set[int]:
         """The ids of the types these services are issued as (those the operator offers)."""
         found = (getattr(self, f"{service}_id") for service in services)

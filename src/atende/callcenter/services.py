@@ -64,8 +64,8 @@ from atende.occurrences.services import (
 )
 from atende.occurrences.services.core import _change, _email_clean, _text_clean
 from atende.portal.models import BeneficiaryLogin
-from atende.tenancy.models import Application, Membership, Role
-from atende.tenancy.validators import phone_parse
+from atende.tenancy.models import Application, Membership, Operator, Role
+from atende.tenancy.validators import only_digits, phone_parse
 
 DESCRIPTION_MAX = 10_000
 OBSERVATION_MAX = 2_000
@@ -870,6 +870,47 @@ def erp_records(*, user: object, contact: Contact) -> list[dict[str, str]]:
         for record in records[:ERP_RECORDS]
         if isinstance(record, dict)
     ]
+
+
+_checked: dict[int, tuple[int, frozenset[int]]] = {}
+
+
+def critique_checked_types(operator: Operator) -> frozenset[int]:
+    """The operator's types refused to a card with a blocking critique (its refunds), read
+    once per catalog version (saving the settings moves it), as the catalog snapshots."""
+    held = _checked.get(operator.pk)
+    if held is not None and held[0] == operator.catalog_version:
+        return held[1]
+    config = CallCenterSettings.objects.filter(operator_id=operator.pk).first()
+    ids = frozenset(config.type_ids(CRITIQUE_CHECKED)) if config is not None else frozenset()
+    _checked[operator.pk] = (operator.catalog_version, ids)
+    return ids
+
+
+def request_card(
+    *, operator_id: int, identifier: str, contract_number: str = ""
+) -> Beneficiary | None:
+    """The registry's card a request naming a CPF (or a card code) is for: the one of the
+    contract named, or the CPF's only card. A CPF holding several cards must name the
+    contract, since what each card may ask differs."""
+    digits = only_digits(identifier or "")
+    cards = Beneficiary.objects.filter(operator_id=operator_id)
+    if len(digits) == 11:
+        cards = cards.filter(cpf=digits)
+    else:
+        cards = cards.filter(card=(identifier or "").strip().upper())
+    if contract_number:
+        cards = cards.filter(contract_number=contract_number.strip())
+    found = list(cards.order_by("card")[:2])
+    if len(found) > 1:
+        raise ValidationError(
+            {
+                "contract_number": _(
+                    "This CPF holds several cards: name the contract of the one the request is for."
+                )
+            }
+        )
+    return found[0] if found else None
 
 
 def request_refusal(*, beneficiary: Beneficiary | None, occurrence_type: OccurrenceType) -> str:

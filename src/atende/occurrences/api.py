@@ -17,6 +17,7 @@ from ninja import Status as Reply
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 from atende.accounts.models import User
+from atende.callcenter.services import critique_checked_types, request_card, request_refusal
 from atende.catalog.models import AttendanceTab, OccurrenceType, OutcomeReason, Status, Subject
 from atende.catalog.snapshots import TypeSnapshot, type_snapshot
 from atende.occurrences.models import Attachment, Channel, Event, Nature, Occurrence, State
@@ -327,6 +328,21 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
             raise ValidationError(
                 {"subject_id": [_("Choose an active subject of this occurrence type.")]}
             )
+    if payload.beneficiary_identifier and snapshot.occurrence_type.pk in critique_checked_types(
+        application.operator
+    ):
+        # A refund for a card with a blocking critique is refused here as in a call and in
+        # the portal (seed 003).
+        refusal = request_refusal(
+            beneficiary=request_card(
+                operator_id=application.operator_id,
+                identifier=payload.beneficiary_identifier,
+                contract_number=payload.contract_number,
+            ),
+            occurrence_type=snapshot.occurrence_type,
+        )
+        if refusal:
+            raise ValidationError({"beneficiary_identifier": [refusal]})
     parent = None
     if payload.parent_protocol:
         try:

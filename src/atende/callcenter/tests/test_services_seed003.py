@@ -173,3 +173,51 @@ def test_the_portal_refuses_a_refund_to_a_card_with_a_blocking_critique(
     copy = operator_a.occurrence_types.get(name=CARD_COPY)
     other = portal.get(f"/portal/{bundle}/nova/", {"tipo": copy.pk}).content.decode()
     assert "data-refused" not in other and "<textarea" in other
+
+
+def test_the_api_refuses_a_refund_to_a_card_with_a_blocking_critique(
+    call_center_a, suspended, app_a, catalog_a, operator_a
+):
+    """An app creating a refund names a CPF: its only card, or the card of the contract
+    named, answers for it; a CPF of several cards must name the contract."""
+    import json
+
+    from atende.occurrences.models import Occurrence
+    from atende.tenancy.models import Scope
+    from atende.tenancy.services import api_token_create
+    from atende.testing.beneficiaries import card_upserted
+
+    _, plain = api_token_create(application=app_a, name="app", scopes=[Scope.OCCURRENCES_WRITE])
+    app = Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    refund = catalog_a["Ocorrencia - Reembolso"]
+
+    def create(**body):
+        return app.post(
+            "/api/v1/occurrences",
+            json.dumps({"occurrence_type_id": refund.pk, **body}),
+            content_type="application/json",
+        )
+
+    refused = create(beneficiary_identifier=suspended.cpf)
+    assert refused.status_code == 400
+    assert "suspenso" in json.dumps(refused.json(), ensure_ascii=False).lower()
+    assert not Occurrence.objects.exists()
+
+    card_upserted(
+        operator_a,
+        card="C-301",
+        cpf=suspended.cpf,
+        name=suspended.name,
+        contract_number="CT-NOVO",
+    )
+    ambiguous = create(beneficiary_identifier=suspended.cpf)
+    assert ambiguous.status_code == 400 and "contract_number" in json.dumps(ambiguous.json())
+    assert (
+        create(beneficiary_identifier=suspended.cpf, contract_number="CT-NOVO").status_code == 201
+    )
+    # Another type is not checked; nor a CPF out of the registry.
+    other = catalog_a["Atualização Cadastral"]
+    assert (
+        create(beneficiary_identifier=suspended.cpf, occurrence_type_id=other.pk).status_code == 201
+    )
+    assert create(beneficiary_identifier="11144477735").status_code == 201
