@@ -283,6 +283,7 @@ class Synthesizer:
             None,  # priority,
             "",  # observation
             "[]",  # and TISS guides
+            None,  # no message waiting for an answer
             len(occ.events),
             len(occ.events),
         )

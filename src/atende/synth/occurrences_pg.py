@@ -678,6 +678,7 @@ def _stage_occurrences(cursor: object, plan: _Plan, table: str, blocks: list) ->
                NULL::int AS classification_id, NULL::int AS procedure_group_id,
                NULL::int AS urgency_id, NULL::int AS sentiment_id, NULL::int AS priority_id,
                '' AS observation, '[]'::jsonb AS guides,
+               NULL::timestamptz AS awaiting_since,
                s.events AS version, s.events AS last_seq
         FROM synth_story s
         -- Every story has its block (or the protocol is null, which the staging table
