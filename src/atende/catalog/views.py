@@ -327,9 +327,10 @@ def _form_kwargs(form_class: type, operator: Operator) -> dict:
 @configurator_page
 def record_list(request: HttpRequest, operator: Operator, kind: str) -> HttpResponse:
     simple = _simple(kind)
-    records = (
-        simple.model.objects.for_operator(operator).select_related(*simple.related).order_by("pk")
-    )
+    records = simple.model.objects.for_operator(operator).order_by("pk")
+    if simple.related:
+        # select_related() without names is deprecated: only when there is something to join.
+        records = records.select_related(*simple.related)
     rows = [
         (record, [_cell(record, attr) for attr, _label in simple.columns]) for record in records
     ]

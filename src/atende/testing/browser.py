@@ -34,6 +34,15 @@ def sign_in(page: object, url: str, user: object) -> None:
     page.wait_for_url(f"{url}/")
 
 
+def portal_sign_in(page: object, url: str, bundle: str, cpf: str, password: str) -> None:
+    """Into a beneficiary portal through its form; ends on "Minhas solicitações"."""
+    page.goto(f"{url}/portal/{bundle}/")
+    page.get_by_label("CPF").fill(cpf)
+    page.get_by_label("Senha").fill(password)
+    page.get_by_role("button", name="Entrar").click()
+    page.get_by_role("heading", name="Minhas solicitações").wait_for()
+
+
 def chromium_path() -> str:
     path = os.environ.get("ATENDE_CHROMIUM") or shutil.which("chromium") or ""
     if not path or not Path(path).exists():

@@ -8,6 +8,7 @@ from atende.occurrences.services import (
     occurrence_close,
     occurrence_create,
     occurrence_fill_tab,
+    occurrence_start_attendance,
 )
 from atende.tenancy.models import Application
 
@@ -50,3 +51,15 @@ def refund_approved(actor: Actor, occurrence: Occurrence) -> None:
         expected_version=occurrence.version,
     )
     occurrence.refresh_from_db()
+
+
+def attendance_started(user: object, occurrence: Occurrence) -> Actor:
+    """``user`` starts attending ``occurrence`` as it is now; its actor, and the occurrence
+    brought up to date."""
+    actor = actor_for_user(user=user, operator=occurrence.operator_id)
+    occurrence.refresh_from_db()
+    occurrence_start_attendance(
+        actor=actor, occurrence=occurrence, expected_version=occurrence.version
+    )
+    occurrence.refresh_from_db()
+    return actor

@@ -16,11 +16,10 @@ from atende.occurrences.services import (
     occurrence_close,
     occurrence_customer_message,
     occurrence_reply,
-    occurrence_start_attendance,
 )
 from atende.tenancy.models import Role
 from atende.testing.factories import MembershipFactory
-from atende.testing.occurrences import new_occurrence, status_named
+from atende.testing.occurrences import attendance_started, new_occurrence, status_named
 
 pytestmark = pytest.mark.django_db
 
@@ -39,15 +38,6 @@ def _opened(attendant, app, catalog, **fields):
         beneficiary_name="Beatriz",
         **fields,
     )
-
-
-def _attended(attendant, occurrence):
-    actor = actor_for_user(user=attendant, operator=occurrence.operator_id)
-    occurrence_start_attendance(
-        actor=actor, occurrence=occurrence, expected_version=occurrence.version
-    )
-    occurrence.refresh_from_db()
-    return actor
 
 
 @pytest.fixture
@@ -81,7 +71,7 @@ def test_a_message_awaits_an_answer_and_the_reply_answers_it_and_tells_the_benef
     sent = Attachment.objects.get(occurrence=occurrence)
     assert sent.public and sent.uploaded_by is None
 
-    actor = _attended(attendant_a, occurrence)
+    actor = attendance_started(attendant_a, occurrence)
     reply = occurrence_reply(
         actor=actor,
         occurrence=occurrence,
@@ -107,7 +97,7 @@ def test_a_message_awaits_an_answer_and_the_reply_answers_it_and_tells_the_benef
 def test_an_internal_note_tells_nobody_and_is_not_in_the_conversation(
     occurrence, attendant_a, client
 ):
-    actor = _attended(attendant_a, occurrence)
+    actor = attendance_started(attendant_a, occurrence)
     occurrence_add_note(actor=actor, occurrence=occurrence, text="Cliente difícil")
     assert not Delivery.objects.filter(purpose=Purpose.REPLY).exists()
     client.force_login(attendant_a)
@@ -122,7 +112,7 @@ def test_only_who_attends_replies_and_a_closed_occurrence_takes_no_message(
     not_yet = actor_for_user(user=attendant_a, operator=occurrence.operator_id)
     with pytest.raises(NotAllowed):
         occurrence_reply(actor=not_yet, occurrence=occurrence, text="Olá")
-    actor = _attended(attendant_a, occurrence)
+    actor = attendance_started(attendant_a, occurrence)
     occurrence_customer_message(
         application=app_a, occurrence=occurrence, author="Beatriz", text="Alô?"
     )
@@ -179,7 +169,7 @@ def test_the_panel_replies_keeps_the_text_when_refused_and_the_queue_marks_the_w
     waiting = client.get("/painel/", {"awaiting": "on"}).content.decode()
     assert occurrence.protocol in waiting and quiet.protocol not in waiting
     assert "aguarda nossa resposta" in waiting
-    _attended(attendant_a, occurrence)
+    attendance_started(attendant_a, occurrence)
     url = f"/painel/{occurrence.protocol}/respostas/"
     refused = client.post(
         url, {"text": "Segue a segunda via.", "files": SimpleUploadedFile("via.pdf", PROGRAM)}
@@ -214,7 +204,7 @@ def test_canned_replies_are_configured_checked_and_offered_filled_in(
         {"title": "Documentos", "text": "Olá, {{ beneficiario }}: o protocolo {{ protocolo }}."},
     )
     assert saved.status_code == 302
-    _attended(attendant_a, occurrence)
+    attendance_started(attendant_a, occurrence)
     client.force_login(attendant_a)
     page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
     assert "Começar de uma resposta pronta" in page

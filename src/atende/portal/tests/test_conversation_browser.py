@@ -10,7 +10,7 @@ from atende.catalog.models import CannedReply, ViewMode
 from atende.occurrences.models import Attachment
 from atende.portal.services import beneficiary_login_create
 from atende.portal.tests.conftest import CPF, PASSWORD
-from atende.testing.browser import ARTIFACTS, sign_in
+from atende.testing.browser import ARTIFACTS, portal_sign_in, sign_in
 from atende.testing.occurrences import new_occurrence
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,11 +51,7 @@ def _pages(browser, live_server, app_a, attendant_a, occurrence, width):
         )
 
     portal = context().new_page()
-    portal.goto(f"{live_server.url}/portal/{app_a.bundle}/")
-    portal.get_by_label("CPF").fill("529.982.247-25")
-    portal.get_by_label("Senha").fill(PASSWORD)
-    portal.get_by_role("button", name="Entrar").click()
-    portal.get_by_role("heading", name="Minhas solicitações").wait_for()
+    portal_sign_in(portal, live_server.url, app_a.bundle, "529.982.247-25", PASSWORD)
     portal.goto(f"{live_server.url}/portal/{app_a.bundle}/{occurrence.protocol}/")
     panel = context().new_page()
     sign_in(panel, live_server.url, attendant_a)

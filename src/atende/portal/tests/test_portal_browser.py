@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from atende.catalog.presets import REIMBURSEMENT
 from atende.occurrences.models import Occurrence, State
 from atende.portal.services import beneficiary_login_create
-from atende.testing.browser import sign_in
+from atende.testing.browser import portal_sign_in, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,11 +48,7 @@ def test_a_refund_goes_from_the_portal_through_the_panel_and_back(
     )
     url = live_server.url
     portal = _context(browser).new_page()
-    portal.goto(f"{url}/portal/{app_a.bundle}/")
-    portal.get_by_label("CPF").fill("529.982.247-25")
-    portal.get_by_label("Senha").fill(PASSWORD)
-    portal.get_by_role("button", name="Entrar").click()
-    portal.get_by_role("heading", name="Minhas solicitações").wait_for()
+    portal_sign_in(portal, url, app_a.bundle, "529.982.247-25", PASSWORD)
     portal.get_by_role("link", name="Nova solicitação").click()
     portal.get_by_role("link", name=REIMBURSEMENT).click()
     portal.get_by_label("Assunto").select_option(label="Solicitação de Reembolso")

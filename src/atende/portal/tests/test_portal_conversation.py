@@ -11,14 +11,12 @@ from pypdf import PdfReader
 from atende.catalog.models import ViewMode
 from atende.occurrences.models import Attachment, EventKind, Occurrence
 from atende.occurrences.services import (
-    actor_for_user,
     occurrence_add_attachment,
     occurrence_close,
     occurrence_reply,
-    occurrence_start_attendance,
 )
 from atende.portal.tests.conftest import CPF, HOME
-from atende.testing.occurrences import new_occurrence, status_named
+from atende.testing.occurrences import attendance_started, new_occurrence, status_named
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +34,6 @@ def mine(attendant_a, app_a, catalog_a, beatriz):
         beneficiary_identifier=CPF,
         beneficiary_name="Beatriz",
     )
-
-
-def _attended(attendant, occurrence):
-    actor = actor_for_user(user=attendant, operator=occurrence.operator_id)
-    occurrence.refresh_from_db()
-    occurrence_start_attendance(
-        actor=actor, occurrence=occurrence, expected_version=occurrence.version
-    )
-    occurrence.refresh_from_db()
-    return actor
 
 
 def test_a_request_opened_with_files_keeps_them_and_a_program_is_refused_with_the_text(
@@ -102,7 +90,7 @@ def test_messages_go_both_ways_and_internal_files_stay_internal(
     assert message.actor_name == "Beatriz Beneficiária"
     assert message.payload["text"] == "Falta algum documento? ção 😀"
 
-    actor = _attended(attendant_a, mine)
+    actor = attendance_started(attendant_a, mine)
     internal = occurrence_add_attachment(
         actor=actor, occurrence=mine, upload=SimpleUploadedFile("parecer.pdf", PDF)
     )
@@ -131,7 +119,7 @@ def test_another_beneficiarys_conversation_is_not_reachable(
         beneficiary_identifier="11144477735",
         beneficiary_name="Outra Pessoa",
     )
-    actor = _attended(attendant_a, theirs)
+    actor = attendance_started(attendant_a, theirs)
     occurrence_reply(
         actor=actor,
         occurrence=theirs,
@@ -167,7 +155,7 @@ def test_a_closed_request_takes_no_message_and_its_answer_has_the_transcript(
 ):
     detail = f"{HOME}{mine.protocol}/"
     signed_in.post(f"{detail}mensagens/", {"text": "Quando fica pronto?"})
-    actor = _attended(attendant_a, mine)
+    actor = attendance_started(attendant_a, mine)
     occurrence_reply(actor=actor, occurrence=mine, text="Amanhã, sem falta.")
     mine.refresh_from_db()
     occurrence_close(

@@ -11,7 +11,7 @@ from atende.occurrences.models import Mode, Occurrence
 from atende.portal.services import beneficiary_login_create
 from atende.portal.tests.conftest import CPF, PASSWORD
 from atende.portal.tests.test_view_modes import FIELDS
-from atende.testing.browser import ARTIFACTS, sign_in
+from atende.testing.browser import ARTIFACTS, portal_sign_in, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,10 +37,7 @@ def test_an_opening_form_and_a_basic_draft(
         return browser.new_context(viewport={"width": width, "height": 900}, locale="pt-BR")
 
     portal = context().new_page()
-    portal.goto(f"{live_server.url}/portal/{app_a.bundle}/")
-    portal.get_by_label("CPF").fill("529.982.247-25")
-    portal.get_by_label("Senha").fill(PASSWORD)
-    portal.get_by_role("button", name="Entrar").click()
+    portal_sign_in(portal, live_server.url, app_a.bundle, "529.982.247-25", PASSWORD)
     portal.get_by_role("link", name="Nova solicitação").click()
     portal.get_by_role("link", name="Atualização Cadastral").click()
     fieldset = portal.locator("[data-opening-form]")
