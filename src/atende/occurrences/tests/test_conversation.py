@@ -209,3 +209,19 @@ def test_canned_replies_are_configured_checked_and_offered_filled_in(
     page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
     assert "Começar de uma resposta pronta" in page
     assert f"Olá, Beatriz: o protocolo {occurrence.protocol}." in page
+
+
+def test_the_reply_reaches_the_beneficiarys_mailbox(occurrence, attendant_a, smtp):
+    from atende.notifications.services import deliveries_drain
+
+    actor = attendance_started(attendant_a, occurrence)
+    occurrence_reply(actor=actor, occurrence=occurrence, text="Seu cadastro foi atualizado.")
+    deliveries_drain()
+    delivery = Delivery.objects.get(purpose=Purpose.REPLY)
+    assert delivery.state == DeliveryState.DELIVERED, delivery.last_error
+    [message] = smtp.messages
+    assert message["To"] == "beatriz@exemplo.com.br"
+    assert message["Subject"] == f"Resposta ao seu protocolo {occurrence.protocol}"
+    body = message.get_content()
+    assert body.startswith("Seu cadastro foi atualizado.")
+    assert f"/{occurrence.protocol}/" in body
