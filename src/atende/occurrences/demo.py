@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from validate_docbr import CPF
 
-from atende.catalog.models import OccurrenceType, Status
+from atende.catalog.models import CannedReply, OccurrenceType, Status
+from atende.catalog.services import canned_reply_create
 from atende.occurrences.models import Channel, Mode, Nature, Occurrence
 from atende.occurrences.services import (
     Actor,
@@ -17,8 +18,10 @@ from atende.occurrences.services import (
     occurrence_change_status,
     occurrence_close,
     occurrence_create,
+    occurrence_customer_message,
     occurrence_fill_tab,
     occurrence_release,
+    occurrence_reply,
     occurrence_start_attendance,
 )
 from atende.tenancy.models import Application, Instance, Membership, Operator, Role
@@ -65,7 +68,30 @@ def demo_occurrences_create(
         else:
             person = rng.choice(population) if population else _person(rng)
         _one(rng, application, rng.choice(types), actors, supervisor, units, start, now, person)
+    demo_canned_replies(operator)
     return count
+
+
+CANNED = [
+    (
+        "Documentação recebida",
+        "Olá, {{ beneficiario }}. Recebemos a documentação do protocolo {{ protocolo }} e a "
+        "análise segue; o prazo de resposta é {{ prazo_sla }}.",
+    ),
+    (
+        "Pendência de documentos",
+        "Olá, {{ beneficiario }}. Para seguir com o protocolo {{ protocolo }}, envie pelo "
+        "portal os documentos pendentes: {{ link_portal }}",
+    ),
+]
+
+
+def demo_canned_replies(operator: Operator) -> None:
+    """The operator's first canned replies, when it has none."""
+    if CannedReply.objects.for_operator(operator).exists():
+        return
+    for title, text in CANNED:
+        canned_reply_create(operator=operator, title=title, text=text)
 
 
 def _person(rng: random.Random) -> tuple[str, str]:
@@ -127,6 +153,31 @@ def _one(
             text="Contato com o beneficiário.",
             at=clock.tick(),
         )
+    talk = rng.random()
+    if talk < 0.3:
+        # The conversation: the beneficiary asks, the attendant answers, and some of them
+        # write again and wait for the answer.
+        occurrence_customer_message(
+            application=application,
+            occurrence=occurrence,
+            author=name,
+            text="Bom dia, há alguma novidade sobre o meu pedido?",
+            at=clock.tick(),
+        )
+        occurrence_reply(
+            actor=attendant,
+            occurrence=occurrence,
+            text=f"Olá, {name.split()[0]}: estamos analisando e respondemos em breve.",
+            at=clock.tick(),
+        )
+        if talk < 0.1:
+            occurrence_customer_message(
+                application=application,
+                occurrence=occurrence,
+                author=name,
+                text="Obrigado. Enviei o comprovante pelo portal também.",
+                at=clock.tick(),
+            )
     if fate < 0.35:
         return  # Em atendimento
     if fate < 0.5:

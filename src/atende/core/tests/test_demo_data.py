@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from atende.accounts.models import User
-from atende.catalog.models import OccurrenceType
+from atende.catalog.models import CannedReply, OccurrenceType
 from atende.core.management.commands.demo_data import DEMO_PASSWORD
 from atende.occurrences.history import occurrence_replay
 from atende.occurrences.models import Occurrence
@@ -61,6 +61,14 @@ def test_demo_data_brings_the_seed_catalog_and_occurrences_in_every_state():
     for occurrence in occurrences.filter(state=4)[:20]:
         replayed = occurrence_replay(occurrence.events.order_by("seq"))
         assert (replayed.state, replayed.closed_at) == (4, occurrence.closed_at)
+    # Conversations, some waiting for the operator's answer, and canned replies to answer.
+    assert occurrences.filter(events__kind="reply").exists()
+    waiting = occurrences.filter(awaiting_since__isnull=False, closed_at__isnull=True)
+    assert waiting.exists()
+    for occurrence in waiting[:10]:
+        replayed = occurrence_replay(occurrence.events.order_by("seq"))
+        assert replayed.awaiting_since == occurrence.awaiting_since
+    assert CannedReply.objects.for_operator(health).count() == 2
     water = Operator.objects.get(cnpj="45997418000153")
     leak = OccurrenceType.objects.for_operator(water).get(name="Vazamento de água")
     assert Occurrence.objects.filter(occurrence_type=leak).exists()
