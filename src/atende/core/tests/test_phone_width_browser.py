@@ -4,6 +4,8 @@
 import pytest
 
 from atende.catalog.presets import REIMBURSEMENT
+from atende.occurrences.models import Mode
+from atende.occurrences.services import actor_for_application, occurrence_create
 from atende.portal.services import beneficiary_login_create
 from atende.testing.beneficiaries import card_upserted
 from atende.testing.browser import ARTIFACTS, sign_in
@@ -40,6 +42,14 @@ def test_staff_pages_fit_a_phone(browser, live_server, operator_a, app_a, catalo
         emails=["beatriz.albuquerque.cavalcanti@exemplo.com.br"],
         addresses=[{"street": "Avenida Brigadeiro Faria Lima", "number": "3477", "city": "SP"}],
     )
+    draft = occurrence_create(
+        actor=actor_for_application(application=app_a),
+        application=app_a,
+        occurrence_type=catalog_a[REIMBURSEMENT],
+        channel="appMobile",
+        mode=Mode.DRAFT,
+        description="Reembolso de consulta com a doutora Maria Aparecida de Albuquerque " * 3,
+    )
     context = browser.new_context(viewport=PHONE, locale="pt-BR")
     page = context.new_page()
     page.goto(f"{live_server.url}/conta/entrar/")
@@ -53,12 +63,45 @@ def test_staff_pages_fit_a_phone(browser, live_server, operator_a, app_a, catalo
         ("deliveries", "/entregas/"),
         ("beneficiary-search", "/beneficiarios/?q=beatriz"),
         ("beneficiary", f"/beneficiarios/{card.pk}/"),
+        ("intake", "/painel/triagem/"),
+        ("draft", f"/painel/triagem/{draft.protocol}/"),
     ]:
         page.goto(live_server.url + path)
         _fits(page, name)
     page.goto(f"{live_server.url}/painel/")
     page.locator("[data-protocol] a").first.click()
     _fits(page, "occurrence")
+    context.close()
+
+
+def test_configuration_pages_fit_a_phone(browser, live_server, operator_a, catalog_a):
+    from atende.catalog.models import ActionKind
+    from atende.catalog.services import canned_reply_create, status_action_create
+    from atende.tenancy.models import Role
+    from atende.testing.factories import MembershipFactory
+    from atende.testing.occurrences import status_named
+
+    configurator = MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user
+    canned_reply_create(operator=operator_a, title="Documentação recebida", text="Olá")
+    kind = catalog_a[REIMBURSEMENT]
+    action = status_action_create(
+        status=status_named(kind, "Em análise"),
+        description="e-mail - em análise",
+        kind=ActionKind.EMAIL,
+        body_template="Olá",
+    )
+    context = browser.new_context(viewport=PHONE, locale="pt-BR")
+    page = context.new_page()
+    sign_in(page, live_server.url, configurator)
+    base = f"/configuracao/{operator_a.pk}"
+    for name, path in [
+        ("canned-replies", f"{base}/respostas/"),
+        ("canned-reply-new", f"{base}/respostas/novo/"),
+        ("action", f"{base}/item/acao/{action.pk}/"),
+        ("status", f"{base}/item/status/{action.status_id}/"),
+    ]:
+        page.goto(live_server.url + path)
+        _fits(page, name)
     context.close()
 
 
