@@ -1,5 +1,6 @@
-"""The Registro de Atendimento screens: the intake queue where attendants analyse citizens'
-reports (with the duplicate check), Inserir RA (full and simplified), routing many at once,
+"""The Registro de Atendimento screens: a citizen's report analysed from the intake queue
+(the list is the occurrences app's, for every kind of draft) with the duplicate check,
+Inserir RA (full and simplified), routing many at once,
 the registration's panel inside the occurrence page, and the configurator's settings and
 locality rules."""
 
@@ -108,7 +109,6 @@ from atende.registrations.services import (
     sms_token_new,
 )
 
-INTAKE_LISTED = 100
 ROUTABLE_LISTED = 200
 
 
