@@ -3,7 +3,7 @@
 A request stores the file and queues an ``Import`` row. A worker claims it with a
 conditional UPDATE (an attempt and a lease), reads the file a line at a time and, for each
 batch, writes the valid cards, the refused lines and the line reached in one transaction
-that also renews the lease. A worker that dies leaves a lease that runs out; the
+that also renews the lease; a thread reads and checks the next batch meanwhile. A worker that dies leaves a lease that runs out; the
 scheduler's ``imports_drive`` queues the import again and the next attempt skips the lines
 already committed. Upserting by card makes a file loaded twice change nothing.
 """
@@ -12,8 +12,12 @@ import codecs
 import csv
 import io
 import logging
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from atende.beneficiaries.models import Beneficiary, Contact, Import, ImportProblem, ImportState
@@ -196,26 +200,85 @@ def _load(job: Import, mine: object, raw: io.BufferedReader, lease: timedelta, p
 
 
 def _batches(job, mine, rows, raw, lease, progress) -> None:
-    skip = job.lines_done
     source = Source(job=job)
     products: dict = {}
     kept = ImportProblem.objects.filter(job=job).count()
-    batch: list[tuple[int, dict | str]] = []
-    for item in rows:
-        if skip:
-            skip -= 1
-            continue
-        batch.append(item)
-        if len(batch) == BATCH_MAX:
-            kept = _commit(job, mine, batch, raw, lease, source, products, kept)
-            batch = []
+    with closing(_checked_ahead(rows, raw, skip=job.lines_done)) as batches:
+        for checked in batches:
+            kept = _commit(job, mine, checked, lease, source, products, kept)
             if progress is not None:
                 progress(job)
-    if batch:
-        _commit(job, mine, batch, raw, lease, source, products, kept)
 
 
-def _commit(job, mine, batch, raw, lease, source, products, kept) -> int:
+@dataclass
+class _Checked:
+    """A batch of lines as checked: the valid records, the refused lines' problems, and
+    how far into the file it ends."""
+
+    lines: int
+    position: int
+    records: list
+    problems: list[tuple[int, str, str]]
+    invalid: int
+
+
+_END = object()
+
+
+def _checked_ahead(rows: Iterator, raw: io.BufferedReader, *, skip: int) -> Iterator[_Checked]:
+    """The file's batches, read and checked by a thread one batch ahead of the writes:
+    checking a batch (Python) runs while the database writes and commits the one before,
+    instead of after it. The lines an earlier attempt committed are skipped."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    language = translation.get_language()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def produce() -> None:
+        translation.activate(language)
+        try:
+            batch: list[tuple[int, dict | str]] = []
+            skipping = skip
+            for item in rows:
+                if skipping:
+                    skipping -= 1
+                    continue
+                batch.append(item)
+                if len(batch) == BATCH_MAX:
+                    if not put(_check(batch, raw.tell())):
+                        return
+                    batch = []
+            if batch and not put(_check(batch, raw.tell())):
+                return
+            put(_END)
+        except BaseException as error:  # handed to the writer, which raises it
+            put(error)
+
+    thread = threading.Thread(target=produce, name="import-check", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        # The reader ends before the caller closes the file's rows under it.
+        stop.set()
+        thread.join()
+
+
+def _check(batch: list[tuple[int, dict | str]], position: int) -> _Checked:
     records, problems, seen = [], [], {}
     invalid = 0
     for line, values in batch:
@@ -242,32 +305,38 @@ def _commit(job, mine, batch, raw, lease, source, products, kept) -> int:
         if found:
             invalid += 1
             problems += [(line, column, reason) for column, reason in found]
+    return _Checked(len(batch), position, records, problems, invalid)
+
+
+def _commit(job, mine, checked: _Checked, lease, source, products, kept) -> int:
+    problems = checked.problems
     room = max(0, PROBLEMS_KEPT - kept)
+    position = min(checked.position, job.size)
     with transaction.atomic():
         counts = beneficiaries_upsert(
-            operator=job.operator, records=records, source=source, products=products
+            operator=job.operator, records=checked.records, source=source, products=products
         )
         ImportProblem.objects.bulk_create(
             ImportProblem(job=job, line=line, column=column, reason=reason[:300])
             for line, column, reason in problems[:room]
         )
         done = mine.update(
-            lines_done=F("lines_done") + len(batch),
-            bytes_done=min(raw.tell(), job.size),
+            lines_done=F("lines_done") + checked.lines,
+            bytes_done=position,
             created=F("created") + counts.created,
             updated=F("updated") + counts.updated,
             unchanged=F("unchanged") + counts.unchanged,
-            invalid=F("invalid") + invalid,
+            invalid=F("invalid") + checked.invalid,
             lease_until=timezone.now() + lease,
         )
         if not done:
             raise _LeaseLost
-    job.lines_done += len(batch)
-    job.bytes_done = min(raw.tell(), job.size)
+    job.lines_done += checked.lines
+    job.bytes_done = position
     job.created += counts.created
     job.updated += counts.updated
     job.unchanged += counts.unchanged
-    job.invalid += invalid
+    job.invalid += checked.invalid
     return kept + min(room, len(problems))
 
 
