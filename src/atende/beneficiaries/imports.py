@@ -3,9 +3,10 @@
 A request stores the file and queues an ``Import`` row. A worker claims it with a
 conditional UPDATE (an attempt and a lease), reads the file a line at a time and, for each
 batch, writes the valid cards, the refused lines and the line reached in one transaction
-that also renews the lease; a thread reads and checks the next batch meanwhile. A worker that dies leaves a lease that runs out; the
-scheduler's ``imports_drive`` queues the import again and the next attempt skips the lines
-already committed. Upserting by card makes a file loaded twice change nothing.
+that also renews the lease; a thread reads and checks the next batch meanwhile. A worker
+that dies leaves a lease that runs out; the scheduler's ``imports_drive`` queues the import
+again and the next attempt skips the lines already committed. Upserting by card makes a
+file loaded twice change nothing.
 """
 
 import codecs
