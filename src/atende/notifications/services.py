@@ -133,20 +133,24 @@ def reply_enqueue(*, occurrence: object, event: object, text: str) -> int:
         deliveries.append(
             _delivery(common, channel=Channel.EMAIL, key=key, recipient=occurrence.contact_email)
         )
-    senders = _Senders(occurrence.operator_id)
-    for target in _devices(occurrence):
-        deliveries.append(
-            _delivery(
-                {**common, "body": text},
-                channel=Channel.PUSH,
-                key=f"{key}:target:{target.pk}",
-                recipient=target.token or target.subscription.get("endpoint", ""),
-                sender=senders.of_kind(target.kind),
-                payload={"subscription": target.subscription} if target.subscription else {},
-            )
-        )
+    deliveries += _pushes(
+        {**common, "body": text}, key, _devices(occurrence), _Senders(occurrence.operator_id)
+    )
     _insert(deliveries)
     return len(deliveries)
+
+
+def _pushes(common: dict, key: str, devices: list[PushTarget], senders: "_Senders"):
+    """One push delivery per device of the beneficiary, each through its kind's sender."""
+    for target in devices:
+        yield _delivery(
+            common,
+            channel=Channel.PUSH,
+            key=f"{key}:target:{target.pk}",
+            recipient=target.token or target.subscription.get("endpoint", ""),
+            sender=senders.of_kind(target.kind),
+            payload={"subscription": target.subscription} if target.subscription else {},
+        )
 
 
 def _devices(occurrence: object) -> list[PushTarget]:
@@ -295,15 +299,7 @@ def _action_deliveries(
     }
     key = f"action:{action.pk}:event:{event.pk}"
     if action.kind == ActionKind.PUSH:
-        for target in devices():
-            yield _delivery(
-                common,
-                channel=Channel.PUSH,
-                key=f"{key}:target:{target.pk}",
-                recipient=target.token or target.subscription.get("endpoint", ""),
-                sender=senders.of_kind(target.kind),
-                payload={"subscription": target.subscription} if target.subscription else {},
-            )
+        yield from _pushes(common, key, devices(), senders)
         return
     if action.kind == ActionKind.HOOK:
         yield _delivery(
