@@ -208,13 +208,20 @@ class VersionForm(PanelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-def tab_form_class(fields: list[dict]) -> type[forms.Form]:
+def tab_form_class(
+    fields: list[dict], *, versioned: bool = True, required: bool = False
+) -> type[forms.Form]:
     """A form for one version of a tab's form definition. It only collects the values:
     ``entry_clean`` (through ``occurrence_fill_tab``) is what validates them, so the panel
-    and the API accept and refuse the same entries."""
-    attrs: dict[str, forms.Field] = {"version": forms.IntegerField(widget=forms.HiddenInput)}
+    and the API accept and refuse the same entries. ``versioned``: with the occurrence's
+    version (a change to it); ``required``: a missing answer is also told by the form, with
+    the other fields of a page that has more than the tab (the portal's opening)."""
+    attrs: dict[str, forms.Field] = (
+        {"version": forms.IntegerField(widget=forms.HiddenInput)} if versioned else {}
+    )
     for field in fields:
         attrs[field["key"]] = tab_field(field)
+        attrs[field["key"]].required = required and field["required"]
     return type("TabForm", (forms.Form,), attrs)
 
 

@@ -36,7 +36,7 @@ from atende.core.http import client_address
 from atende.core.jsonbody import JsonRefused, json_parse
 from atende.notifications.models import SenderKind
 from atende.notifications.services import push_target_register, webpush_key_for
-from atende.occurrences.forms import tab_field
+from atende.occurrences.forms import tab_form_class
 from atende.occurrences.models import Channel, Mode, Nature, Occurrence
 from atende.occurrences.selectors import (
     beneficiary_occurrences,
@@ -374,15 +374,17 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
         request.POST or None, request.FILES or None, subjects=subjects, initial=initial
     )
     opening = opening_form_for(visit.application, chosen, request.POST or None)
-    valid = form.is_valid() and (opening is None or opening.is_valid())
+    # Both forms checked, so every refusal is told at once.
+    valid = all([form.is_valid(), opening is None or opening.is_valid()])
     if request.method == "POST" and not refusal and valid:
         data = form.cleaned_data
         account = visit.account
+        actor = actor_for_application(application=visit.application)
         try:
             with transaction.atomic():
                 occurrence = occurrence_create(
                     opening_form=opening.cleaned_data if opening is not None else None,
-                    actor=actor_for_application(application=visit.application),
+                    actor=actor,
                     application=visit.application,
                     occurrence_type=chosen,
                     subject=next((s for s in subjects if s.pk == data["subject"]), None),
@@ -398,13 +400,12 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
                     contact_phone=data["contact_phone"],
                     description=data["description"],
                 )
-                actor = actor_for_application(application=visit.application)
                 for upload in data["files"]:
                     occurrence_add_attachment(
                         actor=actor, occurrence=occurrence, upload=upload, public=True
                     )
         except ValidationError as error:
-            errors_onto(form, _opening_errors(opening, error))
+            _refusal_shown(form, opening, error)
         else:
             messages.success(
                 request,
@@ -442,20 +443,18 @@ def opening_form_for(
     ):
         return None
     fields = [f for f in snapshot.opening_version.fields if f["type"] != FieldType.FILE]
-    form_class = type("OpeningForm", (forms.Form,), {f["key"]: tab_field(f) for f in fields})
-    form = form_class(data, prefix="form")
-    # Told with the request's own fields; the service checks the values again.
-    for field in fields:
-        form.fields[field["key"]].required = field["required"]
+    # Missing answers are told with the request's own fields; the service checks again.
+    form = tab_form_class(fields, versioned=False, required=True)(data, prefix="form")
     form.title = snapshot.opening_tab.name
     return form
 
 
-def _opening_errors(opening: forms.Form | None, error: ValidationError) -> ValidationError:
-    """The service's refusal of the opening form's answers goes next to those answers; the
-    rest is returned for the request's own form."""
+def _refusal_shown(form: forms.Form, opening: forms.Form | None, error: ValidationError) -> None:
+    """The service's refusal on the page: what it says of the opening form's answers
+    (``form.<key>``) next to those answers, the rest on the request's own form."""
     if opening is None or not hasattr(error, "error_dict"):
-        return error
+        errors_onto(form, error)
+        return
     rest = {}
     for key, messages_ in error.message_dict.items():
         name = key.removeprefix("form.")
@@ -463,7 +462,8 @@ def _opening_errors(opening: forms.Form | None, error: ValidationError) -> Valid
             opening.add_error(name, messages_)
         else:
             rest[key] = messages_
-    return ValidationError(rest) if rest else ValidationError([])
+    if rest:
+        errors_onto(form, ValidationError(rest))
 
 
 @portal_page
