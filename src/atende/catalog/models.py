@@ -260,6 +260,11 @@ class OccurrenceType(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_chat(self) -> bool:
+        """Its conversation is live: both sides' pages show new messages as they come."""
+        return self.view_mode == ViewMode.CHAT
+
 
 class Subject(models.Model):
     """A subject of a type; for a sanitation operator, a specification (especificação) of

@@ -626,15 +626,14 @@ INTAKE_LISTED = 100
 
 
 @login_required
-def intake(request: HttpRequest) -> HttpResponse:
+def intake(request: HttpRequest, registrations: bool = False) -> HttpResponse:
     """Every draft waiting for analysis: a registration's report opens on its own page
-    (place, duplicates, requesters), any other on the generic one below."""
+    (place, duplicates, requesters), any other on the generic one below. Served under the
+    RA's address too (``registrations``: with the RA's menu)."""
     visible = occurrences_visible_to(actors=working_actors(request))
     drafts = list(intake_queue(visible)[:INTAKE_LISTED])
     return render(
-        request,
-        "occurrences/intake.html",
-        {"drafts": drafts, "registrations": request.path.startswith("/registros/")},
+        request, "occurrences/intake.html", {"drafts": drafts, "registrations": registrations}
     )
 
 

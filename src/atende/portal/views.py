@@ -262,7 +262,7 @@ def _detail(
         "occurrence": occurrence,
         "talk": talk,
         "message_form": form,
-        "chat": occurrence.occurrence_type.view_mode == ViewMode.CHAT,
+        "chat": occurrence.occurrence_type.is_chat,
         "status": status,
     }
     if request.htmx and request.method == "POST":
@@ -290,7 +290,7 @@ def talk(request: HttpRequest, visit: Visit, protocol: str) -> HttpResponse:
             visit.application,
             occurrence=occurrence,
             talk=conversation(occurrence),
-            chat=occurrence.occurrence_type.view_mode == ViewMode.CHAT,
+            chat=occurrence.occurrence_type.is_chat,
         )
     form = MessageForm(request.POST, request.FILES)
     if form.is_valid():

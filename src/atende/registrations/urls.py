@@ -7,7 +7,7 @@ app_name = "registrations"
 
 urlpatterns = [
     # The one intake queue of every kind of draft, under the RA's address too.
-    path("registros/", intake, name="intake"),
+    path("registros/", intake, {"registrations": True}, name="intake"),
     path("registros/novo/", views.insert, name="insert"),
     path("registros/novo/simplificado/", views.insert_simplified, name="insert_simplified"),
     path("registros/tramitar/", views.route_many, name="route"),
