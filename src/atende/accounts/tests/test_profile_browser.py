@@ -20,7 +20,7 @@ def test_a_person_renames_themselves_from_the_header(browser, live_server, atten
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_label("Nome completo").fill("Ana Beatriz Atendente")
     page.get_by_role("button", name="Salvar nome").click()
-    expect(page.get_by_role("status")).to_contain_text("Nome salvo.")
+    expect(page.get_by_role("status", name="Avisos")).to_contain_text("Nome salvo.")
     expect(page.get_by_role("link", name="Ana Beatriz Atendente")).to_be_visible()
 
     page.get_by_label("Senha antiga").fill("não é esta")

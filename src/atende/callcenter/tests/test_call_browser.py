@@ -39,7 +39,7 @@ def manifest(page, section, *, description: str) -> None:
     section.get_by_label("Sentimento do cliente", exact=True).select_option(label="Neutro")
     section.get_by_label("Prioridade", exact=True).select_option(label="Alta")
     section.get_by_role("button", name="Salvar manifestação").click()
-    expect(page.get_by_role("status")).to_contain_text("Manifestação do protocolo")
+    expect(page.get_by_role("status", name="Avisos")).to_contain_text("Manifestação do protocolo")
 
 
 @pytest.mark.parametrize("width", [1366, 390])
@@ -98,7 +98,7 @@ def test_a_whole_call_from_screen_pop_to_concluded(
     section.get_by_label("Unidade", exact=True).select_option(label="Autorizações A")
     section.locator("textarea[name$='-description']").last.fill("Autorizar a consulta.")
     section.get_by_role("button", name="Gerar pendência").click()
-    expect(page.get_by_role("status")).to_contain_text("Autorizações A")
+    expect(page.get_by_role("status", name="Avisos")).to_contain_text("Autorizações A")
 
     page.get_by_role("button", name="Novo evento").click()
     second = contact_items(contact)[1].occurrence
@@ -125,7 +125,7 @@ def test_a_whole_call_from_screen_pop_to_concluded(
     unit_page.get_by_label("Status de encerramento").select_option(label="Autorizada")
     unit_page.get_by_label("Parecer (o beneficiário lê)").fill("Consulta autorizada.")
     unit_page.get_by_role("button", name="Encerrar", exact=True).click()
-    expect(unit_page.get_by_role("status").first).to_be_visible()
+    expect(unit_page.get_by_role("status", name="Avisos")).to_be_visible()
     assert Occurrence.objects.get(pk=pendency.pk).state == State.CLOSED
 
     page.goto(contact_url)

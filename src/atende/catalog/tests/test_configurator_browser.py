@@ -97,7 +97,7 @@ def test_a_type_configured_on_screen_is_worked_at_once(
     panel.get_by_label("Status de encerramento").select_option(label="Vistoria concluída")
     panel.get_by_label("Parecer (o beneficiário lê)").fill("Vistoria feita, sem pendências.")
     panel.get_by_role("button", name="Encerrar", exact=True).click()
-    panel.get_by_role("status").first.wait_for()
+    panel.get_by_role("status", name="Avisos").wait_for()
     panel.screenshot(path=f"{ARTIFACTS}/panel-new-type-closed.png", full_page=True)
     occurrence = Occurrence.objects.get(pk=occurrence.pk)
     assert occurrence.state == State.CLOSED

@@ -36,7 +36,7 @@ def test_a_supervisor_resends_a_failed_message(page, live_server, supervisor_a, 
     assert "conexão recusada" in row.inner_text()
     row.get_by_role("link", name=str(failed.pk)).click()
     page.get_by_role("button", name="Enviar novamente").click()
-    assert "será enviada novamente" in page.get_by_role("status").inner_text()
+    assert "será enviada novamente" in page.get_by_role("status", name="Avisos").inner_text()
     assert deliveries_drain() == 1
     page.reload()
     assert page.locator("dd[data-state]").inner_text() == "Entregue"

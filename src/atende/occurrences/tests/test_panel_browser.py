@@ -35,7 +35,7 @@ def test_a_second_attendant_sees_that_the_first_took_the_occurrence(
     first.get_by_role("button", name="Iniciar atendimento").click()
     assert (
         "Agora você está atendendo esta ocorrência."
-        in first.get_by_role("status").first.inner_text()
+        in first.get_by_role("status", name="Avisos").inner_text()
     )
     # The second page polls the occurrence's version every 5 s.
     notice = late.locator('[data-changed="true"]')
@@ -43,7 +43,7 @@ def test_a_second_attendant_sees_that_the_first_took_the_occurrence(
     assert "alterou esta ocorrência" in notice.inner_text()
     late.screenshot(path="test-artifacts/panel-second-attendant-told.png", full_page=True)
     late.get_by_role("button", name="Iniciar atendimento").click()
-    told = late.get_by_role("status").first.inner_text()
+    told = late.get_by_role("status", name="Avisos").inner_text()
     assert "foi alterado por outra pessoa" in told
     assert "em atendimento por" in late.locator('[data-refusal="start"]').inner_text()
     for page in pages:
@@ -86,7 +86,7 @@ def test_the_queue_is_worked_from_the_keyboard(
     page.wait_for_url(f"**/painel/{newest_first[0]}/#assumir")
     page.wait_for_function("document.activeElement.textContent.includes('Iniciar atendimento')")
     page.keyboard.press("Enter")
-    page.get_by_role("status").first.wait_for()
+    page.get_by_role("status", name="Avisos").wait_for()
     taken = Occurrence.objects.get(protocol=newest_first[0])
     assert (taken.state, taken.attendant_id) == (State.IN_ATTENDANCE, attendant_a.pk)
     context.close()
@@ -122,7 +122,7 @@ def test_a_status_is_offered_only_to_who_may_set_it_and_the_queue_sorts(
         if offered:
             page.get_by_label("Novo status").select_option(label="Aguardando documentos")
             page.get_by_role("button", name="Alterar status").click()
-            expect(page.get_by_role("status").first).to_contain_text("Status alterado")
+            expect(page.get_by_role("status", name="Avisos")).to_contain_text("Status alterado")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         context.close()
     occurrence.refresh_from_db()

@@ -102,7 +102,9 @@ def test_a_conversation_both_ways_with_files(
     text.type(" Preencha o formulário anexo.")
     panel.get_by_label("Arquivos enviados com a resposta").set_input_files(str(form))
     panel.get_by_role("button", name="Enviar resposta").click()
-    expect(panel.get_by_role("status").first).to_contain_text("Resposta enviada ao beneficiário")
+    expect(panel.get_by_role("status", name="Avisos")).to_contain_text(
+        "Resposta enviada ao beneficiário"
+    )
     expect(talk).to_contain_text("Preencha o formulário anexo.")
     expect(panel.locator("h2 [data-awaiting]")).to_have_count(0)
     fits(panel, width)

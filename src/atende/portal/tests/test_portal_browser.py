@@ -54,7 +54,7 @@ def test_a_refund_goes_from_the_portal_through_the_panel_and_back(
     portal.get_by_label("Assunto").select_option(label="Solicitação de Reembolso")
     portal.get_by_label("Descreva sua solicitação").fill("Consulta com dermatologista.")
     portal.get_by_role("button", name="Enviar solicitação").click()
-    told = portal.get_by_role("status").first.inner_text()
+    told = portal.get_by_role("status", name="Avisos").inner_text()
     occurrence = Occurrence.objects.get()
     assert f"Seu protocolo é {occurrence.protocol}" in told
     portal.screenshot(path=f"{ARTIFACTS}/portal-protocol-at-once.png", full_page=True)
@@ -78,7 +78,7 @@ def test_a_refund_goes_from_the_portal_through_the_panel_and_back(
     panel.get_by_label("Status de encerramento").select_option(label="Aprovado")
     panel.get_by_label("Parecer (o beneficiário lê)").fill("Reembolso aprovado: R$ 275,50.")
     panel.get_by_role("button", name="Encerrar", exact=True).click()
-    panel.get_by_role("status").first.wait_for()
+    panel.get_by_role("status", name="Avisos").wait_for()
     panel.screenshot(path=f"{ARTIFACTS}/panel-refund-closed.png", full_page=True)
     occurrence.refresh_from_db()
     assert occurrence.state == State.CLOSED and occurrence.resolved is True

@@ -52,7 +52,7 @@ def test_an_opening_form_and_a_basic_draft(
     fits(portal, width)
     fieldset.get_by_label("Novo valor *").fill("Rua Nova, 10")
     portal.get_by_role("button", name="Enviar solicitação").click()
-    expect(portal.get_by_role("status").first).to_contain_text("Seu protocolo é")
+    expect(portal.get_by_role("status", name="Avisos")).to_contain_text("Seu protocolo é")
     requested = Occurrence.objects.get(occurrence_type=update)
 
     portal.get_by_role("link", name="Minhas solicitações").click()
@@ -62,7 +62,7 @@ def test_an_opening_form_and_a_basic_draft(
     subject.select_option(index=1)
     portal.get_by_label("Descreva sua solicitação").fill("Autorizar ressonância.")
     portal.get_by_role("button", name="Enviar solicitação").click()
-    expect(portal.get_by_role("status").first).to_contain_text("Seu protocolo é")
+    expect(portal.get_by_role("status", name="Avisos")).to_contain_text("Seu protocolo é")
     draft = Occurrence.objects.get(occurrence_type=basic)
     assert draft.mode == Mode.DRAFT
 

@@ -75,7 +75,9 @@ def test_a_report_from_the_app_is_attached_to_the_registration_nearby(
     page.screenshot(path=str(ARTIFACTS / f"intake-duplicate-{width}.png"), full_page=True)
     match.get_by_role("button", name="Anexar a este registro").click()
 
-    expect(page.get_by_role("status")).to_contain_text(f"Solicitação anexada a {first.protocol}")
+    expect(page.get_by_role("status", name="Avisos")).to_contain_text(
+        f"Solicitação anexada a {first.protocol}"
+    )
     panel = page.locator("#registration-panel")
     expect(panel.locator("#requesters")).to_contain_text(f"da solicitação {report}")
     deliveries_drain()
