@@ -42,7 +42,7 @@ from atende.catalog.models import (
     Status,
     Subject,
 )
-from atende.core.db import row_locked
+from atende.core.db import PreparedRead, row_locked
 from atende.notifications.models import Channel as DeliveryChannel
 from atende.notifications.models import Delivery, Purpose
 from atende.notifications.outbound import OutboundRefused, outbound_request, url_check
@@ -74,12 +74,17 @@ ABANDONED_TEXT = "Atendimento abandonado: a ligação caiu ou o beneficiário de
 CONCLUDED_TEXT = "Atendimento concluído na ligação."
 
 
+# Read by every contact started: compiled once.
+_settings_read = PreparedRead(
+    lambda operator_id: CallCenterSettings.objects.filter(operator_id=operator_id).select_related(
+        "application__operator", "occurrence_type"
+    ),
+    -101,
+)
+
+
 def settings_of(operator_id: int) -> CallCenterSettings:
-    found = (
-        CallCenterSettings.objects.filter(operator_id=operator_id)
-        .select_related("application__operator", "occurrence_type")
-        .first()
-    )
+    found = next(iter(_settings_read(operator_id)), None)
     if found is None:
         raise ValidationError(
             _("The call center of this operator is not configured yet: ask a supervisor."),
@@ -144,10 +149,12 @@ def contact_start(
     channel: str = Channel.PHONE,
     call: Call | None = None,
     at: datetime | None = None,
+    actors: list[Actor] | None = None,
 ) -> Contact:
     """Register a call with a beneficiary: the contact and its first protocol, attended
-    by the person who started it, in one transaction."""
-    actors = actors_for_user(user=user)
+    by the person who started it, in one transaction. ``actors`` are the user's, when the
+    caller read them already in this request."""
+    actors = actors_for_user(user=user) if actors is None else actors
     actor = actor_among(actors, operator_id=operator_id)
     actor_among(actors, operator_id=attendant_operator_id)
     config = settings_of(operator_id)

@@ -112,6 +112,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     card=data["card"],
                     channel=data["channel"],
                     call=call,
+                    actors=actors,
                 )
             except (ValidationError, NotAllowed) as error:
                 errors_onto(form, _as_validation(error))

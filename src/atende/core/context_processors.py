@@ -7,8 +7,23 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from atende.catalog.models import OccurrenceType
-from atende.tenancy.models import Role
-from atende.tenancy.selectors import memberships_for_user
+from atende.core.db import PreparedRead
+from atende.tenancy.models import Membership, Role
+
+# The roles the person holds, and whether each operator takes registrations (seed 004):
+# one statement, compiled once, read by every page that draws the bar.
+_memberships = PreparedRead(
+    lambda user_id: Membership.objects.filter(
+        user_id=user_id, is_active=True, operator__is_active=True
+    ).annotate(
+        registrations=Exists(
+            OccurrenceType.objects.filter(
+                operator=OuterRef("operator"), has_place=True, is_active=True
+            )
+        )
+    ),
+    -101,
+)
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -21,16 +36,7 @@ def _links(request: HttpRequest) -> list[dict]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    # Whether each operator takes registrations (seed 004), read in the same query.
-    memberships = list(
-        memberships_for_user(user=user).annotate(
-            registrations=Exists(
-                OccurrenceType.objects.filter(
-                    operator=OuterRef("operator"), has_place=True, is_active=True
-                )
-            )
-        )
-    )
+    memberships = _memberships(user.pk)
     roles = {m.role for m in memberships}
     registrations = any(
         m.registrations for m in memberships if m.role in (Role.ATTENDANT, Role.SUPERVISOR)

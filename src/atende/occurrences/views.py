@@ -97,8 +97,11 @@ QUEUE_RELATED = ("occurrence_type", "subject", "status", "attendant")
 
 
 def working_actors(request: HttpRequest) -> list[Actor]:
-    """The person's actors where they work occurrences; anyone else finds nothing (404)."""
-    actors = actors_for_user(user=request.user)
+    """The person's actors where they work occurrences; anyone else finds nothing (404).
+    Read once per request: a page that starts work and then draws it asks twice."""
+    actors = getattr(request, "atende_actors", None)
+    if actors is None:
+        actors = request.atende_actors = actors_for_user(user=request.user)
     if not actors:
         raise Http404
     return actors

@@ -36,7 +36,7 @@ BASELINE = {
     "panel_status": (10, 14),
     "panel_close": (12, 16),
     # The queue's filters list the call center's priorities (one read of their choices).
-    "panel_queue": (16, 16),
+    "panel_queue": (15, 15),
 }
 
 
