@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=600)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=16)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")

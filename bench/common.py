@@ -96,7 +96,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(*, web_workers: int = 2, threads: int = 4) -> Iterator[str]:
+def serving(*, web_workers: int = 2, threads: int = 16) -> Iterator[str]:
     """``atende serve`` (gunicorn, no worker) on a free loopback port, as production runs
     it without debug; yields its base address and stops it afterwards."""
     import signal

@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=16)
     parser.add_argument(
         "--pool", type=int, default=12000, help="occurrences changed in turn (each test)"
     )

@@ -1,4 +1,5 @@
 import re
+import threading
 from collections.abc import Callable
 
 from django.conf import settings
@@ -29,6 +30,38 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class ApiGateMiddleware:
+    """At most ``API_CONCURRENCY`` API requests at work in a process at once; the rest wait
+    their turn here, before any of their work is done, and a request that waited
+    ``API_QUEUE_SECONDS`` is answered 503 with ``Retry-After``.
+
+    The people's screens never wait at this gate: an integrator's burst of creations takes
+    a bounded share of the process, and an attendant's click starts at once instead of
+    queueing behind it (the server runs more threads than the gate lets through, so a free
+    thread is there for them)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.gate = threading.BoundedSemaphore(settings.API_CONCURRENCY)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        if not self.gate.acquire(timeout=settings.API_QUEUE_SECONDS):
+            message = _("The server is busy; try again in a moment.")
+            response = JsonResponse(
+                {"code": "busy", "message": message},
+                status=503,
+                json_dumps_params={"ensure_ascii": False},
+            )
+            response["Retry-After"] = "1"
+            return response
+        try:
+            return self.get_response(request)
+        finally:
+            self.gate.release()
 
 
 # The beneficiary import page takes files far larger than an attachment.

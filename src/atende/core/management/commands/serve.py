@@ -44,7 +44,7 @@ class Command(BaseCommand):
             "--web-workers", type=int, default=env_int("ATENDE_WEB_WORKERS", 2, minimum=1)
         )
         parser.add_argument(
-            "--threads", type=int, default=env_int("ATENDE_WEB_THREADS", 4, minimum=1)
+            "--threads", type=int, default=env_int("ATENDE_WEB_THREADS", 16, minimum=1)
         )
         parser.add_argument("--no-worker", action="store_true", help="Serve the web app only")
 
