@@ -1,8 +1,11 @@
+import contextlib
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -32,6 +35,40 @@ class LanguageMiddleware:
         return response
 
 
+class Turns:
+    """``size`` turns, handed out in the order they were asked for: a waiting request is
+    never overtaken by one that came later (a semaphore lets any waiter in, and the
+    unlucky one waits for many turns)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.taken = 0
+        self.waiting: deque[threading.Event] = deque()
+        self.lock = threading.Lock()
+
+    def take(self, timeout: float) -> bool:
+        with self.lock:
+            if self.taken < self.size and not self.waiting:
+                self.taken += 1
+                return True
+            mine = threading.Event()
+            self.waiting.append(mine)
+        if mine.wait(timeout):
+            return True
+        with self.lock:
+            if mine in self.waiting:
+                self.waiting.remove(mine)
+                return False
+        return True  # handed over just as the wait ran out
+
+    def give_back(self) -> None:
+        with self.lock:
+            if self.waiting:
+                self.waiting.popleft().set()  # the turn passes straight on
+            else:
+                self.taken -= 1
+
+
 class ApiGateMiddleware:
     """At most ``API_CONCURRENCY`` API requests at work in a process at once; the rest wait
     their turn here, before any of their work is done, and a request that waited
@@ -40,16 +77,25 @@ class ApiGateMiddleware:
     The people's screens never wait at this gate: an integrator's burst of creations takes
     a bounded share of the process, and an attendant's click starts at once instead of
     queueing behind it (the server runs more threads than the gate lets through, so a free
-    thread is there for them)."""
+    thread is there for them).
+
+    A turn is for work, not for a slow client's upload: a request's body is read before it
+    takes one. Files (multipart, up to the attachment limit) are not held in memory for
+    that, so they pass without a turn; they are few, and mostly the client's time."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.gate = threading.BoundedSemaphore(settings.API_CONCURRENCY)
+        self.turns = Turns(settings.API_CONCURRENCY)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path_info.startswith("/api/"):
+        if not request.path_info.startswith("/api/") or request.content_type.startswith(
+            "multipart/"
+        ):
             return self.get_response(request)
-        if not self.gate.acquire(timeout=settings.API_QUEUE_SECONDS):
+        # Read now, while no turn is held; a body too large is the view's to refuse.
+        with contextlib.suppress(RequestDataTooBig):
+            request.body  # noqa: B018
+        if not self.turns.take(timeout=settings.API_QUEUE_SECONDS):
             message = _("The server is busy; try again in a moment.")
             response = JsonResponse(
                 {"code": "busy", "message": message},
@@ -61,7 +107,7 @@ class ApiGateMiddleware:
         try:
             return self.get_response(request)
         finally:
-            self.gate.release()
+            self.turns.give_back()
 
 
 # The beneficiary import page takes files far larger than an attachment.
