@@ -216,8 +216,6 @@ IMPORT_MAX_ATTEMPTS = env_int("ATENDE_IMPORT_MAX_ATTEMPTS", 5, minimum=1)
 # behind an integrator's burst.
 API_CONCURRENCY = env_int("ATENDE_API_CONCURRENCY", 1, minimum=1)
 API_QUEUE_SECONDS = env_int("ATENDE_API_QUEUE_SECONDS", 30, minimum=1)
-# How long a server thread keeps the interpreter while another waits for it (wsgi.py).
-SERVER_SWITCH_INTERVAL_US = env_int("ATENDE_SWITCH_INTERVAL_US", 5000, minimum=100)
 # Attachments: what an occurrence accepts (files stay in the default storage, never in the
 # static or public paths; they are served only through a view that checks the tenant).
 ATTACHMENT_MAX_BYTES = env_int("ATENDE_ATTACHMENT_MAX_MB", 10, minimum=1) * 1024 * 1024

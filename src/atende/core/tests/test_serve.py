@@ -1,12 +1,10 @@
 """``atende serve`` as ``make run`` starts it: gunicorn and the worker, stopped by Ctrl-C."""
 
 import signal
-import subprocess
-import sys
 
 import pytest
 
-from atende.testing.processes import atende, child_env, free_port, wait_for_http, wait_until
+from atende.testing.processes import atende, free_port, wait_for_http, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,14 +60,3 @@ def test_the_access_log_masks_cpfs_and_password_reset_tokens():
     assert token not in output and "MTIz" not in output
     assert '"GET /api/v1/beneficiaries/[redacted]/occurrences"' in output
     assert output.count('senha/[redacted]/"') == 2
-
-
-def test_the_served_application_gives_the_interpreter_up_at_the_configured_interval():
-    shown = subprocess.run(
-        [sys.executable, "-c", "import sys, atende.wsgi; print(sys.getswitchinterval())"],
-        env=child_env(ATENDE_SWITCH_INTERVAL_US="750"),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert float(shown.stdout) == pytest.approx(0.00075)
