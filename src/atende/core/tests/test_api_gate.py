@@ -162,3 +162,50 @@ def test_a_wait_that_runs_out_leaves_the_line_and_takes_no_turn():
     turns.give_back()
     assert turns.taken == 0
     assert turns.take(timeout=0)
+
+
+def test_while_nobody_s_page_is_at_work_the_api_has_every_turn():
+    turns = Turns(3, busy_size=1)
+    assert all(turns.take(timeout=0) for _ in range(3))
+    assert not turns.take(timeout=0.05)
+
+
+def test_while_a_page_is_at_work_api_requests_take_fewer_turns_and_get_them_back_after():
+    turns = Turns(3, busy_size=1)
+    handed = []
+    with turns.person_at_work():
+        assert turns.take(timeout=0)
+        assert not turns.take(timeout=0.05)  # a second would share the page's process
+        later = threading.Thread(target=lambda: handed.append(turns.take(timeout=10)))
+        later.start()
+        while not turns.waiting:
+            time.sleep(0.001)
+        assert not handed
+    later.join(10)
+    assert handed == [True]  # the page done, the waiting request is let in
+    assert turns.taken == 2
+
+
+@override_settings(API_CONCURRENCY=2, API_CONCURRENCY_BUSY=1, API_QUEUE_SECONDS=1)
+def test_the_gate_narrows_while_a_person_s_request_is_at_work():
+    page_started, page_done = threading.Event(), threading.Event()
+
+    def view(request: object) -> HttpResponse:
+        if request.path.startswith("/painel/"):
+            page_started.set()
+            assert page_done.wait(10)
+        return HttpResponse("feito")
+
+    gate = ApiGateMiddleware(view)
+    factory = RequestFactory()
+    assert gate.turns.take(timeout=0)  # one API request at work already
+    served = []
+    page = threading.Thread(target=lambda: served.append(gate(factory.get("/painel/"))))
+    page.start()
+    assert page_started.wait(10)
+    # The second turn is not given while the attendant's page is at work.
+    assert gate(factory.get("/api/v1/occurrences")).status_code == 503
+    page_done.set()
+    page.join(10)
+    assert served[0].status_code == 200
+    assert gate(factory.get("/api/v1/occurrences")).status_code == 200
