@@ -211,11 +211,10 @@ IMPORTS_ROOT = env_path("ATENDE_IMPORTS_ROOT", DATA_DIR / "imports")
 IMPORT_MAX_BYTES = env_int("ATENDE_IMPORT_MAX_MB", 1024, minimum=1) * 1024 * 1024
 IMPORT_LEASE_SECONDS = env_int("ATENDE_IMPORT_LEASE_SECONDS", 60, minimum=5)
 IMPORT_MAX_ATTEMPTS = env_int("ATENDE_IMPORT_MAX_ATTEMPTS", 5, minimum=1)
-# API requests at work at once in each server process, while nobody's page is at work
-# there and while someone's is; more wait (at most the seconds below, then 503). The
-# server's threads outnumber them, so people's pages never queue behind an integrator.
-API_CONCURRENCY = env_int("ATENDE_API_CONCURRENCY", 4, minimum=1)
-API_CONCURRENCY_BUSY = env_int("ATENDE_API_CONCURRENCY_BUSY", 1, minimum=1)
+# API requests at work at once in each server process; more wait (at most the seconds
+# below, then 503). The server's threads outnumber them, so people's pages never queue
+# behind an integrator's burst.
+API_CONCURRENCY = env_int("ATENDE_API_CONCURRENCY", 1, minimum=1)
 API_QUEUE_SECONDS = env_int("ATENDE_API_QUEUE_SECONDS", 30, minimum=1)
 # Attachments: what an occurrence accepts (files stay in the default storage, never in the
 # static or public paths; they are served only through a view that checks the tenant).

@@ -2,7 +2,7 @@ import contextlib
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -36,31 +36,19 @@ class LanguageMiddleware:
 
 
 class Turns:
-    """Turns for API requests, handed out in the order they were asked for: a waiting
-    request is never overtaken by one that came later (a semaphore lets any waiter in, and
-    the unlucky one waits for many turns). ``size`` are given while nobody's page is at
-    work in the process, ``busy_size`` while someone's is: a person's request never shares
-    the interpreter with more than that many API requests started after it."""
+    """``size`` turns, handed out in the order they were asked for: a waiting request is
+    never overtaken by one that came later (a semaphore lets any waiter in, and the
+    unlucky one waits for many turns)."""
 
-    def __init__(self, size: int, busy_size: int | None = None) -> None:
+    def __init__(self, size: int) -> None:
         self.size = size
-        self.busy_size = min(size, size if busy_size is None else busy_size)
         self.taken = 0
-        self.people = 0
         self.waiting: deque[threading.Event] = deque()
         self.lock = threading.Lock()
 
-    def _room(self) -> int:
-        return (self.busy_size if self.people else self.size) - self.taken
-
-    def _hand_out(self) -> None:
-        while self.waiting and self._room() > 0:
-            self.taken += 1
-            self.waiting.popleft().set()
-
     def take(self, timeout: float) -> bool:
         with self.lock:
-            if not self.waiting and self._room() > 0:
+            if self.taken < self.size and not self.waiting:
                 self.taken += 1
                 return True
             mine = threading.Event()
@@ -75,31 +63,21 @@ class Turns:
 
     def give_back(self) -> None:
         with self.lock:
-            self.taken -= 1
-            self._hand_out()
-
-    @contextlib.contextmanager
-    def person_at_work(self) -> Iterator[None]:
-        with self.lock:
-            self.people += 1
-        try:
-            yield
-        finally:
-            with self.lock:
-                self.people -= 1
-                self._hand_out()
+            if self.waiting:
+                self.waiting.popleft().set()  # the turn passes straight on
+            else:
+                self.taken -= 1
 
 
 class ApiGateMiddleware:
-    """API requests wait here for a turn, before any of their work is done:
-    ``API_CONCURRENCY`` at work in a process at once while nobody's page is, and
-    ``API_CONCURRENCY_BUSY`` while someone's is. One that waited ``API_QUEUE_SECONDS`` is
-    answered 503 with ``Retry-After``.
+    """At most ``API_CONCURRENCY`` API requests at work in a process at once; the rest wait
+    their turn here, before any of their work is done, and a request that waited
+    ``API_QUEUE_SECONDS`` is answered 503 with ``Retry-After``.
 
-    People's pages never wait at this gate: an attendant's click starts at once (the server
-    runs more threads than the gate lets through, so a free thread is there for it) and
-    shares the process with few API requests, instead of queueing behind an integrator's
-    burst of creations. With nobody at work, the API has the process to itself.
+    The people's screens never wait at this gate: an integrator's burst of creations takes
+    a bounded share of the process, and an attendant's click starts at once instead of
+    queueing behind it (the server runs more threads than the gate lets through, so a free
+    thread is there for them).
 
     A turn is for work, not for a slow client's upload: a request's body is read before it
     takes one. Files (multipart, up to the attachment limit) are not held in memory for
@@ -107,13 +85,12 @@ class ApiGateMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.turns = Turns(settings.API_CONCURRENCY, settings.API_CONCURRENCY_BUSY)
+        self.turns = Turns(settings.API_CONCURRENCY)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path_info.startswith("/api/"):
-            with self.turns.person_at_work():
-                return self.get_response(request)
-        if request.content_type.startswith("multipart/"):
+        if not request.path_info.startswith("/api/") or request.content_type.startswith(
+            "multipart/"
+        ):
             return self.get_response(request)
         # Read now, while no turn is held; a body too large is the view's to refuse.
         with contextlib.suppress(RequestDataTooBig):
