@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import connection, connections, models
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.expressions import DatabaseDefault
 from django.db.models.fetch_modes import FETCH_ONE
 from django.db.models.query import get_related_populators
 
@@ -124,13 +125,17 @@ def _sqlite_value(value: object) -> object:
 
 def row_insert(instance: models.Model) -> None:
     """INSERT ``instance`` as a new row and set its primary key. Sends no model signals
-    (Atende connects none to these models). A value the database computes (an expression,
-    a database default) goes through the ORM instead."""
+    (Atende connects none to these models). A constant database default is written as
+    its value (the row and the instance end as ``save()`` leaves them); a value the
+    database computes (an expression, a computed default) goes through the ORM instead."""
     model = type(instance)
     values = []
     for field in _fields(model):
         value = field.pre_save(instance, add=True)
-        if hasattr(value, "resolve_expression"):
+        if isinstance(value, DatabaseDefault) and isinstance(value.expression, Value):
+            value = value.expression.value
+            setattr(instance, field.attname, value)
+        elif hasattr(value, "resolve_expression"):
             instance.save(force_insert=True)
             return
         values.append(field.get_db_prep_save(value, connection))
@@ -151,7 +156,12 @@ def row_locked(model: type[models.Model], pk: int) -> models.Model | None:
     if not connection.in_atomic_block:
         raise RuntimeError("row_locked needs a transaction")
     found = _locked_read(model)(pk)
-    return found[0] if found else None
+    if not found:
+        return None
+    instance = found[0]
+    # What the row holds, for ``row_update`` to write only the columns that change.
+    instance._row_read = [getattr(instance, f.attname) for f in _fields(model)]
+    return instance
 
 
 @functools.cache
@@ -160,24 +170,40 @@ def _locked_read(model: type[models.Model]) -> "PreparedRead":
 
 
 def row_update(instance: models.Model) -> None:
-    """UPDATE every column of ``instance``'s row with its values (what ``save()`` writes,
-    with a statement made once). Sends no model signals."""
+    """UPDATE ``instance``'s row with its values, as ``save()`` would, with a statement
+    made once per set of columns. Sends no model signals. For an instance of
+    ``row_locked`` (its row locked since it was read, so no one else changed it) only the
+    columns whose values changed are written, and JSON columns always (their values can
+    change in place); for any other instance, every column."""
     model = type(instance)
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, False), connection)
-        for field in _fields(model)
-    ]
-    values.append(instance.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(_update_sql(model, connection.vendor), values)
-        if cursor.rowcount != 1:
-            raise model.DoesNotExist
+    fields = _fields(model)
+    read = instance.__dict__.get("_row_read")
+    changed = tuple(
+        index
+        for index, field in enumerate(fields)
+        if read is None
+        or isinstance(field, models.JSONField)
+        or getattr(instance, field.attname) != read[index]
+    )
+    if changed:
+        values = [
+            fields[index].get_db_prep_save(fields[index].pre_save(instance, False), connection)
+            for index in changed
+        ]
+        values.append(instance.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(_update_sql(model, connection.vendor, changed), values)
+            if cursor.rowcount != 1:
+                raise model.DoesNotExist
+    if read is not None:
+        instance._row_read = [getattr(instance, f.attname) for f in fields]
 
 
-@functools.cache
-def _update_sql(model: type[models.Model], vendor: str) -> str:
+@functools.lru_cache(maxsize=256)
+def _update_sql(model: type[models.Model], vendor: str, changed: tuple[int, ...]) -> str:
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in _fields(model))
+    fields = _fields(model)
+    assignments = ", ".join(f"{quote(fields[index].column)} = %s" for index in changed)
     return (
         f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
         f"WHERE {quote(model._meta.pk.column)} = %s"

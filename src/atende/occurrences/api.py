@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
@@ -165,10 +165,15 @@ def _person_only(request: HttpRequest) -> None:
         )
 
 
-def _pick(queryset: QuerySet, pk: int | None, field: str) -> object | None:
-    """A referenced record of the occurrence's operator, or a 400 naming the field."""
+def _pick(model: type[Model], operator_id: int, pk: int | None, field: str) -> object | None:
+    """The record ``pk`` of ``model`` of the occurrence's operator, None when the request
+    names none (then nothing is read), or a 400 naming the field."""
     if pk is None:
         return None
+    return _found(model.objects.for_operator(operator_id), pk, field)
+
+
+def _found(queryset: QuerySet, pk: int, field: str) -> object:
     found = queryset.filter(pk=pk).first()
     if found is None:
         raise ValidationError({field: [_("Not found among this operator's records.")]})
@@ -367,7 +372,7 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
         opening_form=payload.form,
         description=payload.description,
         parent=parent,
-        unit=_pick(Unit.objects.for_operator(application.operator_id), payload.unit_id, "unit_id"),
+        unit=_pick(Unit, application.operator_id, payload.unit_id, "unit_id"),
         manual_protocol=payload.protocol,
     )
     return Reply(201, occurrence_out(occurrence))
@@ -476,7 +481,7 @@ def start_attendance(
     occurrence, actor, _ = _changing(request, protocol)
     assignee = None
     if payload.assignee_id is not None:
-        assignee = _pick(User.objects.filter(is_active=True), payload.assignee_id, "assignee_id")
+        assignee = _found(User.objects.filter(is_active=True), payload.assignee_id, "assignee_id")
     occurrence_start_attendance(
         actor=actor,
         occurrence=occurrence,
@@ -527,7 +532,7 @@ def release(request: HttpRequest, protocol: ProtocolPath, payload: VersionIn) ->
 )
 def route(request: HttpRequest, protocol: ProtocolPath, payload: RouteIn) -> OccurrenceOut:
     occurrence, actor, _ = _changing(request, protocol)
-    unit = _pick(Unit.objects.for_operator(occurrence.operator_id), payload.unit_id, "unit_id")
+    unit = _pick(Unit, occurrence.operator_id, payload.unit_id, "unit_id")
     occurrence_route(
         actor=actor,
         occurrence=occurrence,
@@ -649,7 +654,7 @@ def fill_tab(
     request: HttpRequest, protocol: ProtocolPath, tab_id: Id, payload: TabEntryIn
 ) -> Reply[TabEntryOut]:
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
-    tab = _pick(AttendanceTab.objects.for_operator(occurrence.operator_id), tab_id, "tab_id")
+    tab = _pick(AttendanceTab, occurrence.operator_id, tab_id, "tab_id")
     entry = occurrence_fill_tab(
         actor=_actor(request, occurrence.operator_id),
         occurrence=occurrence,
@@ -683,12 +688,13 @@ def create_child(
         actor=_actor(request, parent.operator_id),
         parent=parent,
         occurrence_type=_pick(
-            OccurrenceType.objects.for_operator(operator_id),
+            OccurrenceType,
+            operator_id,
             payload.occurrence_type_id,
             "occurrence_type_id",
         ),
-        subject=_pick(Subject.objects.for_operator(operator_id), payload.subject_id, "subject_id"),
-        unit=_pick(Unit.objects.for_operator(operator_id), payload.unit_id, "unit_id"),
+        subject=_pick(Subject, operator_id, payload.subject_id, "subject_id"),
+        unit=_pick(Unit, operator_id, payload.unit_id, "unit_id"),
         description=payload.description,
     )
     return Reply(201, occurrence_out(child))
@@ -707,7 +713,8 @@ def close(request: HttpRequest, protocol: ProtocolPath, payload: CloseIn) -> Occ
         status=_status(snapshot, payload.status_id),
         outcome_text=payload.outcome_text,
         reason=_pick(
-            OutcomeReason.objects.for_operator(occurrence.operator_id),
+            OutcomeReason,
+            occurrence.operator_id,
             payload.reason_id,
             "reason_id",
         ),

@@ -2,11 +2,13 @@
 exactly what the ORM writes and reads."""
 
 import copy
+import re
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.db.models.functions import Now
+from django.test.utils import CaptureQueriesContext
 
 from atende.catalog.presets import REIMBURSEMENT
 from atende.core.db import PreparedRead, row_insert, row_locked, row_update
@@ -58,6 +60,28 @@ def test_a_value_the_database_computes_goes_through_the_orm(app_a, catalog_a, at
     assert Event.objects.get(pk=event.pk).at is not None
 
 
+def test_a_constant_database_default_is_written_as_save_would(app_a, catalog_a, attendant_a):
+    occurrence = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+    )
+    stored = Occurrence.objects.get(pk=occurrence.pk)
+    twins = []
+    for write in (lambda o: o.save(force_insert=True), row_insert):
+        twin = copy.copy(stored)
+        twin.pk, twin._state = None, type(stored._state)()
+        twin.protocol = f"{stored.protocol}-{len(twins)}"
+        # As on a new instance whose caller set neither: the database's default.
+        twin.observation, twin.contact_phone = Occurrence().observation, Occurrence().contact_phone
+        write(twin)
+        twins.append(twin)
+    saved, ours = twins
+    assert ours.observation == saved.observation == ""  # the instance holds the value
+    assert ours.contact_phone == saved.contact_phone == ""
+    theirs, mine = _stored(Occurrence, saved.pk), _stored(Occurrence, ours.pk)
+    assert mine.pop("protocol") != theirs.pop("protocol")
+    assert mine == theirs
+
+
 def _fields(instance) -> dict:
     return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
 
@@ -75,6 +99,38 @@ def test_a_locked_row_is_the_orms_row_and_an_update_writes_it_back(app_a, catalo
         row_update(locked)
         assert row_locked(Occurrence, 0) is None
     assert _fields(Occurrence.objects.get(pk=occurrence.pk)) == _fields(locked)
+
+
+def _assigned(statement: str) -> set[str]:
+    assignments = statement.split(" SET ", 1)[1].rsplit(" WHERE ", 1)[0]
+    return set(re.findall(r'"(\w+)" = ', assignments))
+
+
+def test_a_locked_row_is_written_back_only_where_it_changed(app_a, catalog_a, attendant_a):
+    occurrence = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+    )
+    with transaction.atomic():
+        locked = row_locked(Occurrence, occurrence.pk)
+        locked.version += 1
+        locked.guides.append({"number": "123", "kind": "sp_sadt"})  # changed in place
+        with CaptureQueriesContext(connection) as first:
+            row_update(locked)
+        locked.description = "Segunda mudança"
+        with CaptureQueriesContext(connection) as second:
+            row_update(locked)
+        with CaptureQueriesContext(connection) as unchanged:
+            row_update(Occurrence.objects.get(pk=occurrence.pk))  # not locked: every column
+    (update,) = [q["sql"] for q in first.captured_queries if q["sql"].startswith("UPDATE")]
+    assert _assigned(update) == {"version", "guides"}
+    (update,) = [q["sql"] for q in second.captured_queries if q["sql"].startswith("UPDATE")]
+    assert _assigned(update) == {"description", "guides"}
+    (update,) = [q["sql"] for q in unchanged.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(_assigned(update)) == len(Occurrence._meta.concrete_fields) - 1
+    stored = Occurrence.objects.get(pk=occurrence.pk)
+    assert _fields(stored) == _fields(locked)
+    assert stored.guides == [{"number": "123", "kind": "sp_sadt"}]
+    assert stored.version == occurrence.version + 1
 
 
 def test_a_prepared_read_gives_what_the_queryset_gives_for_each_value(
