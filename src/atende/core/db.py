@@ -51,6 +51,21 @@ def plans_per_call() -> None:
         cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
+def references_checked_per_statement() -> None:
+    """Until the transaction ends, check each row's foreign keys when the statement that
+    wrote it ends, not all of them at the commit (PostgreSQL; Django makes its foreign keys
+    deferrable, deferred). The same checks, done sooner: for a bulk load PostgreSQL does
+    them for less than when it replays thousands of rows' checks at the commit (a registry
+    import of new cards: 300 + 284 µs a line deferred, 465 + 5 µs checked per statement).
+    A batch must then write the rows referred to before the rows referring to them."""
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("references_checked_per_statement needs a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def statistics_refresh(*tables: str) -> None:
     """After a bulk load on SQLite, refresh the planner's statistics of ``tables``: without
     them it walks the wrong index of a freshly filled table. PostgreSQL's autovacuum does

@@ -5,13 +5,20 @@ import copy
 import re
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 
+from atende.beneficiaries.models import ImportProblem
 from atende.catalog.presets import REIMBURSEMENT
-from atende.core.db import PreparedRead, row_insert, row_locked, row_update
+from atende.core.db import (
+    PreparedRead,
+    references_checked_per_statement,
+    row_insert,
+    row_locked,
+    row_update,
+)
 from atende.occurrences.models import Event, Occurrence
 from atende.testing.occurrences import new_occurrence
 
@@ -165,3 +172,20 @@ def test_a_prepared_read_refuses_examples_it_cannot_place(app_a):
     read = PreparedRead(lambda pk: Occurrence.objects.filter(pk=pk), "not an id")
     with pytest.raises((ValueError, TypeError)):
         read(1)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite's foreign keys have no such switch"
+)
+@pytest.mark.django_db(transaction=True)  # a real commit: where deferred checks happen
+@pytest.mark.parametrize("per_statement", [False, True])
+def test_references_can_be_checked_when_each_statement_ends(per_statement):
+    written = []
+    with pytest.raises(IntegrityError), transaction.atomic():
+        if per_statement:
+            references_checked_per_statement()
+        ImportProblem.objects.create(job_id=-1, line=1, column="cpf", reason="—")
+        written.append("the row with an unknown import")
+    # Deferred, the bad reference is found at the commit; per statement, at the INSERT.
+    assert written == ([] if per_statement else ["the row with an unknown import"])
+    assert not ImportProblem.objects.exists()
