@@ -37,7 +37,6 @@ from atende.beneficiaries.services import (
     beneficiary_cancel,
     children_upsert,
 )
-from atende.core.db import references_checked_per_statement
 from atende.occurrences.schemas import ErrorOut
 from atende.tenancy.auth import TokenAuth, request_token, require_scope
 from atende.tenancy.models import Operator, Scope
@@ -203,7 +202,6 @@ def beneficiaries_put(request: HttpRequest, payload: BeneficiariesIn) -> Counts:
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        references_checked_per_statement()
         return beneficiaries_upsert(operator=operator, records=records, source=source)
 
 

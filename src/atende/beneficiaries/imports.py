@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from atende.beneficiaries.models import Beneficiary, Contact, Import, ImportProblem, ImportState
 from atende.beneficiaries.records import Problems, record_clean
 from atende.beneficiaries.services import BATCH_MAX, Source, beneficiaries_upsert
-from atende.core.db import references_checked_per_statement, statistics_refresh
+from atende.core.db import statistics_refresh
 from atende.core.leases import lease_claim, stale_redrive
 from atende.tenancy.models import Operator, Role
 
@@ -314,7 +314,6 @@ def _commit(job, mine, checked: _Checked, lease, source, products, kept) -> int:
     room = max(0, PROBLEMS_KEPT - kept)
     position = min(checked.position, job.size)
     with transaction.atomic():
-        references_checked_per_statement()
         counts = beneficiaries_upsert(
             operator=job.operator, records=checked.records, source=source, products=products
         )

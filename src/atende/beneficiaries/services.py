@@ -43,7 +43,13 @@ from atende.beneficiaries.records import (
     name_fold,
     phones_parse,
 )
-from atende.core.db import ids_reserve, plans_per_call, rows_write, transaction_lock
+from atende.core.db import (
+    ids_reserve,
+    plans_per_call,
+    references_checked_per_statement,
+    rows_write,
+    transaction_lock,
+)
 from atende.tenancy.models import ApiToken, Operator
 
 BATCH_MAX = 1000
@@ -90,7 +96,8 @@ def beneficiaries_upsert(
 ) -> Counts:
     """Create the cards not yet known and change those whose record differs; a card sent
     twice in one batch takes its last record. ``products`` caches the operator's products
-    between batches of one import. Runs in the caller's transaction."""
+    between batches of one import. Runs in the caller's transaction, and checks each row's
+    references as it writes it (``references_checked_per_statement``)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("beneficiaries_upsert needs a transaction")
     by_card = {record.card: record for record in records}
@@ -98,56 +105,60 @@ def beneficiaries_upsert(
     if not by_card:
         return counts
     registry_lock(operator)
-    now = timezone.now()
-    product_ids = _products_upsert(operator, by_card.values(), {} if products is None else products)
-    known = dict(
-        Beneficiary.objects.filter(operator=operator, card__in=list(by_card)).values_list(
-            "card", "digest"
+    # The cards first, then the rows that refer to them: each is checked as it is written.
+    with references_checked_per_statement():
+        now = timezone.now()
+        product_ids = _products_upsert(
+            operator, by_card.values(), {} if products is None else products
         )
-    )
-    new = [record for card, record in by_card.items() if card not in known]
-    changed = [r for card, r in by_card.items() if card in known and known[card] != r.digest]
-    counts.unchanged = len(by_card) - len(new) - len(changed)
-    changes = []
-    written = []
-    if new:
-        _cards_insert(operator, new, product_ids, now, source)
-    if changed:
-        rows = {
-            b.card: b
-            for b in Beneficiary.objects.filter(
-                operator=operator, card__in=[r.card for r in changed]
-            ).select_related("product")
-        }
-        befores = _snapshots(list(rows.values()))
-        updated = []
-        for record in changed:
-            beneficiary = rows[record.card]
-            before = befores[beneficiary.pk]
-            after = record_fields(record)
-            _apply(beneficiary, record, product_ids, now)
-            diff = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
-            updated.append(beneficiary)
-            written.append((beneficiary, record))
-            changes.append(
-                source.change(
-                    operator=operator,
-                    beneficiary=beneficiary,
-                    at=now,
-                    kind=ChangeKind.UPDATED,
-                    fields=diff,
-                )
+        known = dict(
+            Beneficiary.objects.filter(operator=operator, card__in=list(by_card)).values_list(
+                "card", "digest"
             )
-        Beneficiary.objects.bulk_update(
-            updated, [*SCALARS, "product", "name_key", "digest", "updated_at"]
         )
-        Contact.objects.filter(beneficiary__in=updated).delete()
-        Address.objects.filter(beneficiary__in=updated).delete()
-        _contacts_insert(operator, written)
-        Change.objects.bulk_create(changes)
-    counts.created, counts.updated = len(new), len(changed)
-    _logins_link(operator, [*new, *changed])
-    return counts
+        new = [record for card, record in by_card.items() if card not in known]
+        changed = [r for card, r in by_card.items() if card in known and known[card] != r.digest]
+        counts.unchanged = len(by_card) - len(new) - len(changed)
+        changes = []
+        written = []
+        if new:
+            _cards_insert(operator, new, product_ids, now, source)
+        if changed:
+            rows = {
+                b.card: b
+                for b in Beneficiary.objects.filter(
+                    operator=operator, card__in=[r.card for r in changed]
+                ).select_related("product")
+            }
+            befores = _snapshots(list(rows.values()))
+            updated = []
+            for record in changed:
+                beneficiary = rows[record.card]
+                before = befores[beneficiary.pk]
+                after = record_fields(record)
+                _apply(beneficiary, record, product_ids, now)
+                diff = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+                updated.append(beneficiary)
+                written.append((beneficiary, record))
+                changes.append(
+                    source.change(
+                        operator=operator,
+                        beneficiary=beneficiary,
+                        at=now,
+                        kind=ChangeKind.UPDATED,
+                        fields=diff,
+                    )
+                )
+            Beneficiary.objects.bulk_update(
+                updated, [*SCALARS, "product", "name_key", "digest", "updated_at"]
+            )
+            Contact.objects.filter(beneficiary__in=updated).delete()
+            Address.objects.filter(beneficiary__in=updated).delete()
+            _contacts_insert(operator, written)
+            Change.objects.bulk_create(changes)
+        counts.created, counts.updated = len(new), len(changed)
+        _logins_link(operator, [*new, *changed])
+        return counts
 
 
 CARD_COLUMNS = [

@@ -9,9 +9,10 @@ read the same values the ORM would (each field's ``pre_save``, database preparat
 converters) with statements made once per model and database; ``PreparedRead`` does the
 same for a read with joins."""
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 
 from django.conf import settings
@@ -51,19 +52,25 @@ def plans_per_call() -> None:
         cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
-def references_checked_per_statement() -> None:
-    """Until the transaction ends, check each row's foreign keys when the statement that
-    wrote it ends, not all of them at the commit (PostgreSQL; Django makes its foreign keys
-    deferrable, deferred). The same checks, done sooner: for a bulk load PostgreSQL does
-    them for less than when it replays thousands of rows' checks at the commit (a registry
-    import of new cards: 300 + 284 µs a line deferred, 465 + 5 µs checked per statement).
-    A batch must then write the rows referred to before the rows referring to them."""
+@contextlib.contextmanager
+def references_checked_per_statement() -> Iterator[None]:
+    """Within the block, check each row's foreign keys when the statement that wrote it
+    ends, not all of them at the commit (PostgreSQL; Django makes its foreign keys
+    deferrable, deferred, and the block puts them back so). The same checks, done sooner:
+    for a bulk load PostgreSQL does them for less than when it replays thousands of rows'
+    checks at the commit (a registry import of new cards: 300 + 284 µs a line deferred,
+    465 + 5 µs checked per statement). The block must write the rows referred to before
+    the rows referring to them."""
     if connection.vendor != "postgresql":
+        yield
         return
     if not connection.in_atomic_block:
         raise RuntimeError("references_checked_per_statement needs a transaction")
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def statistics_refresh(*tables: str) -> None:

@@ -1,6 +1,7 @@
 """``row_insert``, ``row_locked``, ``row_update`` and ``PreparedRead`` write and read
 exactly what the ORM writes and reads."""
 
+import contextlib
 import copy
 import re
 
@@ -180,12 +181,25 @@ def test_a_prepared_read_refuses_examples_it_cannot_place(app_a):
 @pytest.mark.django_db(transaction=True)  # a real commit: where deferred checks happen
 @pytest.mark.parametrize("per_statement", [False, True])
 def test_references_can_be_checked_when_each_statement_ends(per_statement):
+    checking = references_checked_per_statement if per_statement else contextlib.nullcontext
     written = []
-    with pytest.raises(IntegrityError), transaction.atomic():
-        if per_statement:
-            references_checked_per_statement()
+    with pytest.raises(IntegrityError), transaction.atomic(), checking():
         ImportProblem.objects.create(job_id=-1, line=1, column="cpf", reason="—")
         written.append("the row with an unknown import")
     # Deferred, the bad reference is found at the commit; per statement, at the INSERT.
     assert written == ([] if per_statement else ["the row with an unknown import"])
     assert not ImportProblem.objects.exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite's foreign keys have no such switch"
+)
+@pytest.mark.django_db(transaction=True)
+def test_after_the_block_references_are_deferred_again():
+    written = []
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with references_checked_per_statement():
+            pass
+        ImportProblem.objects.create(job_id=-1, line=1, column="cpf", reason="—")
+        written.append("the row with an unknown import")  # its check waits for the commit
+    assert written == ["the row with an unknown import"]
