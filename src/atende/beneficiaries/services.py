@@ -45,6 +45,7 @@ from atende.beneficiaries.records import (
 )
 from atende.core.db import (
     ids_reserve,
+    plans_cached,
     plans_per_call,
     references_checked_per_statement,
     rows_write,
@@ -122,7 +123,9 @@ def beneficiaries_upsert(
         changes = []
         written = []
         if new:
-            _cards_insert(operator, new, product_ids, now, source)
+            # Their references are looked up by primary key: a plan that never goes stale.
+            with plans_cached():
+                _cards_insert(operator, new, product_ids, now, source)
         if changed:
             rows = {
                 b.card: b

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
-from atende.beneficiaries import imports
+from atende.beneficiaries import imports, services
 from atende.beneficiaries.imports import (
     import_queue,
     import_run,
@@ -27,6 +28,7 @@ from atende.beneficiaries.models import (
     ImportState,
     Product,
 )
+from atende.beneficiaries.records import record_clean
 from atende.testing.beneficiaries import cpf_numbers, csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +93,36 @@ def test_a_valid_file_creates_every_card_with_its_plan_and_contacts(operator_a):
     assert dependent.addresses.get().street == "Rua das Flores"
     assert Change.objects.filter(job=job, kind=ChangeKind.CREATED).count() == 2
     assert not (imports_folder() / job.stored_name).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite prepares no plans")
+def test_new_cards_are_written_with_cached_plans_and_lookups_planned_per_call(
+    operator_a, monkeypatch
+):
+    """The rows' foreign-key checks are lookups by primary key: planned again for every
+    row, they were most of PostgreSQL's work in an import."""
+    modes = {}
+    write = services.rows_write
+
+    def rows_write(table, columns, rows):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('plan_cache_mode')")
+            modes[table] = cursor.fetchone()[0]
+        write(table, columns, rows)
+
+    monkeypatch.setattr(services, "rows_write", rows_write)
+    with transaction.atomic():
+        services.beneficiaries_upsert(
+            operator=operator_a,
+            records=[record_clean(imports.row_fields(row(1)))],
+            source=services.Source(),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('plan_cache_mode')")
+            after = cursor.fetchone()[0]
+    assert set(modes.values()) == {"auto"}
+    assert len(modes) == 4  # card, contacts, address, creation record
+    assert after == "force_custom_plan"
 
 
 def test_bad_lines_are_reported_with_line_and_column_and_good_ones_kept(operator_a):

@@ -15,6 +15,8 @@ from atende.beneficiaries.models import ImportProblem
 from atende.catalog.presets import REIMBURSEMENT
 from atende.core.db import (
     PreparedRead,
+    plans_cached,
+    plans_per_call,
     references_checked_per_statement,
     row_insert,
     row_locked,
@@ -203,3 +205,19 @@ def test_after_the_block_references_are_deferred_again():
         ImportProblem.objects.create(job_id=-1, line=1, column="cpf", reason="—")
         written.append("the row with an unknown import")  # its check waits for the commit
     assert written == ["the row with an unknown import"]
+
+
+def _plan_cache_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite prepares no plans")
+def test_plans_are_cached_within_the_block_and_per_call_again_after_it():
+    with transaction.atomic():
+        plans_per_call()
+        with plans_cached():
+            within = _plan_cache_mode()
+        after = _plan_cache_mode()
+    assert (within, after) == ("auto", "force_custom_plan")
