@@ -48,6 +48,7 @@ from atende.core.db import (
     plans_cached,
     plans_per_call,
     references_checked_per_statement,
+    rows_update,
     rows_write,
     transaction_lock,
 )
@@ -152,13 +153,13 @@ def beneficiaries_upsert(
                         fields=diff,
                     )
                 )
-            Beneficiary.objects.bulk_update(
-                updated, [*SCALARS, "product", "name_key", "digest", "updated_at"]
-            )
             Contact.objects.filter(beneficiary__in=updated).delete()
             Address.objects.filter(beneficiary__in=updated).delete()
-            _contacts_insert(operator, written)
-            Change.objects.bulk_create(changes)
+            # Rows written, or their references checked, by primary key: as for new cards.
+            with plans_cached():
+                rows_update(updated, [*SCALARS, "product", "name_key", "digest", "updated_at"])
+                _contacts_insert(operator, written)
+                Change.objects.bulk_create(changes)
         counts.created, counts.updated = len(new), len(changed)
         _logins_link(operator, [*new, *changed])
         return counts
@@ -476,7 +477,7 @@ def children_upsert(*, operator: Operator, kind: Kind, items: list[dict], source
     kind.model.objects.bulk_create(new.values())
     fields = [k for k in rows[0][0] if k not in kind.key] if rows else []
     if changed and fields:
-        kind.model.objects.bulk_update(changed.values(), fields)
+        rows_update(list(changed.values()), fields)
     counts.created, counts.updated = len(new), len(changed)
     Change.objects.bulk_create(
         source.change(

@@ -12,7 +12,7 @@ same for a read with joins."""
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 
 from django.conf import settings
@@ -240,6 +240,35 @@ def row_update(instance: models.Model) -> None:
                 raise model.DoesNotExist
     if read is not None:
         instance._row_read = [getattr(instance, f.attname) for f in fields]
+
+
+def rows_update(instances: Sequence[models.Model], field_names: Iterable[str]) -> None:
+    """UPDATE each instance's row with its values of ``field_names``, as ``bulk_update``
+    writes them, by one statement run for every row. ``bulk_update`` builds one CASE of
+    every row for each column: a thousand changed cards of 25 columns cost the registry
+    import 4.3 ms of Python a card, against 0.7 ms for all of its work on a card now."""
+    if not instances:
+        return
+    model = type(instances[0])
+    names = set(field_names)
+    fields = _fields(model)
+    changed = tuple(i for i, f in enumerate(fields) if f.name in names or f.attname in names)
+    if len(changed) != len(names):
+        raise ValueError(f"{model.__name__} has no column for some of {sorted(names)}")
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            _update_sql(model, connection.vendor, changed),
+            [
+                [
+                    *(
+                        fields[i].get_db_prep_save(getattr(instance, fields[i].attname), connection)
+                        for i in changed
+                    ),
+                    instance.pk,
+                ]
+                for instance in instances
+            ],
+        )
 
 
 @functools.lru_cache(maxsize=256)

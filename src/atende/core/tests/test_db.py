@@ -21,6 +21,7 @@ from atende.core.db import (
     row_insert,
     row_locked,
     row_update,
+    rows_update,
 )
 from atende.occurrences.models import Event, Occurrence
 from atende.testing.occurrences import new_occurrence
@@ -141,6 +142,30 @@ def test_a_locked_row_is_written_back_only_where_it_changed(app_a, catalog_a, at
     assert _fields(stored) == _fields(locked)
     assert stored.guides == [{"number": "123", "kind": "sp_sadt"}]
     assert stored.version == occurrence.version + 1
+
+
+def test_rows_are_updated_in_the_named_columns_only(app_a, catalog_a, attendant_a, supervisor_a):
+    first, second = (
+        new_occurrence(
+            user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+        )
+        for _ in range(2)
+    )
+    for n, occurrence in enumerate((first, second)):
+        occurrence.description = f"Descrição {n} — ação"
+        occurrence.guides = [{"number": str(n), "kind": "sp_sadt"}]
+        occurrence.attendant_id = supervisor_a.pk
+        occurrence.version += 10  # not named: stays as stored
+    rows_update([first, second], ["description", "guides", "attendant_id"])
+
+    for n, occurrence in enumerate((first, second)):
+        stored = Occurrence.objects.get(pk=occurrence.pk)
+        assert stored.description == f"Descrição {n} — ação"
+        assert stored.guides == [{"number": str(n), "kind": "sp_sadt"}]
+        assert stored.attendant_id == supervisor_a.pk
+        assert stored.version == occurrence.version - 10
+    with pytest.raises(ValueError, match="no column"):
+        rows_update([first], ["description", "nonexistent"])
 
 
 def test_a_prepared_read_gives_what_the_queryset_gives_for_each_value(
