@@ -21,6 +21,12 @@ def main() -> None:
     parser.add_argument("--cards", type=int)
     parser.add_argument("--searches", type=int, default=300)
     parser.add_argument("--again", action="store_true", help="Import the same file twice.")
+    parser.add_argument(
+        "--changed",
+        type=int,
+        default=0,
+        help="Then import a file of this many of the cards already there, each one changed.",
+    )
     args = parser.parse_args()
     common.setup()
     from django.db import connection
@@ -50,6 +56,10 @@ def main() -> None:
             import_file(path, operator.pk, "import into the registry")
             if args.again:
                 import_file(path, operator.pk, "the same file again (all unchanged)")
+        if args.changed:
+            changed = Path(folder) / "alterados.csv"
+            write_file(changed, synth.rows(args.changed, seed=2, first=1))
+            import_file(changed, operator.pk, f"{args.changed:,} cards already there, all changed")
     if connection.vendor == "postgresql":
         # As autovacuum leaves a table after a load (statistics taken, visibility map set).
         with connection.cursor() as cursor:

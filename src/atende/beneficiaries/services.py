@@ -143,7 +143,7 @@ def beneficiaries_upsert(
                 _apply(beneficiary, record, product_ids, now)
                 diff = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
                 updated.append(beneficiary)
-                written.append((beneficiary, record))
+                written.append((beneficiary.pk, record))
                 changes.append(
                     source.change(
                         operator=operator,
@@ -158,7 +158,7 @@ def beneficiaries_upsert(
             # Rows written, or their references checked, by primary key: as for new cards.
             with plans_cached():
                 rows_update(updated, [*SCALARS, "product", "name_key", "digest", "updated_at"])
-                _contacts_insert(operator, written)
+                _contacts_write(operator, written)
                 Change.objects.bulk_create(changes)
         counts.created, counts.updated = len(new), len(changed)
         _logins_link(operator, [*new, *changed])
@@ -188,24 +188,7 @@ def _cards_insert(
             for pk, r in zip(ids, records, strict=True)
         ),
     )  # fmt: skip
-    contacts, addresses = [], []
-    for pk, r in zip(ids, records, strict=True):
-        for kind, values in ((ContactKind.PHONE, r.phones), (ContactKind.EMAIL, r.emails)):
-            contacts += [
-                (operator.pk, pk, kind, value, position == 0)
-                for position, value in enumerate(values)
-            ]
-        addresses += [(pk, position == 0, *astuple(a)) for position, a in enumerate(r.addresses)]
-    rows_write(
-        Contact._meta.db_table,
-        ["operator_id", "beneficiary_id", "kind", "value", "is_main"],
-        contacts,
-    )
-    rows_write(
-        Address._meta.db_table,
-        ["beneficiary_id", "is_main", *(f.name for f in fields(AddressRecord))],
-        addresses,
-    )
+    _contacts_write(operator, zip(ids, records, strict=True))
     user_id = getattr(source.user, "pk", None)
     job_id = source.job.pk if source.job else None
     token_id = source.token.pk if source.token else None
@@ -302,29 +285,27 @@ def _snapshots(beneficiaries: list[Beneficiary]) -> dict[int, dict]:
     return snapshots
 
 
-def _contacts_insert(operator: Operator, written: list[tuple[Beneficiary, Record]]) -> None:
+def _contacts_write(operator: Operator, cards: Iterable[tuple[int, Record]]) -> None:
+    """The contacts and addresses of the records, for the card of each id, as plain rows;
+    the first of each kind is the main one."""
     contacts, addresses = [], []
-    for beneficiary, record in written:
-        for kind, values in (
-            (ContactKind.PHONE, record.phones),
-            (ContactKind.EMAIL, record.emails),
-        ):
+    for pk, r in cards:
+        for kind, values in ((ContactKind.PHONE, r.phones), (ContactKind.EMAIL, r.emails)):
             contacts += [
-                Contact(
-                    operator=operator,
-                    beneficiary=beneficiary,
-                    kind=kind,
-                    value=value,
-                    is_main=position == 0,
-                )
+                (operator.pk, pk, kind, value, position == 0)
                 for position, value in enumerate(values)
             ]
-        addresses += [
-            Address(beneficiary=beneficiary, is_main=position == 0, **_json_address(a))
-            for position, a in enumerate(record.addresses)
-        ]
-    Contact.objects.bulk_create(contacts)
-    Address.objects.bulk_create(addresses)
+        addresses += [(pk, position == 0, *astuple(a)) for position, a in enumerate(r.addresses)]
+    rows_write(
+        Contact._meta.db_table,
+        ["operator_id", "beneficiary_id", "kind", "value", "is_main"],
+        contacts,
+    )
+    rows_write(
+        Address._meta.db_table,
+        ["beneficiary_id", "is_main", *(f.name for f in fields(AddressRecord))],
+        addresses,
+    )
 
 
 def _logins_link(operator: Operator, records: list[Record]) -> None:

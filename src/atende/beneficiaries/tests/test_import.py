@@ -168,7 +168,18 @@ def test_a_changed_line_is_audited_field_by_field(operator_a):
     load(operator_a, csv_bytes([row(1), row(2)]))
     job = load(
         operator_a,
-        csv_bytes([row(1), row(2, nome="Outra Pessoa", telefones="11 3333-4444", situacao="")]),
+        csv_bytes(
+            [
+                row(1),
+                row(
+                    2,
+                    nome="Outra Pessoa",
+                    telefones="11 3333-4444 | (21) 99876-5432",
+                    numero="20",
+                    situacao="",
+                ),
+            ]
+        ),
     )
 
     assert (job.updated, job.unchanged) == (1, 1)
@@ -176,9 +187,34 @@ def test_a_changed_line_is_audited_field_by_field(operator_a):
     assert change.kind == ChangeKind.UPDATED
     assert change.fields == {
         "name": ["Beneficiária Número 2", "Outra Pessoa"],
-        "phones": [["+5511987654321"], ["+551133334444"]],
+        "phones": [["+5511987654321"], ["+551133334444", "+5521998765432"]],
+        "addresses": [
+            [_address("2")],
+            [_address("20")],
+        ],
     }
-    assert Beneficiary.objects.get(card="C00002").name_key == "outra pessoa"
+    changed = Beneficiary.objects.get(card="C00002")
+    assert changed.name_key == "outra pessoa"
+    # The card's contacts and address are the new ones, the first of each kind the main one.
+    assert sorted(changed.contacts.values_list("kind", "value", "is_main")) == [
+        ("email", "pessoa2@example.com", True),
+        ("phone", "+551133334444", True),
+        ("phone", "+5521998765432", False),
+    ]
+    assert list(changed.addresses.values_list("number", "is_main")) == [("20", True)]
+    assert Contact.objects.filter(beneficiary__card="C00001").count() == 2
+
+
+def _address(number: str) -> dict:
+    return {
+        "street": "Rua das Flores",
+        "number": number,
+        "complement": "",
+        "district": "",
+        "city": "São Paulo",
+        "state": "SP",
+        "postal_code": "",
+    }
 
 
 def test_latin1_with_commas_is_read(operator_a):
