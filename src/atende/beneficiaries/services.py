@@ -455,21 +455,23 @@ def children_upsert(*, operator: Operator, kind: Kind, items: list[dict], source
             setattr(row, k, v)
         changed[key] = row
         diffs[values["beneficiary_id"]][name] = [_plain(before), _plain(values)]
-    kind.model.objects.bulk_create(new.values())
     fields = [k for k in rows[0][0] if k not in kind.key] if rows else []
-    if changed and fields:
-        rows_update(list(changed.values()), fields)
-    counts.created, counts.updated = len(new), len(changed)
-    Change.objects.bulk_create(
-        source.change(
-            operator=operator,
-            beneficiary_id=beneficiary_id,
-            at=now,
-            kind=ChangeKind.UPDATED,
-            fields=fields_changed,
+    # Rows written, or their references checked, by primary key (``plans_cached``).
+    with plans_cached():
+        kind.model.objects.bulk_create(new.values())
+        if changed and fields:
+            rows_update(list(changed.values()), fields)
+        Change.objects.bulk_create(
+            source.change(
+                operator=operator,
+                beneficiary_id=beneficiary_id,
+                at=now,
+                kind=ChangeKind.UPDATED,
+                fields=fields_changed,
+            )
+            for beneficiary_id, fields_changed in diffs.items()
         )
-        for beneficiary_id, fields_changed in diffs.items()
-    )
+    counts.created, counts.updated = len(new), len(changed)
     return counts
 
 
