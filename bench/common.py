@@ -141,6 +141,28 @@ def serving(*, web_workers: int = 2, threads: int = 16) -> Iterator[str]:
         server.wait(timeout=30)
 
 
+def processes_cpu() -> dict[str, float]:
+    """CPU seconds used so far by the web server's processes (gunicorn's) and by
+    PostgreSQL's (its backends and its own workers), read from ``/proc``; the difference
+    over a measure, divided by its requests, is each one's CPU a request."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"web server": 0.0, "PostgreSQL": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if name == "postgres":
+            used["PostgreSQL"] += seconds
+        elif b"gunicorn" in command:
+            used["web server"] += seconds
+    return used
+
+
 def run_wrk(script: str, url: str, *, connections: int, seconds: int, threads: int = 2) -> str:
     """wrk's output for ``script`` against ``url``."""
     return subprocess.run(

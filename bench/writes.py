@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import sys
@@ -92,12 +93,16 @@ PANEL_REQUEST = r"""return wrk.format("POST", "/painel/" .. mine[slot + 1] .. "/
 def wrk(script: str, url: str, *, connections: int, seconds: int, threads: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
         file.write(script + RESULT)
+    before = common.processes_cpu()
+    before["wrk"] = _children_cpu()
     try:
         output = common.run_wrk(
             file.name, url, connections=connections, seconds=seconds, threads=threads
         )
     finally:
         Path(file.name).unlink()
+    after = common.processes_cpu()
+    after["wrk"] = _children_cpu()
     match = re.search(r"RESULT (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)", output)
     requests, bad, timeouts = (int(match.group(i)) for i in (1, 2, 3))
     p50, p95, p99, duration = (float(match.group(i)) for i in (4, 5, 6, 7))
@@ -111,15 +116,26 @@ def wrk(script: str, url: str, *, connections: int, seconds: int, threads: int) 
         "rate": requests / duration,
         "duration": duration,
         "output": output,
+        "cpu": {name: after[name] - before[name] for name in after},
     }
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def line(name: str, figures: dict, shape: str) -> str:
     f = figures
+    cpu = ", ".join(
+        f"{who} {seconds / f['requests'] * 1000:.2f} ms" for who, seconds in f["cpu"].items()
+    )
+    busy = sum(f["cpu"].values()) / f["duration"] / (os.cpu_count() or 1)
     return (
         f"{name}: {f['requests']} requests in {f['duration']:.1f} s = {f['rate']:,.0f}/s "
         f"({shape}); p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms, p99 {f['p99']:.1f} ms; "
-        f"non-2xx/3xx {f['bad']}, timeouts {f['timeouts']}"
+        f"non-2xx/3xx {f['bad']}, timeouts {f['timeouts']}\n"
+        f"  CPU a request: {cpu}; the machine {busy:.0%} busy with these"
     )
 
 
