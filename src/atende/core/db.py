@@ -63,6 +63,9 @@ def plans_cached() -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
+    if not connection.in_atomic_block:
+        # Outside a transaction SET LOCAL changes nothing: the block would do nothing.
+        raise RuntimeError("plans_cached needs a transaction")
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('plan_cache_mode')")
         (mode,) = cursor.fetchone()

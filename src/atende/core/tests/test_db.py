@@ -246,3 +246,10 @@ def test_plans_are_cached_within_the_block_and_per_call_again_after_it():
             within = _plan_cache_mode()
         after = _plan_cache_mode()
     assert (within, after) == ("auto", "force_custom_plan")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite prepares no plans")
+@pytest.mark.django_db(transaction=True)  # no transaction around the test
+def test_plans_cached_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError, match="needs a transaction"), plans_cached():
+        pass
