@@ -144,7 +144,10 @@ def serving(*, web_workers: int = 2, threads: int = 16) -> Iterator[str]:
 def processes_cpu() -> dict[str, float]:
     """CPU seconds used so far by the web server's processes (gunicorn's) and by
     PostgreSQL's (its backends and its own workers), read from ``/proc``; the difference
-    over a measure, divided by its requests, is each one's CPU a request."""
+    over a measure, divided by its requests, is each one's CPU a request. A process that
+    ended (a backend whose connection closed) leaves ``/proc``; its parent, the postmaster or
+    gunicorn's arbiter, has waited for it and counts its CPU as its children's, which is
+    read too, so that a measure never loses what such a process used."""
     tick = os.sysconf("SC_CLK_TCK")
     used = {"web server": 0.0, "PostgreSQL": 0.0}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -155,7 +158,7 @@ def processes_cpu() -> dict[str, float]:
             continue
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        seconds = sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
         if name == "postgres":
             used["PostgreSQL"] += seconds
         elif b"gunicorn" in command:
