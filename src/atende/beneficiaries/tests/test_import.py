@@ -3,6 +3,7 @@ dies halfway, and the terminal command."""
 
 import csv
 import io
+import sys
 from datetime import timedelta
 
 import pytest
@@ -123,6 +124,27 @@ def test_new_cards_are_written_with_cached_plans_and_lookups_planned_per_call(
     assert set(modes.values()) == {"auto"}
     assert len(modes) == 4  # card, contacts, address, creation record
     assert after == "force_custom_plan"
+
+
+def test_the_interpreter_is_handed_between_threads_quickly_while_a_file_loads(
+    operator_a, monkeypatch
+):
+    """The writer must not wait Python's 5 ms for the checking thread each time it comes
+    back from the database; the process's own setting is put back afterwards."""
+    seen = []
+    check = imports._check
+
+    def watched(batch, position):
+        seen.append(sys.getswitchinterval())
+        return check(batch, position)
+
+    monkeypatch.setattr(imports, "_check", watched)
+    before = sys.getswitchinterval()
+    job = load(operator_a, csv_bytes([row(1), row(2)]))
+    assert job.state == ImportState.DONE
+    assert seen == [imports.HANDOFF_SECONDS]
+    assert before > imports.HANDOFF_SECONDS
+    assert sys.getswitchinterval() == before
 
 
 def test_bad_lines_are_reported_with_line_and_column_and_good_ones_kept(operator_a):
