@@ -84,7 +84,7 @@ FIELD_COLUMNS["addresses"] = "logradouro"
 PROBLEMS_KEPT = 100_000
 _SNIFF = 1024 * 1024
 # How long the checking thread may keep the interpreter while the writer, back from the
-# database, waits for it (Python's default is 5 ms; bench/README, "Import speed").
+# database, waits for it (Python's default is 5 ms; docs/decisions.md, "Import speed").
 HANDOFF_SECONDS = 0.001
 
 
