@@ -208,7 +208,7 @@ def _batches(job, mine, rows, raw, lease, progress) -> None:
     source = Source(job=job)
     products: dict = {}
     kept = ImportProblem.objects.filter(job=job).count()
-    with _quick_handoffs(), closing(_checked_ahead(rows, raw, skip=job.lines_done)) as batches:
+    with closing(_checked_ahead(rows, raw, skip=job.lines_done)) as batches:
         for checked in batches:
             kept = _commit(job, mine, checked, lease, source, products, kept)
             if progress is not None:
@@ -217,7 +217,8 @@ def _batches(job, mine, rows, raw, lease, progress) -> None:
 
 @contextmanager
 def _quick_handoffs() -> Iterator[None]:
-    """The interpreter handed between threads every ``HANDOFF_SECONDS`` while a file loads.
+    """The interpreter handed between threads every ``HANDOFF_SECONDS`` while the checking
+    thread runs.
 
     The writer waits for the database several times a batch (lookups, each table's COPY,
     the commit) and the checking thread takes the interpreter meanwhile; at Python's 5 ms
@@ -284,19 +285,20 @@ def _checked_ahead(rows: Iterator, raw: io.BufferedReader, *, skip: int) -> Iter
             put(error)
 
     thread = threading.Thread(target=produce, name="import-check", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        # The reader ends before the caller closes the file's rows under it.
-        stop.set()
-        thread.join()
+    with _quick_handoffs():
+        thread.start()
+        try:
+            while True:
+                item = ready.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            # The reader ends before the caller closes the file's rows under it.
+            stop.set()
+            thread.join()
 
 
 def _check(batch: list[tuple[int, dict | str]], position: int) -> _Checked:
