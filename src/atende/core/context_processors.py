@@ -27,16 +27,29 @@ _memberships = PreparedRead(
 
 
 def navigation(request: HttpRequest) -> dict:
-    """The product's navigation, by the roles the person holds. Its one query runs only
-    when a page draws the bar (htmx partials do not)."""
-    return {"navigation": SimpleLazyObject(lambda: _links(request))}
+    """The product's navigation, by the roles the person holds, and whether they supervise
+    anywhere (pages offer supervisors' own actions by it). Its one query runs only when a
+    page draws the bar or asks (htmx partials do not)."""
+    memberships = SimpleLazyObject(lambda: _memberships_of(request))
+    return {
+        "navigation": SimpleLazyObject(lambda: _links(request, memberships)),
+        "supervising": SimpleLazyObject(
+            lambda: [m.operator_id for m in memberships if m.role == Role.SUPERVISOR]
+        ),
+    }
 
 
-def _links(request: HttpRequest) -> list[dict]:
+def _memberships_of(request: HttpRequest) -> list[Membership]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    memberships = _memberships(user.pk)
+    return _memberships(user.pk)
+
+
+def _links(request: HttpRequest, memberships: list[Membership]) -> list[dict]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
     roles = {m.role for m in memberships}
     registrations = any(
         m.registrations for m in memberships if m.role in (Role.ATTENDANT, Role.SUPERVISOR)

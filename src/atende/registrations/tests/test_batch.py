@@ -118,6 +118,9 @@ def test_the_batch_screen_is_for_supervisors(
     desk = Client()
     desk.force_login(attendant_water)
     assert desk.get("/registros/encerramento/").status_code == 404
+    # Only the supervisor's registration pages offer it.
+    assert 'href="/registros/encerramento/"' in boss.get("/registros/novo/").content.decode()
+    assert 'href="/registros/encerramento/"' not in desk.get("/registros/novo/").content.decode()
     other = Client()
     other.force_login(attendant_a)
     assert other.get(f"/registros/encerramento/{batch.pk}/").status_code == 404
