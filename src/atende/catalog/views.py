@@ -339,7 +339,10 @@ def record_list(request: HttpRequest, operator: Operator, kind: str) -> HttpResp
 
 def _cell(record: object, attr: str) -> object:
     value = getattr(record, attr)
-    return value() if callable(value) else value
+    value = value() if callable(value) else value
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return value
 
 
 @configurator_page

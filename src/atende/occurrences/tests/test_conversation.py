@@ -204,6 +204,8 @@ def test_canned_replies_are_configured_checked_and_offered_filled_in(
         {"title": "Documentos", "text": "Olá, {{ beneficiario }}: o protocolo {{ protocolo }}."},
     )
     assert saved.status_code == 302
+    listed = client.get(f"/configuracao/{occurrence.operator_id}/respostas/").content.decode()
+    assert "<td>Documentos</td><td>Sim</td>" in listed
     attendance_started(attendant_a, occurrence)
     client.force_login(attendant_a)
     page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
