@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from atende.tenancy.models import ApiToken, Operator, TenantManager
 from atende.tenancy.validators import phone_display
@@ -338,7 +339,9 @@ class Invoice(models.Model):
     number = models.CharField(_("number"), max_length=30)
     competence = models.DateField(_("competence"))  # the first day of its month
     due_on = models.DateField(_("due date"))
-    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    amount = models.DecimalField(
+        pgettext_lazy("invoice", "amount"), max_digits=12, decimal_places=2
+    )
     paid_on = models.DateField(_("paid on"), null=True)
 
     tenant_path = "operator"

@@ -2,12 +2,18 @@
 supervisors; every page view is logged as an access), and the configurator's import,
 procedure groups with their waiting periods, and critique settings."""
 
+import contextlib
+from datetime import date
+from decimal import Decimal
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -23,8 +29,13 @@ from atende.beneficiaries.forms import (
 )
 from atende.beneficiaries.imports import import_request, problems_csv
 from atende.beneficiaries.models import (
+    Address,
     Beneficiary,
+    CardWaitingPeriod,
+    Guide,
     Import,
+    Invoice,
+    PartialCoverage,
     ProcedureGroup,
     Product,
     WaitingPeriod,
@@ -38,6 +49,10 @@ from atende.beneficiaries.selectors import (
     supervises,
 )
 from atende.beneficiaries.services import (
+    GUIDES,
+    INVOICES,
+    PARTIAL_COVERAGES,
+    WAITING_PERIODS,
     access_record,
     person_anonymise,
     procedure_group_save,
@@ -48,6 +63,15 @@ from atende.core.forms import errors_onto
 from atende.tenancy.models import Operator
 
 IMPORTS_LISTED = 20
+# The rows hanging from a card, by the first word of their name in a change (``Kind``),
+# and the card's addresses.
+AUDITED_ROWS = {
+    INVOICES.label: Invoice,
+    GUIDES.label: Guide,
+    WAITING_PERIODS.label: CardWaitingPeriod,
+    PARTIAL_COVERAGES.label: PartialCoverage,
+    "addresses": Address,
+}
 FIELD_LABELS = {
     **{name: Beneficiary._meta.get_field(name).verbose_name for name in SCALARS},
     "product": gettext_lazy("product"),
@@ -107,13 +131,50 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "beneficiaries/detail.html", context)
 
 
-def _described(fields: dict) -> list[tuple[str, object, object]]:
-    """A change's fields with their names in the reader's language."""
+def _described(fields: dict) -> list[tuple[str, str, str]]:
+    """A change's fields with their names and values as the reader reads them."""
     described = []
     for name, values in fields.items():
         before, after = values if isinstance(values, list) and len(values) == 2 else (None, values)
-        described.append((FIELD_LABELS.get(name, name), before, after))
+        model = AUDITED_ROWS.get(name.split(" ")[0])
+        shown = partial(_shown, model=model or Beneficiary, name=None if model else name)
+        described.append((FIELD_LABELS.get(name, name), shown(before), shown(after)))
     return described
+
+
+def _shown(value: object, *, model: type, name: str | None) -> str:
+    """An audited value (JSON: text, number, ISO date, list, a row's fields) in the
+    reader's words: a choice by its label, a date as dd/mm/aaaa, a row field by field."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return "; ".join(_shown(item, model=model, name=name) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{_field(model, key).verbose_name if _field(model, key) else key}: "
+            f"{_shown(item, model=model, name=key)}"
+            for key, item in value.items()
+        )
+    field = _field(model, name)
+    if field is None:
+        return str(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    with contextlib.suppress(ValueError, TypeError):
+        if isinstance(field, models.DateField):
+            return date_format(date.fromisoformat(value), "d/m/Y")
+        if isinstance(field, models.DecimalField):
+            return number_format(Decimal(value), field.decimal_places, use_l10n=True)
+    return str(value)
+
+
+def _field(model: type, name: str | None) -> models.Field | None:
+    try:
+        return model._meta.get_field(name) if name else None
+    except FieldDoesNotExist:
+        return None
 
 
 @login_required

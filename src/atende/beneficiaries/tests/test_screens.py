@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from atende.beneficiaries.models import (
     RegistrySettings,
     WaitingPeriod,
 )
+from atende.beneficiaries.services import INVOICES, Source, children_upsert
 from atende.catalog.presets import REIMBURSEMENT
 from atende.tenancy.models import Role
 from atende.testing.beneficiaries import card_upserted, cpf_numbers, csv_bytes
@@ -217,6 +219,23 @@ def test_a_supervisor_sees_the_history_and_who_saw_the_record(
     assert "<title>João da Silva Neto · Atende</title>" in page
     accesses = re.search(r"<table class=\"table\" data-accesses>.*?</table>", page, re.S)
     assert accesses.group(0).count("<tr>") == 3  # the header, the attendant, the supervisor
+
+
+def test_the_history_shows_a_cards_rows_in_the_readers_words(client, supervisor_a, joao):
+    invoice = {"card": "A1", "number": "F1", "competence": date(2026, 12, 1)}
+    invoice |= {"due_on": date(2026, 12, 10), "amount": Decimal("389.90"), "paid_on": None}
+    with transaction.atomic():
+        children_upsert(operator=joao.operator, kind=INVOICES, items=[invoice], source=Source())
+    client.force_login(supervisor_a)
+
+    page = client.get(reverse("beneficiaries:detail", args=[joao.pk])).content.decode()
+
+    history = re.search(r"<table class=\"table\" data-history>.*?</table>", page, re.S).group(0)
+    assert (
+        "<strong>fatura F1</strong>: — → número: F1, competência: 01/12/2026, "
+        "vencimento: 10/12/2026, valor: 389,90, paga em: —"
+    ) in history
+    assert "{" not in history and "None" not in history
 
 
 def test_a_supervisor_anonymises_a_person_after_typing_their_cpf(
