@@ -95,14 +95,33 @@ def test_configuration_pages_fit_a_phone(browser, live_server, operator_a, catal
     sign_in(page, live_server.url, configurator)
     base = f"/configuracao/{operator_a.pk}"
     for name, path in [
-        ("canned-replies", f"{base}/respostas/"),
         ("canned-reply-new", f"{base}/respostas/novo/"),
         ("action", f"{base}/item/acao/{action.pk}/"),
         ("status", f"{base}/item/status/{action.status_id}/"),
     ]:
         page.goto(live_server.url + path)
         _fits(page, name)
+    # Every page the configuration's menu leads to, and the pages those link to.
+    page.goto(f"{live_server.url}{base}/")
+    menu = _links_under(page, base)
+    assert len(menu) >= 10, menu
+    further = set()
+    for path in menu:
+        page.goto(live_server.url + path)
+        _fits(page, path.strip("/").replace("/", "-"))
+        further.update(_links_under(page, base))
+    for path in sorted(further - set(menu)):
+        if not path.endswith(".csv"):
+            page.goto(live_server.url + path)
+            _fits(page, path.strip("/").replace("/", "-"))
     context.close()
+
+
+def _links_under(page, base: str) -> list[str]:
+    hrefs = page.eval_on_selector_all(
+        f'main a[href^="{base}/"]', "links => links.map(a => a.getAttribute('href'))"
+    )
+    return sorted(set(hrefs))
 
 
 def test_the_portal_fits_a_phone(browser, live_server, operator_a, app_a, catalog_a, attendant_a):
