@@ -24,6 +24,17 @@ def _fits(page, name: str) -> None:
     assert width <= PHONE["width"], f"{name}: {width} px wide"
 
 
+def _rows_read_whole(page, rows: str) -> None:
+    """Each row of a list read row by row shows every cell on screen, labelled, with no
+    sideways scrolling inside the table either."""
+    cells = page.locator(f"{rows} td")
+    assert cells.count() > 0
+    for box in [cells.nth(i).bounding_box() for i in range(min(cells.count(), 14))]:
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    label = page.locator(f"{rows} td[data-label]").first
+    assert label.evaluate("cell => getComputedStyle(cell, '::before').content").startswith('"')
+
+
 def test_staff_pages_fit_a_phone(browser, live_server, operator_a, app_a, catalog_a, supervisor_a):
     for n in range(3):
         new_occurrence(
@@ -69,6 +80,7 @@ def test_staff_pages_fit_a_phone(browser, live_server, operator_a, app_a, catalo
         page.goto(live_server.url + path)
         _fits(page, name)
     page.goto(f"{live_server.url}/painel/")
+    _rows_read_whole(page, "#queue tr[data-protocol]")
     page.locator("[data-protocol] a").first.click()
     _fits(page, "occurrence")
     context.close()
@@ -144,6 +156,7 @@ def test_the_portal_fits_a_phone(browser, live_server, operator_a, app_a, catalo
     page.get_by_role("button", name="Entrar").click()
     page.wait_for_url(f"{live_server.url}/portal/{app_a.bundle}/")
     _fits(page, "portal-list")
+    _rows_read_whole(page, "main tbody tr")
     page.get_by_role("link", name="Nova solicitação").click()
     _fits(page, "portal-new")
     context.close()
