@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
-from ninja.security import SessionAuth
 
 from atende.beneficiaries.api import router as beneficiaries_router
 from atende.callcenter.api import router as callcenter_router
@@ -22,6 +21,7 @@ from atende.occurrences.services import Conflict
 from atende.registrations.api import router as registrations_router
 from atende.reports.api import router as reports_router
 from atende.tenancy.api import router as tenancy_router
+from atende.tenancy.auth import BrowserSessionAuth
 
 
 class BodyParser(Parser):
@@ -39,7 +39,7 @@ api = NinjaAPI(
         "Errors are JSON objects with a stable `code` and a `message` in Portuguese."
     ),
     urls_namespace="api-1",
-    auth=SessionAuth(),
+    auth=BrowserSessionAuth(),
     docs_url="/docs",
     parser=BodyParser(),
 )

@@ -158,6 +158,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("ATENDE_SESSION_SECONDS", 10 * 3600, minimum=300)
 SESSION_COOKIE_NAME = "atende_session"
 CSRF_COOKIE_NAME = "atende_csrftoken"
+CSRF_FAILURE_VIEW = "atende.core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

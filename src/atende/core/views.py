@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -42,3 +43,21 @@ def home(request: HttpRequest) -> HttpResponse:
         "configures": configures,
     }
     return render(request, "core/home.html", context)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Our own page, or for an address under the API, the API's JSON error."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(
+            {"code": "not_found", "message": _("There is no such address in the API.")},
+            status=404,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return render(request, "404.html", status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent from a page that expired: opened before the person signed in again, or
+    left open while the session changed. Going back keeps what they typed; reloading the
+    page gives it a valid token."""
+    return render(request, "403_csrf.html", status=403)

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from atende.tenancy.models import ApiToken
 from atende.tenancy.services import api_token_authenticate
@@ -37,7 +38,31 @@ def require_scope(request: HttpRequest, scope: str) -> None:
         )
 
 
-class PersonSessionAuth(SessionAuth):
+class BrowserSessionAuth(SessionAuth):
+    """A person's browser session (the API's documentation page, a screen's own calls).
+
+    Without the session cookie there is nothing to check: a request with no token, or a
+    wrong one, is told that it is not authenticated (401) instead of failing a CSRF check it
+    never had to pass. With the cookie, a write without the CSRF token is refused in words
+    the caller understands."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        key = request.COOKIES.get(self.param_name)
+        if key is None:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise ApiError(
+                403,
+                "csrf_failed",
+                _(
+                    "This request uses a signed-in session and lacks its CSRF token; "
+                    "reload the page, or authenticate with an application token."
+                ),
+            )
+        return key
+
+
+class PersonSessionAuth(BrowserSessionAuth):
     """Only a person signed in to Atende. An application token sent here is told that it
     cannot be used, rather than failing the session's CSRF check."""
 
@@ -54,4 +79,4 @@ class PersonSessionAuth(SessionAuth):
         return super().__call__(request)
 
 
-API_AUTH = [TokenAuth(), SessionAuth()]
+API_AUTH = [TokenAuth(), BrowserSessionAuth()]

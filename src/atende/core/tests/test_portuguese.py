@@ -84,3 +84,24 @@ def test_a_forbidden_page_is_in_portuguese(attendant_a):
     content = permission_denied(request, exception=PermissionDenied()).content.decode()
     assert "Não permitido" in content and "Voltar à página inicial" in content
     assert "Forbidden" not in content
+
+
+def test_a_form_sent_from_an_expired_page_gets_our_page_and_saves_nothing(attendant_a):
+    from django.test import Client
+
+    from atende.accounts.models import User
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(attendant_a)
+    page = browser.post("/conta/perfil/", {"full_name": "Outro Nome"})
+    content = page.content.decode()
+    assert page.status_code == 403
+    assert "A página expirou" in content and "botão Voltar" in content
+    assert "Forbidden" not in content and "CSRF verification" not in content
+    assert User.objects.get(pk=attendant_a.pk).full_name == attendant_a.full_name
+
+
+def test_an_unknown_api_address_is_answered_in_the_apis_json(client):
+    response = client.get("/api/v1/nao-existe")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "Não há esse endereço na API."}

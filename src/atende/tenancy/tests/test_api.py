@@ -9,6 +9,27 @@ def test_me_without_a_session_is_a_json_401_in_portuguese(client):
     assert response.json() == {"code": "not_authenticated", "message": "Autenticação necessária."}
 
 
+@pytest.mark.parametrize("authorization", [None, "Bearer atd_errado"])
+def test_a_write_without_a_valid_token_is_told_it_is_not_authenticated(client, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    response = client.post(
+        "/api/v1/occurrences", {}, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 401
+    assert response.json() == {"code": "not_authenticated", "message": "Autenticação necessária."}
+
+
+def test_a_sessions_write_without_its_csrf_token_is_refused_in_portuguese(attendant_a):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(attendant_a)
+    response = browser.post("/api/v1/occurrences", {}, content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+    assert response.json()["message"].startswith("Esta requisição usa uma sessão")
+
+
 def test_me_lists_only_the_users_own_operator(client, attendant_a, attendant_b):
     client.force_login(attendant_a)
     body = client.get("/api/v1/me").json()
