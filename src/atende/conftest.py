@@ -11,7 +11,7 @@ from atende.tenancy.models import Role
 
 # Registered once for the whole run: Playwright allows one sync instance per process, so
 # every browser test shares the session's browser.
-from atende.testing.browser import browser, page  # noqa: F401
+from atende.testing.browser import _nothing_refused_by_the_policy, browser, page  # noqa: F401
 from atende.testing.factories import (
     ApplicationFactory,
     MembershipFactory,

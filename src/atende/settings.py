@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
+from django.utils.csp import CSP
 
 from atende.env import (
     env_bool,
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     # First: an API request waiting its turn has done no work yet.
     "atende.core.middleware.ApiGateMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "atende.core.middleware.PagePolicyMiddleware",
+    "atende.core.middleware.ApiMethodMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "atende.core.middleware.LanguageMiddleware",
@@ -163,6 +166,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# What a page may load and run: only Atende's own files (every asset is served from here),
+# no inline script, no eval, no framing, forms posting only here. Style attributes stay
+# allowed (a status's configured colour, a bar's width); a <style> element does not.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 SECURE_SSL_REDIRECT = env_bool("ATENDE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 BEHIND_PROXY = env_bool("ATENDE_BEHIND_PROXY", False)

@@ -9,6 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.csp import CSP, build_policy
 from django.utils.translation import gettext as _
 
 
@@ -32,6 +33,31 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
+        return response
+
+
+# A plain str: WSGI servers refuse a header name of another type (CSP's names are an enum).
+POLICY_HEADER = str(CSP.HEADER_ENFORCE)
+
+
+class PagePolicyMiddleware:
+    """The Content-Security-Policy of ``SECURE_CSP`` on what a browser renders: pages, the
+    API's documentation, error pages. JSON answers skip it (nothing in them runs), so the
+    API's hot paths neither build nor carry it. The policy has no nonce (no page of ours has
+    an inline script), so it is built once."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.policy = build_policy(settings.SECURE_CSP) if settings.SECURE_CSP else ""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            self.policy
+            and POLICY_HEADER not in response
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            response.headers[POLICY_HEADER] = self.policy
         return response
 
 
@@ -108,6 +134,31 @@ class ApiGateMiddleware:
             return self.get_response(request)
         finally:
             self.turns.give_back()
+
+
+class ApiMethodMiddleware:
+    """An API address called with a method it does not take is the API's JSON error, in
+    Portuguese like every other, with the methods it takes (Django Ninja answers plain text)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or not request.path_info.startswith("/api/"):
+            return response
+        allowed = response.get("Allow", "")
+        message = _("This address does not take %(method)s; it takes %(allowed)s.") % {
+            "method": request.method,
+            "allowed": allowed,
+        }
+        refused = JsonResponse(
+            {"code": "method_not_allowed", "message": message},
+            status=405,
+            json_dumps_params={"ensure_ascii": False},
+        )
+        refused["Allow"] = allowed
+        return refused
 
 
 # The beneficiary import page takes files far larger than an attachment.

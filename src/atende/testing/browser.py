@@ -53,15 +53,48 @@ def chromium_path() -> str:
     return path
 
 
+class PolicyWatched:
+    """The browser, each of whose contexts notes what the pages' Content-Security-Policy
+    refused (Chromium reports it on the console), so that every browser test also proves
+    that nothing a page needs is blocked."""
+
+    def __init__(self, browser: object) -> None:
+        self.browser = browser
+        self.refused: list[str] = []
+
+    def new_context(self, **options: object) -> object:
+        context = self.browser.new_context(**options)
+        context.on("console", self._noted)
+        return context
+
+    def _noted(self, message: object) -> None:
+        if "Content Security Policy" in message.text:
+            self.refused.append(message.text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.browser, name)
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[PolicyWatched]:
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield instance
+        yield PolicyWatched(instance)
         instance.close()
+
+
+@pytest.fixture(autouse=True)
+def _nothing_refused_by_the_policy(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    watched = request.getfixturevalue("browser")
+    watched.refused.clear()
+    yield
+    assert not watched.refused, watched.refused
 
 
 @pytest.fixture

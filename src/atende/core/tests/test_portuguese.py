@@ -105,3 +105,13 @@ def test_an_unknown_api_address_is_answered_in_the_apis_json(client):
     response = client.get("/api/v1/nao-existe")
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "message": "Não há esse endereço na API."}
+
+
+def test_an_api_address_called_with_a_method_it_does_not_take_says_which_it_takes(client):
+    response = client.put("/api/v1/me")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+    assert response.json() == {
+        "code": "method_not_allowed",
+        "message": "Este endereço não aceita PUT; aceita GET.",
+    }
