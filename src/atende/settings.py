@@ -192,6 +192,7 @@ if BEHIND_PROXY:
 
 # --- Language and time -----------------------------------------------------------------
 LANGUAGE_CODE = "pt-br"
+FORMAT_MODULE_PATH = ["atende.formats"]
 # Each language is named in itself, so anyone can find theirs in the switcher.
 LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]

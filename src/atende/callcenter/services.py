@@ -640,7 +640,7 @@ def protocol_send(
     text = _("%(operator)s: your attendance protocol is %(protocol)s, registered on %(date)s.") % {
         "operator": operator.name,
         "protocol": occurrence.protocol,
-        "date": timezone.localtime(occurrence.registered_at).strftime("%d/%m/%Y %H:%M"),
+        "date": timezone.localtime(occurrence.registered_at).strftime("%d/%m/%Y %H:%M:%S"),
     }
     at = timezone.now()
     with transaction.atomic():

@@ -44,7 +44,7 @@ def justification_pdf(
     zone = ZoneInfo(operator.time_zone)
 
     def when(moment: datetime | None) -> str:
-        return "" if moment is None else f"{moment.astimezone(zone):%d/%m/%Y %H:%M}"
+        return "" if moment is None else f"{moment.astimezone(zone):%d/%m/%Y %H:%M:%S}"
 
     if view.resolved is None:
         outcome = ""

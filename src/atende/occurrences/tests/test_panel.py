@@ -178,6 +178,8 @@ def test_the_sla_counts_down_and_marks_a_breach(client, attendant_a, occurrence)
     )
     page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
     assert "faltam 3\xa0horas" in page
+    registered = timezone.localtime(occurrence.registered_at)
+    assert f"<dd>{registered:%d/%m/%Y %H:%M:%S}</dd>" in page, "the moment to the second"
     Occurrence.objects.filter(pk=occurrence.pk).update(
         sla_due_at=timezone.now() - timedelta(days=2, hours=1)
     )

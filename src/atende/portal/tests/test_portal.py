@@ -4,6 +4,7 @@ import time
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from pypdf import PdfReader
 
 from atende.notifications.models import Delivery, Purpose
@@ -167,6 +168,8 @@ def test_the_detail_shows_only_visible_history_and_the_outcome_when_closed(
     )
     page = signed_in.get(url).content.decode()
     assert "Em atendimento" not in page, "a status marked invisible stays out"
+    opened = timezone.localtime(occurrence.registered_at)
+    assert f"<dd>{opened:%d/%m/%Y %H:%M:%S}</dd>" in page, "the moment to the second"
     assert "Solicitação não atendida" in page
     assert "Faltou o comprovante" in page
     assert "Documentação incompleta" in page

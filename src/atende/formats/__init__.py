@@ -1,0 +1,1 @@
+"""Atende's own date formats, over Django's (``FORMAT_MODULE_PATH``)."""
