@@ -153,7 +153,7 @@ def _shown(value: object, *, model: type, name: str | None) -> str:
         return "; ".join(_shown(item, model=model, name=name) for item in value)
     if isinstance(value, dict):
         return ", ".join(
-            f"{_field(model, key).verbose_name if _field(model, key) else key}: "
+            f"{getattr(_field(model, key), 'verbose_name', key)}: "
             f"{_shown(item, model=model, name=key)}"
             for key, item in value.items()
         )

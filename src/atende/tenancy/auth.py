@@ -41,14 +41,14 @@ def require_scope(request: HttpRequest, scope: str) -> None:
 class BrowserSessionAuth(SessionAuth):
     """A person's browser session (the API's documentation page, a screen's own calls).
 
-    Without the session cookie there is nothing to check: a request with no token, or a
-    wrong one, is told that it is not authenticated (401) instead of failing a CSRF check it
-    never had to pass. With the cookie, a write without the CSRF token is refused in words
-    the caller understands."""
+    Without a signed-in session there is nothing to check: a request with no token, or a
+    wrong one (or a session cookie that signs no one in), is told that it is not
+    authenticated (401) instead of failing a CSRF check it never had to pass. A signed-in
+    session's write without the CSRF token is refused in words the caller understands."""
 
     def _get_key(self, request: HttpRequest) -> str | None:
         key = request.COOKIES.get(self.param_name)
-        if key is None:
+        if key is None or not request.user.is_authenticated:
             return None
         if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
             raise ApiError(

@@ -10,13 +10,26 @@ def test_me_without_a_session_is_a_json_401_in_portuguese(client):
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer atd_errado"])
-def test_a_write_without_a_valid_token_is_told_it_is_not_authenticated(client, authorization):
+def test_a_write_without_a_valid_token_is_told_it_is_not_authenticated(authorization):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # as a real client is: not exempt
     headers = {"Authorization": authorization} if authorization else {}
     response = client.post(
         "/api/v1/occurrences", {}, content_type="application/json", headers=headers
     )
     assert response.status_code == 401
     assert response.json() == {"code": "not_authenticated", "message": "Autenticação necessária."}
+
+
+def test_a_stale_session_cookie_is_not_authenticated_rather_than_refused_for_csrf():
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["atende_session"] = "expirou-ha-muito"
+    response = client.post("/api/v1/occurrences", {}, content_type="application/json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
 
 
 def test_a_sessions_write_without_its_csrf_token_is_refused_in_portuguese(attendant_a):
