@@ -33,7 +33,7 @@ def navigation(request: HttpRequest) -> dict:
     memberships = SimpleLazyObject(lambda: _memberships_of(request))
     return {
         "navigation": SimpleLazyObject(lambda: _links(request, memberships)),
-        "supervising": SimpleLazyObject(
+        "supervises_somewhere": SimpleLazyObject(
             lambda: [m.operator_id for m in memberships if m.role == Role.SUPERVISOR]
         ),
     }
