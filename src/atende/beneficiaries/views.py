@@ -79,6 +79,8 @@ FIELD_LABELS = {
     "emails": gettext_lazy("e-mails"),
     "addresses": gettext_lazy("addresses"),
 }
+# The card's own fields first, in the record's order; the rows hanging from it after.
+FIELD_ORDER = {name: i - len(FIELD_LABELS) for i, name in enumerate(FIELD_LABELS)}
 PROBLEMS_SHOWN = 100
 
 
@@ -134,7 +136,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _described(fields: dict) -> list[tuple[str, str, str]]:
     """A change's fields with their names and values as the reader reads them."""
     described = []
-    for name, values in fields.items():
+    for name, values in sorted(fields.items(), key=lambda item: FIELD_ORDER.get(item[0], 0)):
         before, after = values if isinstance(values, list) and len(values) == 2 else (None, values)
         model = AUDITED_ROWS.get(name.split(" ")[0])
         shown = partial(_shown, model=model or Beneficiary, name=None if model else name)
@@ -155,7 +157,7 @@ def _shown(value: object, *, model: type, name: str | None) -> str:
         return ", ".join(
             f"{getattr(_field(model, key), 'verbose_name', key)}: "
             f"{_shown(item, model=model, name=key)}"
-            for key, item in value.items()
+            for key, item in _in_model_order(model, value)
         )
     field = _field(model, name)
     if field is None:
@@ -168,6 +170,13 @@ def _shown(value: object, *, model: type, name: str | None) -> str:
         if isinstance(field, models.DecimalField):
             return number_format(Decimal(value), field.decimal_places, use_l10n=True)
     return str(value)
+
+
+def _in_model_order(model: type, values: dict) -> list[tuple[str, object]]:
+    """A stored row's fields in the order its model declares them (PostgreSQL's jsonb
+    keeps keys in an order of its own)."""
+    order = {field.name: i for i, field in enumerate(model._meta.fields)}
+    return sorted(values.items(), key=lambda item: order.get(item[0], len(order)))
 
 
 def _field(model: type, name: str | None) -> models.Field | None:
