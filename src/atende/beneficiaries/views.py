@@ -3,7 +3,6 @@ supervisors; every page view is logged as an access), and the configurator's imp
 procedure groups with their waiting periods, and critique settings."""
 
 import contextlib
-from datetime import date
 from decimal import Decimal
 from functools import partial
 
@@ -13,7 +12,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -59,6 +58,7 @@ from atende.beneficiaries.services import (
     waiting_periods_set,
 )
 from atende.catalog.views import configurator_page
+from atende.core.display import stored_shown
 from atende.core.forms import errors_onto
 from atende.tenancy.models import Operator
 
@@ -149,9 +149,7 @@ def _shown(value: object, *, model: type, name: str | None) -> str:
     reader's words: a choice by its label, a date as dd/mm/aaaa, a row field by field."""
     if value is None or value == "" or value == []:
         return "—"
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, list):
+    if isinstance(value, list):  # rows (addresses) hold commas of their own
         return "; ".join(_shown(item, model=model, name=name) for item in value)
     if isinstance(value, dict):
         return ", ".join(
@@ -160,16 +158,12 @@ def _shown(value: object, *, model: type, name: str | None) -> str:
             for key, item in _in_model_order(model, value)
         )
     field = _field(model, name)
-    if field is None:
-        return str(value)
-    if field.choices:
+    if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
-    with contextlib.suppress(ValueError, TypeError):
-        if isinstance(field, models.DateField):
-            return date_format(date.fromisoformat(value), "d/m/Y")
-        if isinstance(field, models.DecimalField):
+    if isinstance(field, models.DecimalField):
+        with contextlib.suppress(ArithmeticError, ValueError, TypeError):
             return number_format(Decimal(value), field.decimal_places, use_l10n=True)
-    return str(value)
+    return stored_shown(value, is_date=isinstance(field, models.DateField))
 
 
 def _in_model_order(model: type, values: dict) -> list[tuple[str, object]]:

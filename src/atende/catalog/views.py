@@ -89,6 +89,7 @@ from atende.catalog.services import (
     subject_create,
     tab_create,
 )
+from atende.core.display import stored_shown
 from atende.core.forms import errors_onto
 from atende.notifications.forms import TestSendForm
 from atende.occurrences.forms import tab_form_class
@@ -340,9 +341,7 @@ def record_list(request: HttpRequest, operator: Operator, kind: str) -> HttpResp
 def _cell(record: object, attr: str) -> object:
     value = getattr(record, attr)
     value = value() if callable(value) else value
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    return value
+    return stored_shown(value) if isinstance(value, bool) else value
 
 
 @configurator_page

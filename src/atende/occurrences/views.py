@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from atende.beneficiaries.selectors import card_of_identifier
 from atende.catalog.formdefs import FieldType
 from atende.catalog.services import form_current_version
+from atende.core.display import stored_shown
 from atende.core.forms import errors_onto
 from atende.occurrences.forms import (
     AssignForm,
@@ -367,16 +368,7 @@ def _tabs(occurrence: Occurrence, bound: tuple[int, object] | None = None) -> li
 
 def value_shown(value: object, field: dict) -> str:
     """A stored answer as a person reads it (dates are kept as ISO, shown dd/mm/aaaa)."""
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if field.get("type") == FieldType.DATE and value:
-        try:
-            return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
-        except ValueError:
-            return str(value)
-    return "" if value is None else str(value)
+    return stored_shown(value, is_date=field.get("type") == FieldType.DATE)
 
 
 def _form_context(form_class: type, occurrence: Occurrence, actor: Actor) -> dict:
