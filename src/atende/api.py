@@ -17,7 +17,7 @@ from atende.catalog.protocols import ProtocolExhausted
 from atende.core.jsonbody import JsonRefused, json_parse
 from atende.notifications.api import router as notifications_router
 from atende.occurrences.api import router as occurrences_router
-from atende.occurrences.services import Conflict
+from atende.occurrences.services import Conflict, SubmissionReused
 from atende.registrations.api import router as registrations_router
 from atende.reports.api import router as reports_router
 from atende.tenancy.api import router as tenancy_router
@@ -113,6 +113,14 @@ def _exhausted(request: HttpRequest, exc: ProtocolExhausted) -> HttpResponse:
 @api.exception_handler(Conflict)
 def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
     return _error(request, "conflict", str(exc), 409, current_version=exc.current_version)
+
+
+@api.exception_handler(SubmissionReused)
+def _reused(request: HttpRequest, exc: SubmissionReused) -> HttpResponse:
+    # The IETF draft suggests 422, which this API answers only for input that breaks its
+    # schema: the key is valid, it conflicts with what is stored for it, as a stale
+    # version does.
+    return _error(request, "idempotency_key_reused", str(exc), 409)
 
 
 @api.exception_handler(PermissionDenied)

@@ -5,14 +5,15 @@ Occurrences are addressed by protocol among those the caller sees; anything else
 a stale one answers 409.
 """
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router, Schema
+from ninja import Header, Path, Query, Router, Schema
 from ninja import Status as Reply
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
@@ -72,9 +73,11 @@ from atende.occurrences.selectors import (
 )
 from atende.occurrences.services import (
     Actor,
+    Submission,
     actor_among,
     actor_for_application,
     actors_for_user,
+    created_once,
     occurrence_add_attachment,
     occurrence_add_note,
     occurrence_change_status,
@@ -90,6 +93,7 @@ from atende.occurrences.services import (
     occurrence_reply,
     occurrence_route,
     occurrence_start_attendance,
+    submitted,
 )
 from atende.registrations.services import registration_reactivate
 from atende.tenancy.auth import API_AUTH, ApiError, request_token, require_scope
@@ -99,6 +103,23 @@ router = Router(tags=["Ocorrências"], auth=API_AUTH)
 
 ProtocolPath = Annotated[str, Path(pattern=PROTOCOL_PATTERN)]
 READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# A creation's retry: the IETF's Idempotency-Key header, a string, quoted or not.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        None,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=257,
+        pattern=r'^(?:[\x21\x23-\x7e]{1,255}|"[\x21\x23-\x7e]{1,255}")$',
+        description=(
+            "A key of your own (a UUID, say) for this creation. Sent again with the same "
+            "body within 24 hours, the request answers with the protocol the first one "
+            "created (header Idempotent-Replayed: true) instead of issuing another; with "
+            "a different body it is refused (409)."
+        ),
+    ),
+]
 WRITE_ERRORS = {400: ErrorOut, 409: ErrorOut, **READ_ERRORS}
 
 
@@ -110,6 +131,37 @@ def _people(request: HttpRequest) -> list[Actor]:
     if not hasattr(request, "atende_actors"):
         request.atende_actors = actors_for_user(user=request.auth)
     return request.atende_actors
+
+
+def api_submission(request: HttpRequest, key: str | None, payload: Schema) -> Submission | None:
+    """The creation request as a ``Submission`` when it carries an Idempotency-Key: the key
+    is the caller's (its token, or the signed-in person), the digest covers the address
+    and the body."""
+    if key is None:
+        return None
+    token = request_token(request)
+    issuer = f"token:{token.pk}" if token is not None else f"user:{request.auth.pk}"
+    asked = f"{request.path}\n{payload.model_dump_json()}".encode()
+    return Submission(issuer=issuer, key=key.strip('"'), digest=hashlib.sha256(asked).hexdigest())
+
+
+def api_earlier(request: HttpRequest, submission: Submission | None) -> Occurrence | None:
+    """What this submission already created (see ``submitted``; a key used for another
+    request is answered 409 by the API's handler of ``SubmissionReused``)."""
+    earlier = submitted(submission)
+    return None if earlier is None else api_replayed(request, earlier)
+
+
+def api_replayed(request: HttpRequest, earlier: Occurrence) -> Occurrence:
+    """The occurrence an earlier copy of this request created, read again as the caller
+    sees it now (a person may have lost the operator since: 404)."""
+    return occurrence_by_protocol(
+        _visible(request).filter(operator_id=earlier.operator_id), earlier.protocol
+    )
+
+
+def api_replay_said(response: HttpResponse) -> None:
+    response["Idempotent-Replayed"] = "true"
 
 
 def _visible(request: HttpRequest) -> QuerySet[Occurrence]:
@@ -302,8 +354,18 @@ def event_out(e: Event) -> EventOut:
     response={201: OccurrenceOut, **WRITE_ERRORS},
     summary="Register an occurrence (the protocol is issued at once)",
 )
-def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[OccurrenceOut]:
+def create(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: OccurrenceCreateIn,
+    idempotency_key: IdempotencyKey = None,
+) -> Reply[OccurrenceOut]:
     require_scope(request, Scope.OCCURRENCES_WRITE)
+    submission = api_submission(request, idempotency_key, payload)
+    earlier = api_earlier(request, submission)
+    if earlier is not None:
+        api_replay_said(response)
+        return Reply(201, occurrence_out(earlier))
     token = request_token(request)
     if token is not None:
         application = token.application
@@ -354,27 +416,34 @@ def create(request: HttpRequest, payload: OccurrenceCreateIn) -> Reply[Occurrenc
             parent = occurrence_by_protocol(_visible(request), payload.parent_protocol)
         except Occurrence.DoesNotExist:
             raise ValidationError({"parent_protocol": [_("Protocol not found.")]}) from None
-    occurrence = occurrence_create(
-        actor=actor,
-        application=application,
-        occurrence_type=snapshot.occurrence_type,
-        subject=subject,
-        channel=payload.channel,
-        nature=nature,
-        mode=payload.mode,
-        requester_identifier=payload.requester_identifier,
-        requester_name=payload.requester_name,
-        beneficiary_identifier=payload.beneficiary_identifier,
-        beneficiary_name=payload.beneficiary_name,
-        contract_number=payload.contract_number,
-        contact_email=payload.contact_email,
-        contact_phone=payload.contact_phone,
-        opening_form=payload.form,
-        description=payload.description,
-        parent=parent,
-        unit=_pick(Unit, application.operator_id, payload.unit_id, "unit_id"),
-        manual_protocol=payload.protocol,
+    unit = _pick(Unit, application.operator_id, payload.unit_id, "unit_id")
+    occurrence, replayed = created_once(
+        submission,
+        lambda: occurrence_create(
+            actor=actor,
+            application=application,
+            occurrence_type=snapshot.occurrence_type,
+            subject=subject,
+            channel=payload.channel,
+            nature=nature,
+            mode=payload.mode,
+            requester_identifier=payload.requester_identifier,
+            requester_name=payload.requester_name,
+            beneficiary_identifier=payload.beneficiary_identifier,
+            beneficiary_name=payload.beneficiary_name,
+            contract_number=payload.contract_number,
+            contact_email=payload.contact_email,
+            contact_phone=payload.contact_phone,
+            opening_form=payload.form,
+            description=payload.description,
+            parent=parent,
+            unit=unit,
+            manual_protocol=payload.protocol,
+        ),
     )
+    if replayed:
+        api_replay_said(response)
+        occurrence = api_replayed(request, occurrence)
     return Reply(201, occurrence_out(occurrence))
 
 

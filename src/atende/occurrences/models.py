@@ -401,3 +401,31 @@ class TabEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tab_id} v{self.form_version_id}"
+
+
+class CreationKey(models.Model):
+    """What a request that may arrive twice created: an integrator's retry with the same
+    ``Idempotency-Key``, a form sent again by a second click. The same key from the same
+    sender finds this protocol instead of issuing another. Written in the creation's own
+    transaction; kept for a day (``occurrences.forget_creation_keys``)."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
+    # Who sent it: "token:<id>", "user:<id>" or "login:<id>" (a beneficiary's portal login).
+    issuer = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    # SHA-256 of what was asked (the API's body), to refuse the key reused for another
+    # request; empty for a form, whose key is only ever sent with that form.
+    digest = models.CharField(max_length=64, blank=True)
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+
+    tenant_path = "operator"
+    objects = TenantManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "key"], name="occurrences_creation_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.key}"

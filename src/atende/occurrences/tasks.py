@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from atende.core.scheduler import periodic
-from atende.occurrences.services import sla_breaches_mark
+from atende.occurrences.services import creation_keys_forget, sla_breaches_mark
 
 
 @periodic(every=timedelta(seconds=30), name="occurrences.mark_sla_breaches")
@@ -10,3 +10,8 @@ def mark_sla_breaches() -> None:
     # takes on occurrences must not keep attendants waiting. 500 every 30 s clears any
     # realistic backlog within minutes.
     sla_breaches_mark()
+
+
+@periodic(every=timedelta(hours=1), name="occurrences.forget_creation_keys")
+def forget_creation_keys() -> None:
+    creation_keys_forget()

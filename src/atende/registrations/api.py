@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Path, Query, Router, Schema, UploadedFile
 from ninja import Status as Reply
@@ -19,11 +19,23 @@ from ninja.security import HttpBearer
 from pydantic import Field, StrictBool, StringConstraints
 
 from atende.catalog.models import Subject
-from atende.occurrences.api import ProtocolPath, _actor, _changing, _occurrence, _people, _visible
+from atende.occurrences.api import (
+    IdempotencyKey,
+    ProtocolPath,
+    _actor,
+    _changing,
+    _occurrence,
+    _people,
+    _visible,
+    api_earlier,
+    api_replay_said,
+    api_replayed,
+    api_submission,
+)
 from atende.occurrences.models import Channel, Mode, Occurrence
 from atende.occurrences.schemas import MAX_ID, NO_NUL, ErrorOut, Id, Text
 from atende.occurrences.selectors import occurrence_by_protocol, occurrence_of_application
-from atende.occurrences.services import actor_for_application, occurrence_relate
+from atende.occurrences.services import actor_for_application, created_once, occurrence_relate
 from atende.registrations.models import (
     Place,
     RegistrationSettings,
@@ -473,8 +485,19 @@ def properties_put(request: HttpRequest, payload: PropertiesIn) -> StoredOut:
     response={201: RegistrationOut, **WRITE_ERRORS, 409: DuplicatesOut},
     summary="Open a registration with its place and requesters (the protocol is issued at once)",
 )
-def registration_create(request: HttpRequest, payload: RegistrationIn) -> Reply[RegistrationOut]:
+def registration_create(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: RegistrationIn,
+    idempotency_key: IdempotencyKey = None,
+) -> Reply[RegistrationOut]:
     require_scope(request, Scope.OCCURRENCES_WRITE)
+    submission = api_submission(request, idempotency_key, payload)
+    earlier = api_earlier(request, submission)
+    if earlier is not None:
+        # Before the duplicate check, which would find the first copy's registration.
+        api_replay_said(response)
+        return Reply(201, registration_out(earlier, _visible(request)))
     token = request_token(request)
     subject = _subject(request, payload.subject_id)
     operator_id = subject.occurrence_type.operator_id
@@ -508,19 +531,28 @@ def registration_create(request: HttpRequest, payload: RegistrationIn) -> Reply[
                     matches=matches,
                 ),
             )
-    occurrence = registration_open(
-        actor=_actor(request, operator_id),
-        application=application,
-        occurrence_type=subject.occurrence_type,
-        subject=subject,
-        channel=payload.channel,
-        description=payload.description,
-        place=payload.place.dict(),
-        requesters=[_requester_values(r, operator_id) for r in payload.requesters],
-        document=_document(payload.document),
-        manual_protocol=payload.manual_protocol,
-        form_data=payload.form,
+    actor = _actor(request, operator_id)
+    requesters = [_requester_values(r, operator_id) for r in payload.requesters]
+    document = _document(payload.document)
+    occurrence, replayed = created_once(
+        submission,
+        lambda: registration_open(
+            actor=actor,
+            application=application,
+            occurrence_type=subject.occurrence_type,
+            subject=subject,
+            channel=payload.channel,
+            description=payload.description,
+            place=payload.place.dict(),
+            requesters=requesters,
+            document=document,
+            manual_protocol=payload.manual_protocol,
+            form_data=payload.form,
+        ),
     )
+    if replayed:
+        api_replay_said(response)
+        occurrence = api_replayed(request, occurrence)
     return Reply(201, registration_out(occurrence, _visible(request)))
 
 

@@ -33,9 +33,15 @@ from atende.occurrences.services.core import (
     status_permitted,
 )
 from atende.occurrences.services.create import (
+    CREATION_KEY_KEPT,
+    Submission,
+    SubmissionReused,
+    created_once,
+    creation_keys_forget,
     occurrence_create,
     occurrence_create_child,
     occurrence_reopen_as_new,
+    submitted,
 )
 from atende.occurrences.services.lifecycle import (
     draft_check,
@@ -62,6 +68,7 @@ from atende.occurrences.services.sla import (
 )
 
 __all__ = [
+    "CREATION_KEY_KEPT",
     "FILES_MAX",
     "MESSAGE_MAX",
     "NOTE_MAX",
@@ -71,11 +78,15 @@ __all__ = [
     "Actor",
     "Conflict",
     "NotAllowed",
+    "Submission",
+    "SubmissionReused",
     "actor_among",
     "actor_for_application",
     "actor_for_user",
     "actors_for_user",
     "attachment_check",
+    "created_once",
+    "creation_keys_forget",
     "draft_check",
     "draft_close",
     "occurrence_add_attachment",
@@ -102,4 +113,5 @@ __all__ = [
     "sla_breaches_mark",
     "state_derive",
     "status_permitted",
+    "submitted",
 ]

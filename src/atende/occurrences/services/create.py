@@ -2,7 +2,8 @@
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -22,6 +23,7 @@ from atende.core.db import row_insert
 from atende.notifications.services import actions_enqueue
 from atende.occurrences.models import (
     Channel,
+    CreationKey,
     EventKind,
     Mode,
     Nature,
@@ -331,3 +333,88 @@ def _follow_up(
 
 def _by_field(error: ValidationError) -> dict[str, list[str]]:
     return error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+
+
+# --- A creation asked twice ---------------------------------------------------------------
+
+# How long a key finds what it created, at least (the worker forgets older keys every
+# hour): an integrator retries within minutes, a second click within seconds.
+CREATION_KEY_KEPT = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A creation request that may arrive twice: who sent it (``CreationKey.issuer``), the
+    key it carries and, for the API, a digest of what it asked."""
+
+    issuer: str
+    key: str
+    digest: str = ""
+
+
+class SubmissionReused(Exception):
+    """The key was already used by this sender for a different request."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "This Idempotency-Key was already used for a different request. "
+                "Send a new key for a new request."
+            )
+        )
+
+
+def submitted(submission: Submission | None) -> Occurrence | None:
+    """The occurrence this submission already created, if it did and its key is still kept;
+    ``SubmissionReused`` when the key came with another request."""
+    if submission is None:
+        return None
+    found = (
+        CreationKey.objects.filter(issuer=submission.issuer, key=submission.key)
+        .select_related("occurrence")
+        .first()
+    )
+    if found is None:
+        return None
+    if found.digest and submission.digest and found.digest != submission.digest:
+        raise SubmissionReused
+    return found.occurrence
+
+
+def created_once(
+    submission: Submission | None, create: Callable[[], Occurrence]
+) -> tuple[Occurrence, bool]:
+    """Run ``create`` (one of the creation services) unless the submission already created
+    an occurrence; returns it and whether it was found rather than created.
+
+    The key is written in the creation's transaction. Two copies sent at once both get past
+    the first look; the second to write its key is refused by the key's uniqueness, and its
+    whole creation rolls back, protocol number included, to answer with the first's."""
+    if submission is None:
+        return create(), False
+    earlier = submitted(submission)
+    if earlier is not None:
+        return earlier, True
+    try:
+        with transaction.atomic():
+            occurrence = create()
+            CreationKey.objects.create(
+                operator_id=occurrence.operator_id,
+                issuer=submission.issuer,
+                key=submission.key,
+                digest=submission.digest,
+                occurrence=occurrence,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        earlier = submitted(submission)
+        if earlier is None:
+            raise
+        return earlier, True
+    return occurrence, False
+
+
+def creation_keys_forget() -> int:
+    """Remove the keys older than ``CREATION_KEY_KEPT``; returns how many."""
+    cutoff = timezone.now() - CREATION_KEY_KEPT
+    return CreationKey.objects.filter(created_at__lt=cutoff).delete()[0]

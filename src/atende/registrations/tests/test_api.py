@@ -261,3 +261,29 @@ def test_the_generic_occurrence_endpoint_sends_registrations_to_their_own(app_b,
     assert response.status_code == 400
     assert "/api/v1/registrations" in response.json()["errors"]["occurrence_type"][0]
     assert not Occurrence.objects.exists()
+
+
+def test_a_retried_opening_answers_its_protocol_not_the_duplicate_check(street_leak, app_b):
+    """The first copy's registration is at the same place: without its key the retry would
+    be offered it as a possible duplicate (409); with it, the retry gets its protocol."""
+    _, plain = api_token_create(
+        application=app_b, name="App", scopes=[Scope.OCCURRENCES_WRITE, Scope.OCCURRENCES_READ]
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {plain}", HTTP_IDEMPOTENCY_KEY="ra-2026-0001")
+    body = {
+        "subject_id": street_leak.pk,
+        "description": "Vazamento na calçada",
+        "place": {**ADDRESS, **HERE},
+        "requesters": [{"name": "Joana", "phone": "31988887777"}],
+    }
+    first = post_json(client, "/api/v1/registrations", body)
+    assert first.status_code == 201, first.content
+
+    again = post_json(client, "/api/v1/registrations", body)
+
+    assert again.status_code == 201, again.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Occurrence.objects.filter(subject=street_leak).count() == 1
+    other = post_json(client, "/api/v1/registrations", {**body, "description": "Outro"})
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
