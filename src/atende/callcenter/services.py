@@ -51,11 +51,13 @@ from atende.occurrences.models import Channel, EventKind, Occurrence
 from atende.occurrences.services import (
     Actor,
     NotAllowed,
+    Submission,
     actor_among,
     actor_for_application,
     actor_for_user,
     actors_for_user,
     attachment_check,
+    created_once,
     occurrence_add_attachment,
     occurrence_close,
     occurrence_create,
@@ -150,10 +152,12 @@ def contact_start(
     call: Call | None = None,
     at: datetime | None = None,
     actors: list[Actor] | None = None,
+    submission: Submission | None = None,
 ) -> Contact:
     """Register a call with a beneficiary: the contact and its first protocol, attended
     by the person who started it, in one transaction. ``actors`` are the user's, when the
-    caller read them already in this request."""
+    caller read them already in this request. The same ``submission`` sent again (a form
+    sent twice) answers the contact it started."""
     actors = actors_for_user(user=user) if actors is None else actors
     actor = actor_among(actors, operator_id=operator_id)
     actor_among(actors, operator_id=attendant_operator_id)
@@ -170,22 +174,30 @@ def contact_start(
     if call is not None and (call.operator_id != operator_id or call.attendant_id != user.pk):
         raise ValidationError({"call": _("This call was announced to someone else.")})
     at = at or timezone.now()
-    with transaction.atomic():
-        if call is not None and Contact.objects.filter(call=call).exists():
-            raise ValidationError({"call": _("This call is already registered.")})
-        contact = Contact.objects.create(
-            operator_id=operator_id,
-            attendant_operator_id=attendant_operator_id,
-            attendant=user,
-            beneficiary=beneficiary,
-            channel=channel,
-            ivr_code=call.ivr_code if call else "",
-            call=call,
-            started_at=at,
-            last_activity_at=at,
-        )
-        _protocol_issue(contact, actor=actor, config=config, at=at)
-    return contact
+    started = []
+
+    def start() -> Occurrence:
+        with transaction.atomic():
+            if call is not None and Contact.objects.filter(call=call).exists():
+                raise ValidationError({"call": _("This call is already registered.")})
+            contact = Contact.objects.create(
+                operator_id=operator_id,
+                attendant_operator_id=attendant_operator_id,
+                attendant=user,
+                beneficiary=beneficiary,
+                channel=channel,
+                ivr_code=call.ivr_code if call else "",
+                call=call,
+                started_at=at,
+                last_activity_at=at,
+            )
+            started.append(contact)
+            return _protocol_issue(contact, actor=actor, config=config, at=at)
+
+    first, replayed = created_once(submission, start)
+    if replayed:
+        return ContactOccurrence.objects.select_related("contact").get(occurrence=first).contact
+    return started[-1]
 
 
 def _protocol_issue(
@@ -414,14 +426,21 @@ def manifestation_record(
     return occurrence
 
 
-def contact_new_event(*, user: object, contact: Contact) -> Occurrence:
-    """Another manifestation in the same call, with its own protocol."""
+def contact_new_event(
+    *, user: object, contact: Contact, submission: Submission | None = None
+) -> Occurrence:
+    """Another manifestation in the same call, with its own protocol (the same
+    ``submission`` sent again answers the protocol it issued)."""
     config = settings_of(contact.operator_id)
-    with _Locked(user, contact) as work:
-        work.contact.beneficiary = Beneficiary.objects.prefetch_related("contacts").get(
-            pk=work.contact.beneficiary_id
-        )
-        return _protocol_issue(work.contact, actor=work.actor, config=config, at=work.at)
+
+    def issue() -> Occurrence:
+        with _Locked(user, contact) as work:
+            work.contact.beneficiary = Beneficiary.objects.prefetch_related("contacts").get(
+                pk=work.contact.beneficiary_id
+            )
+            return _protocol_issue(work.contact, actor=work.actor, config=config, at=work.at)
+
+    return created_once(submission, issue)[0]
 
 
 def pendency_create(

@@ -68,6 +68,7 @@ from atende.callcenter.services import (
 )
 from atende.catalog.views import configurator_page
 from atende.core.forms import errors_onto
+from atende.occurrences.forms import form_submission
 from atende.occurrences.models import Occurrence
 from atende.occurrences.selectors import beneficiary_occurrences
 from atende.occurrences.services import Actor, NotAllowed
@@ -113,6 +114,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     channel=data["channel"],
                     call=call,
                     actors=actors,
+                    submission=form_submission(request.POST, f"user:{request.user.pk}"),
                 )
             except (ValidationError, NotAllowed) as error:
                 errors_onto(form, _as_validation(error))
@@ -368,7 +370,11 @@ def new_event(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(
         request,
         pk,
-        lambda c: contact_new_event(user=request.user, contact=c),
+        lambda c: contact_new_event(
+            user=request.user,
+            contact=c,
+            submission=form_submission(request.POST, f"user:{request.user.pk}"),
+        ),
         _("New protocol %(protocol)s issued."),
     )
 

@@ -1,6 +1,7 @@
 """The attendant panel's forms: queue filters, and the change forms whose choices come
 from the occurrence's own type."""
 
+import re
 from collections.abc import Callable
 
 from django import forms
@@ -24,8 +25,23 @@ from atende.core.forms import MultipleFileField, date_field
 from atende.notifications.services import occurrence_values
 from atende.notifications.templating import template_render
 from atende.occurrences.models import Channel, Occurrence, State
-from atende.occurrences.services import MESSAGE_MAX, OUTCOME_MAX, status_permitted
+from atende.occurrences.services import MESSAGE_MAX, OUTCOME_MAX, Submission, status_permitted
 from atende.tenancy.models import Membership, Role, Unit
+
+# A creation form's one-time key (``{% submission_key %}``): sent twice, the form finds the
+# protocol it issued the first time.
+SUBMISSION_FIELD = "submission"
+SUBMISSION_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def form_submission(data: object, issuer: str) -> Submission | None:
+    """The creation form's ``Submission`` from its posted data, by ``issuer`` ("user:<id>",
+    "login:<id>"); None when the form carried no key (a page from before it had one)."""
+    key = data.get(SUBMISSION_FIELD, "")
+    if not SUBMISSION_KEY.fullmatch(key):
+        return None
+    return Submission(issuer=issuer, key=f"form:{key}")
+
 
 SLA_CHOICES = [("", _("Any")), ("breached", _("Breached")), ("today", _("Due today"))]
 

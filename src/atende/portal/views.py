@@ -36,7 +36,7 @@ from atende.core.http import client_address
 from atende.core.jsonbody import JsonRefused, json_parse
 from atende.notifications.models import SenderKind
 from atende.notifications.services import push_target_register, webpush_key_for
-from atende.occurrences.forms import tab_form_class
+from atende.occurrences.forms import form_submission, tab_form_class
 from atende.occurrences.models import Channel, Mode, Nature, Occurrence
 from atende.occurrences.selectors import (
     beneficiary_occurrences,
@@ -46,6 +46,7 @@ from atende.occurrences.selectors import (
 )
 from atende.occurrences.services import (
     actor_for_application,
+    created_once,
     occurrence_add_attachment,
     occurrence_create,
     occurrence_customer_message,
@@ -380,7 +381,8 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
         data = form.cleaned_data
         account = visit.account
         actor = actor_for_application(application=visit.application)
-        try:
+
+        def register() -> Occurrence:
             with transaction.atomic():
                 occurrence = occurrence_create(
                     opening_form=opening.cleaned_data if opening is not None else None,
@@ -404,6 +406,12 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
                     occurrence_add_attachment(
                         actor=actor, occurrence=occurrence, upload=upload, public=True
                     )
+                return occurrence
+
+        try:
+            occurrence, _replayed = created_once(
+                form_submission(request.POST, f"login:{account.pk}"), register
+            )
         except ValidationError as error:
             _refusal_shown(form, opening, error)
         else:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from atende.catalog.views import configurator_page
 from atende.core.forms import errors_onto
+from atende.occurrences.forms import form_submission
 from atende.occurrences.models import EventKind, Mode, Occurrence, State
 from atende.occurrences.selectors import (
     occurrence_by_protocol,
@@ -29,8 +30,10 @@ from atende.occurrences.services import (
     Conflict,
     NotAllowed,
     actor_among,
+    created_once,
     occurrence_discard,
     occurrence_relate,
+    submitted,
 )
 from atende.occurrences.views import _occurrence, value_shown, working_actors
 from atende.registrations.forms import (
@@ -301,6 +304,16 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
         else:
             place = form.place()
             actor = actor_among(actors, operator_id=operator_id)
+            submission = form_submission(request.POST, f"user:{request.user.pk}")
+            earlier = submitted(submission)
+            if earlier is not None:
+                # The form sent again (before its duplicate check, which would offer the
+                # registration the first send opened).
+                messages.success(
+                    request,
+                    _("Registration %(protocol)s opened.") % {"protocol": earlier.protocol},
+                )
+                return _after_intake(actor, earlier)
             if not data.get("confirmed"):
                 # The duplicate check comes before anything is saved (the registrations
                 # the attendant sees: those of their units, or all).
@@ -316,18 +329,21 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
                 )
             if not matches and not (incident and not data.get("confirmed")):
                 try:
-                    occurrence = registration_open(
-                        actor=actor,
-                        application=application,
-                        occurrence_type=subject.occurrence_type,
-                        subject=subject,
-                        channel=data.get("channel") or "telefone",
-                        description=data["description"],
-                        place=place,
-                        requesters=form.requesters(),
-                        document=data.get("document"),
-                        manual_protocol=data.get("manual_protocol") or "",
-                        form_data=form.opening_data(),
+                    occurrence, _replayed = created_once(
+                        submission,
+                        lambda: registration_open(
+                            actor=actor,
+                            application=application,
+                            occurrence_type=subject.occurrence_type,
+                            subject=subject,
+                            channel=data.get("channel") or "telefone",
+                            description=data["description"],
+                            place=place,
+                            requesters=form.requesters(),
+                            document=data.get("document"),
+                            manual_protocol=data.get("manual_protocol") or "",
+                            form_data=form.opening_data(),
+                        ),
                     )
                 except ValidationError as error:
                     errors_onto(form, _requester_errors(error))

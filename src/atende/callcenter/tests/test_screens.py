@@ -1,6 +1,8 @@
 """The call center's screens through Django's test client: who reaches them, a refused
 form keeps what was typed, and each step's result on the page."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -339,3 +341,36 @@ def test_started_from_the_page_the_protocol_comes_in_the_same_answer(
     assert response["HX-Push-Url"] == f"/atendimento/{contact.pk}/"
     protocol = contact_items(contact)[0].occurrence.protocol
     assert f"data-protocol>{protocol}</strong>" in response.content.decode()
+
+
+def test_a_form_sent_twice_starts_one_contact_and_issues_one_new_protocol(
+    call_center_a, card_a, attendant_a, operator_a
+):
+    """Each form carries a one-time key: sent again (no JavaScript, a network retry, Back
+    and send), it finds what the first send made instead of making another."""
+    client = signed_in(attendant_a)
+    page = client.get("/atendimento/").content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    start = {
+        "attendant_operator": operator_a.pk,
+        "operator": operator_a.pk,
+        "card": "C-100",
+        "channel": "telefone",
+        "submission": key,
+    }
+    first = client.post("/atendimento/", start)
+    again = client.post("/atendimento/", start)
+    contact = Contact.objects.get()
+    assert first.url == again.url == f"/atendimento/{contact.pk}/"
+
+    page = client.get(first.url).content.decode()
+    event_key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    assert event_key != key
+    for _ in range(2):
+        sent = client.post(f"/atendimento/{contact.pk}/novo-evento/", {"submission": event_key})
+        assert sent.status_code == 302
+    assert len(contact_items(contact)) == 2
+    # Another send of the form (a new key) is another protocol, as it should be.
+    client.post(f"/atendimento/{contact.pk}/novo-evento/", {"submission": "f" * 32})
+    assert len(contact_items(contact)) == 3
+    assert Contact.objects.count() == 1

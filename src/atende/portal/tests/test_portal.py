@@ -346,3 +346,27 @@ def test_an_occurrence_in_a_status_not_visible_stays_listed_with_its_last_visibl
     page = signed_in.get(HOME).content.decode()
     assert visible.external_description in page
     assert "Recebemos sua solicitação" not in page
+
+
+def test_a_request_sent_twice_gets_one_protocol(signed_in, catalog_a, beatriz):
+    """A second tap on a slow phone, or Back and send: the form's one-time key finds the
+    protocol the first send issued."""
+    reimbursement = catalog_a["Ocorrencia - Reembolso"]
+    url = f"{HOME}nova/?tipo={reimbursement.pk}"
+    form = signed_in.get(url).content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form).group(1)
+    sent = {
+        "subject": reimbursement.subjects.get(name="Solicitação de Reembolso").pk,
+        "description": "Consulta com dermatologista em 10/11.",
+        "contact_email": "beatriz@exemplo.com.br",
+        "contact_phone": "",
+        "submission": key,
+    }
+    first = signed_in.post(url, sent)
+    again = signed_in.post(url, sent)
+    occurrence = Occurrence.objects.get()
+    assert first.status_code == again.status_code == 302
+    assert first.url == again.url and occurrence.protocol in again.url
+    # A new key (the form opened again) is a new request.
+    assert signed_in.post(url, {**sent, "submission": "0" * 32}).status_code == 302
+    assert Occurrence.objects.count() == 2

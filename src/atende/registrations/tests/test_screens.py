@@ -2,6 +2,8 @@
 report's analysis, Inserir RA with the duplicate check before saving, the registration's
 panel, routing many, and the configurator's page."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -356,3 +358,28 @@ def test_a_unit_bound_attendant_works_the_intake_queue_of_every_unit(
     draft.refresh_from_db()
     assert draft.unit == field_unit  # the rule for Centro
     assert draft.protocol in client.get("/registros/").content.decode()  # the message
+
+
+def test_inserir_ra_sent_twice_opens_one_registration(street_leak, attendant_water, app_b):
+    """The second send finds the first's registration: neither a second one nor the
+    duplicate check offering the first."""
+    client = signed_in(attendant_water)
+    page = client.get("/registros/novo/").content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    typed = {
+        "subject": street_leak.pk,
+        "application": app_b.pk,
+        "channel": "telefone",
+        "description": "Vazamento",
+        **ADDRESS,
+        "latitude": str(NEAR["latitude"]),
+        "longitude": str(NEAR["longitude"]),
+        "requester_name": "Carlos",
+        "requester_phone": "31922223333",
+        "submission": key,
+    }
+    first = client.post("/registros/novo/", typed)
+    again = client.post("/registros/novo/", typed)
+    assert first.status_code == again.status_code == 302
+    assert first.url == again.url
+    assert Occurrence.objects.count() == 1
