@@ -452,24 +452,32 @@ def pendency_create(
     subject: Subject | None,
     unit: object,
     description: str,
+    submission: Submission | None = None,
 ) -> Occurrence:
-    """A child occurrence of a manifestation routed to a unit, with its own protocol."""
+    """A child occurrence of a manifestation routed to a unit, with its own protocol (the
+    same ``submission`` sent again answers the pendency it raised)."""
     if unit is None:
         raise ValidationError({"unit": _("Choose the unit that handles the pendency.")})
     text = _text_clean(description, "description", DESCRIPTION_MAX, required=True)
-    with _Locked(user, contact) as work:
-        parent = _item(work.contact, occurrence_id)
-        child = occurrence_create_child(
-            actor=work.actor,
-            parent=parent,
-            occurrence_type=occurrence_type,
-            subject=subject,
-            unit=unit,
-            description=text,
-            at=work.at,
-        )
-        ContactOccurrence.objects.create(contact=work.contact, occurrence=child, is_pendency=True)
-    return child
+
+    def raise_pendency() -> Occurrence:
+        with _Locked(user, contact) as work:
+            parent = _item(work.contact, occurrence_id)
+            child = occurrence_create_child(
+                actor=work.actor,
+                parent=parent,
+                occurrence_type=occurrence_type,
+                subject=subject,
+                unit=unit,
+                description=text,
+                at=work.at,
+            )
+            ContactOccurrence.objects.create(
+                contact=work.contact, occurrence=child, is_pendency=True
+            )
+        return child
+
+    return created_once(submission, raise_pendency)[0]
 
 
 def contact_finish(*, user: object, contact: Contact) -> Contact:

@@ -343,6 +343,7 @@ def pendency(request: HttpRequest, pk: int, occurrence_id: int) -> HttpResponse:
             subject=data["subject"],
             unit=data["unit"],
             description=data["description"],
+            submission=form_submission(request.POST, f"user:{request.user.pk}"),
         )
     except (ValidationError, NotAllowed) as error:
         return _refused(request, contact, error, **{key: form})

@@ -116,15 +116,20 @@ def test_a_whole_contact_through_the_screens(
     assert occurrence.guides == [{"number": "12345", "kind": "consulta", "password": ""}]
     kind = catalog_a["Solicitação de Autorização"]
     prefix = f"p{occurrence.pk}"
-    response = client.post(
-        f"/atendimento/{contact.pk}/pendencia/{occurrence.pk}/",
-        {
-            f"{prefix}-occurrence_type": kind.pk,
-            f"{prefix}-unit": pendency_unit_a.pk,
-            f"{prefix}-description": "Autorizar",
-        },
-    )
-    assert response.status_code == 302
+    forms = client.get(f"/atendimento/{contact.pk}/protocolo/{occurrence.pk}/").content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', forms).group(1)
+    for _ in range(2):  # the form sent twice raises one pendency
+        response = client.post(
+            f"/atendimento/{contact.pk}/pendencia/{occurrence.pk}/",
+            {
+                f"{prefix}-occurrence_type": kind.pk,
+                f"{prefix}-unit": pendency_unit_a.pk,
+                f"{prefix}-description": "Autorizar",
+                "submission": key,
+            },
+        )
+        assert response.status_code == 302
+    assert len(contact_items(contact)[0].pendencies) == 1
     assert client.post(f"/atendimento/{contact.pk}/finalizar/").status_code == 302
     assert contact_status(contact) == ContactStatus.PENDING
     page = client.get(f"/atendimento/{contact.pk}/").content.decode()
