@@ -6,6 +6,7 @@ a stale one answers 409.
 """
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -145,23 +146,35 @@ def api_submission(request: HttpRequest, key: str | None, payload: Schema) -> Su
     return Submission(issuer=issuer, key=key.strip('"'), digest=hashlib.sha256(asked).hexdigest())
 
 
-def api_earlier(request: HttpRequest, submission: Submission | None) -> Occurrence | None:
-    """What this submission already created (see ``submitted``; a key used for another
-    request is answered 409 by the API's handler of ``SubmissionReused``)."""
+def api_earlier(
+    request: HttpRequest, response: HttpResponse, submission: Submission | None
+) -> Occurrence | None:
+    """What this submission already created (see ``submitted``), as the caller sees it
+    now, the answer marked a replay; None when it created nothing yet. A key used for
+    another request is answered 409 by the API's handler of ``SubmissionReused``."""
     earlier = submitted(submission)
-    return None if earlier is None else api_replayed(request, earlier)
+    return None if earlier is None else _replayed(request, response, earlier)
 
 
-def api_replayed(request: HttpRequest, earlier: Occurrence) -> Occurrence:
-    """The occurrence an earlier copy of this request created, read again as the caller
-    sees it now (a person may have lost the operator since: 404)."""
+def api_created(
+    request: HttpRequest,
+    response: HttpResponse,
+    submission: Submission | None,
+    create: Callable[[], Occurrence],
+) -> Occurrence:
+    """``create`` run once for the submission (``created_once``); a copy that lost the
+    race to an earlier one answers as its replay."""
+    occurrence, replayed = created_once(submission, create)
+    return _replayed(request, response, occurrence) if replayed else occurrence
+
+
+def _replayed(request: HttpRequest, response: HttpResponse, earlier: Occurrence) -> Occurrence:
+    # Read again as the caller sees it now (a person may have lost the operator since:
+    # 404), and said to be a replay (Stripe's header).
+    response["Idempotent-Replayed"] = "true"
     return occurrence_by_protocol(
         _visible(request).filter(operator_id=earlier.operator_id), earlier.protocol
     )
-
-
-def api_replay_said(response: HttpResponse) -> None:
-    response["Idempotent-Replayed"] = "true"
 
 
 def _visible(request: HttpRequest) -> QuerySet[Occurrence]:
@@ -362,9 +375,8 @@ def create(
 ) -> Reply[OccurrenceOut]:
     require_scope(request, Scope.OCCURRENCES_WRITE)
     submission = api_submission(request, idempotency_key, payload)
-    earlier = api_earlier(request, submission)
+    earlier = api_earlier(request, response, submission)
     if earlier is not None:
-        api_replay_said(response)
         return Reply(201, occurrence_out(earlier))
     token = request_token(request)
     if token is not None:
@@ -417,7 +429,9 @@ def create(
         except Occurrence.DoesNotExist:
             raise ValidationError({"parent_protocol": [_("Protocol not found.")]}) from None
     unit = _pick(Unit, application.operator_id, payload.unit_id, "unit_id")
-    occurrence, replayed = created_once(
+    occurrence = api_created(
+        request,
+        response,
         submission,
         lambda: occurrence_create(
             actor=actor,
@@ -441,9 +455,6 @@ def create(
             manual_protocol=payload.protocol,
         ),
     )
-    if replayed:
-        api_replay_said(response)
-        occurrence = api_replayed(request, occurrence)
     return Reply(201, occurrence_out(occurrence))
 
 

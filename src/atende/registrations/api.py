@@ -27,15 +27,14 @@ from atende.occurrences.api import (
     _occurrence,
     _people,
     _visible,
+    api_created,
     api_earlier,
-    api_replay_said,
-    api_replayed,
     api_submission,
 )
 from atende.occurrences.models import Channel, Mode, Occurrence
 from atende.occurrences.schemas import MAX_ID, NO_NUL, ErrorOut, Id, Text
 from atende.occurrences.selectors import occurrence_by_protocol, occurrence_of_application
-from atende.occurrences.services import actor_for_application, created_once, occurrence_relate
+from atende.occurrences.services import actor_for_application, occurrence_relate
 from atende.registrations.models import (
     Place,
     RegistrationSettings,
@@ -493,10 +492,9 @@ def registration_create(
 ) -> Reply[RegistrationOut]:
     require_scope(request, Scope.OCCURRENCES_WRITE)
     submission = api_submission(request, idempotency_key, payload)
-    earlier = api_earlier(request, submission)
+    earlier = api_earlier(request, response, submission)
     if earlier is not None:
         # Before the duplicate check, which would find the first copy's registration.
-        api_replay_said(response)
         return Reply(201, registration_out(earlier, _visible(request)))
     token = request_token(request)
     subject = _subject(request, payload.subject_id)
@@ -534,7 +532,9 @@ def registration_create(
     actor = _actor(request, operator_id)
     requesters = [_requester_values(r, operator_id) for r in payload.requesters]
     document = _document(payload.document)
-    occurrence, replayed = created_once(
+    occurrence = api_created(
+        request,
+        response,
         submission,
         lambda: registration_open(
             actor=actor,
@@ -550,9 +550,6 @@ def registration_create(
             form_data=payload.form,
         ),
     )
-    if replayed:
-        api_replay_said(response)
-        occurrence = api_replayed(request, occurrence)
     return Reply(201, registration_out(occurrence, _visible(request)))
 
 
