@@ -814,6 +814,7 @@ def service_request(
     subject: Subject | None,
     unit: object,
     description: str,
+    submission: Submission | None = None,
 ) -> Occurrence:
     """The service's request for the contact's card, as a pendency of one of its
     manifestations (the contact reads Pendente until the request is closed)."""
@@ -831,6 +832,7 @@ def service_request(
         subject=subject,
         unit=unit,
         description=description,
+        submission=submission,
     )
 
 

@@ -613,6 +613,7 @@ def service(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
                 subject=data["subject"],
                 unit=data["unit"],
                 description=data["description"],
+                submission=form_submission(request.POST, f"user:{request.user.pk}"),
             )
         except (ValidationError, NotAllowed) as error:
             errors_onto(form, _as_validation(error))
