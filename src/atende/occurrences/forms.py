@@ -2,6 +2,7 @@
 from the occurrence's own type."""
 
 import re
+import uuid
 from collections.abc import Callable
 
 from django import forms
@@ -361,6 +362,10 @@ class ReopenForm(PanelForm):
 
 
 class ChildForm(PanelForm):
+    # The form's one-time key (see SUBMISSION_FIELD), a new one each time it is shown.
+    submission = forms.CharField(
+        required=False, widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex
+    )
     occurrence_type = forms.ModelChoiceField(
         label=_("Type of the child occurrence"), queryset=OccurrenceType.objects.none()
     )

@@ -37,6 +37,7 @@ from atende.occurrences.forms import (
     RouteForm,
     StatusForm,
     VersionForm,
+    form_submission,
     tab_form_class,
 )
 from atende.occurrences.models import Mode, Occurrence, State, TabEntry
@@ -54,6 +55,7 @@ from atende.occurrences.services import (
     NotAllowed,
     actor_among,
     actors_for_user,
+    created_once,
     occurrence_add_attachment,
     occurrence_add_note,
     occurrence_change_status,
@@ -580,9 +582,15 @@ reopen = _panel_action(
     form_class=ReopenForm,
 )
 create_child = _panel_action(
-    lambda o, a, data: occurrence_create_child(
-        actor=a, parent=o, occurrence_type=data["occurrence_type"], description=data["description"]
-    ),
+    lambda o, a, data: created_once(
+        form_submission(data, f"user:{a.user.pk}"),
+        lambda: occurrence_create_child(
+            actor=a,
+            parent=o,
+            occurrence_type=data["occurrence_type"],
+            description=data["description"],
+        ),
+    )[0],
     done=gettext_lazy("Child occurrence created."),
     form_class=ChildForm,
     go=lambda child: child.protocol,

@@ -252,10 +252,15 @@ def test_notes_attachments_routing_children_and_reopening(
     )
 
     kind = occurrence.occurrence_type
-    child = client.post(f"{base}/filha/", {"occurrence_type": kind.pk, "description": "Auditoria"})
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    sent = {"occurrence_type": kind.pk, "description": "Auditoria", "submission": key}
+    child = client.post(f"{base}/filha/", sent)
     assert child.status_code == 302
     made = Occurrence.objects.get(parent=occurrence)
     assert child["Location"] == f"/painel/{made.protocol}/"
+    # The same form sent again lands on the child it created.
+    assert client.post(f"{base}/filha/", sent)["Location"] == child["Location"]
+    assert Occurrence.objects.filter(parent=occurrence).count() == 1
 
     occurrence.refresh_from_db()
     client.post(f"{base}/iniciar/", {"version": occurrence.version})
