@@ -162,6 +162,16 @@ class PanelForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class SentOnceForm(PanelForm):
+    """A panel form whose send must not happen twice (it issues a protocol, or writes to
+    the beneficiary): it carries a one-time key (``SUBMISSION_FIELD``), a new one each
+    time it is shown."""
+
+    submission = forms.CharField(
+        required=False, widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex
+    )
+
+
 class StatusForm(PanelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ModelChoiceField(label=_("New status"), queryset=Status.objects.none())
@@ -286,7 +296,7 @@ class DiscardForm(PanelForm):
     )
 
 
-class ReplyForm(PanelForm):
+class ReplyForm(SentOnceForm):
     """A public reply: the beneficiary reads it in the portal. The operator's canned
     replies, filled in for this occurrence, are offered to start the text (the page's
     script copies the one chosen)."""
@@ -361,11 +371,7 @@ class ReopenForm(PanelForm):
     )
 
 
-class ChildForm(PanelForm):
-    # The form's one-time key (see SUBMISSION_FIELD), a new one each time it is shown.
-    submission = forms.CharField(
-        required=False, widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex
-    )
+class ChildForm(SentOnceForm):
     occurrence_type = forms.ModelChoiceField(
         label=_("Type of the child occurrence"), queryset=OccurrenceType.objects.none()
     )

@@ -56,6 +56,7 @@ from atende.occurrences.services import (
     actor_among,
     actors_for_user,
     created_once,
+    done_once,
     occurrence_add_attachment,
     occurrence_add_note,
     occurrence_change_status,
@@ -552,8 +553,10 @@ add_note = _panel_action(
     form_class=NoteForm,
 )
 reply = _panel_action(
-    lambda o, a, data: occurrence_reply(
-        actor=a, occurrence=o, text=data["text"], uploads=data["files"]
+    lambda o, a, data: done_once(
+        form_submission(data, f"user:{a.user.pk}"),
+        o,
+        lambda: occurrence_reply(actor=a, occurrence=o, text=data["text"], uploads=data["files"]),
     ),
     done=gettext_lazy("Reply sent to the beneficiary."),
     form_class=ReplyForm,

@@ -47,6 +47,7 @@ from atende.occurrences.selectors import (
 from atende.occurrences.services import (
     actor_for_application,
     created_once,
+    done_once,
     occurrence_add_attachment,
     occurrence_create,
     occurrence_customer_message,
@@ -296,12 +297,16 @@ def talk(request: HttpRequest, visit: Visit, protocol: str) -> HttpResponse:
     form = MessageForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            occurrence_customer_message(
-                application=visit.application,
-                occurrence=occurrence,
-                author=visit.account.name,
-                text=form.cleaned_data["text"],
-                uploads=form.cleaned_data["files"],
+            done_once(
+                form_submission(request.POST, f"login:{visit.account.pk}"),
+                occurrence,
+                lambda: occurrence_customer_message(
+                    application=visit.application,
+                    occurrence=occurrence,
+                    author=visit.account.name,
+                    text=form.cleaned_data["text"],
+                    uploads=form.cleaned_data["files"],
+                ),
             )
         except ValidationError as error:
             errors_onto(form, error)

@@ -414,6 +414,20 @@ def created_once(
     return occurrence, False
 
 
+def done_once(
+    submission: Submission | None, occurrence: Occurrence, act: Callable[[], object]
+) -> bool:
+    """Run ``act``, a change that adds to ``occurrence`` (a message to or from the
+    beneficiary), unless the submission already did; returns whether it ran now. The key
+    records the occurrence it wrote to, as ``created_once``'s records the one it made."""
+
+    def acted() -> Occurrence:
+        act()
+        return occurrence
+
+    return not created_once(submission, acted)[1]
+
+
 def creation_keys_forget() -> int:
     """Remove the keys older than ``CREATION_KEY_KEPT``; returns how many."""
     cutoff = timezone.now() - CREATION_KEY_KEPT

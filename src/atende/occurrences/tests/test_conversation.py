@@ -2,6 +2,8 @@
 internal notes, the beneficiary's messages leaving the occurrence awaiting an answer, the
 reply telling them through the delivery pipeline, canned replies, and the queue's marker."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -227,3 +229,27 @@ def test_the_reply_reaches_the_beneficiarys_mailbox(occurrence, attendant_a, smt
     body = message.get_content()
     assert body.startswith("Seu cadastro foi atualizado.")
     assert f"/{occurrence.protocol}/" in body
+
+
+def test_a_reply_sent_twice_reaches_the_beneficiary_once(occurrence, attendant_a, client):
+    """The reply form's one-time key: a second send (no JavaScript, a retry) finds the
+    first, and nothing is written or sent again."""
+    attendance_started(attendant_a, occurrence)
+    client.force_login(attendant_a)
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    form = page[page.index(f'action="/painel/{occurrence.protocol}/respostas/"') :]
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form).group(1)
+    for _ in range(2):
+        sent = client.post(
+            f"/painel/{occurrence.protocol}/respostas/",
+            {"text": "Seu cadastro foi atualizado.", "submission": key},
+        )
+        assert sent.status_code == 302
+    assert occurrence.events.filter(kind=EventKind.REPLY).count() == 1
+    assert Delivery.objects.filter(purpose=Purpose.REPLY).count() == 1
+    # The form shown again has a new key: another reply is sent.
+    client.post(
+        f"/painel/{occurrence.protocol}/respostas/",
+        {"text": "Mais uma coisa.", "submission": "a" * 32},
+    )
+    assert occurrence.events.filter(kind=EventKind.REPLY).count() == 2

@@ -3,6 +3,7 @@ on an open request, the operator's replies and their files, never the internal o
 the transcript in the written answer."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -175,3 +176,13 @@ def test_a_closed_request_takes_no_message_and_its_answer_has_the_transcript(
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Conversa" in text
     assert text.index("Quando fica pronto?") < text.index("Amanhã, sem falta.")
+
+
+def test_a_message_sent_twice_is_written_once(signed_in, mine):
+    detail = f"{HOME}{mine.protocol}/"
+    page = signed_in.get(detail).content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    for _ in range(2):
+        sent = signed_in.post(f"{detail}mensagens/", {"text": "Chegou?", "submission": key})
+        assert sent.status_code == 302
+    assert mine.events.filter(kind=EventKind.CUSTOMER_MESSAGE).count() == 1
