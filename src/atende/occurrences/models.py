@@ -404,10 +404,11 @@ class TabEntry(models.Model):
 
 
 class CreationKey(models.Model):
-    """What a request that may arrive twice created: an integrator's retry with the same
-    ``Idempotency-Key``, a form sent again by a second click. The same key from the same
-    sender finds this protocol instead of issuing another. Written in the creation's own
-    transaction; kept for a day (``occurrences.forget_creation_keys``)."""
+    """What a request that may arrive twice created, or wrote to: an integrator's retry
+    with the same ``Idempotency-Key``, a form sent again (a reply, a new protocol). The same
+    key from the same sender finds this occurrence instead of issuing another or writing
+    again. Written in the request's own transaction; kept for a day
+    (``occurrences.forget_creation_keys``)."""
 
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
     # Who sent it: "token:<id>", "user:<id>" or "login:<id>" (a beneficiary's portal login).
