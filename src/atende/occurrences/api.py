@@ -79,6 +79,7 @@ from atende.occurrences.services import (
     actor_for_application,
     actors_for_user,
     created_once,
+    done_once,
     occurrence_add_attachment,
     occurrence_add_note,
     occurrence_change_status,
@@ -114,10 +115,10 @@ IdempotencyKey = Annotated[
         max_length=257,
         pattern=r'^(?:[\x21\x23-\x7e]{1,255}|"[\x21\x23-\x7e]{1,255}")$',
         description=(
-            "A key of your own (a UUID, say) for this creation. Sent again with the same "
-            "body within 24 hours, the request answers with the protocol the first one "
-            "created (header Idempotent-Replayed: true) instead of issuing another; with "
-            "a different body it is refused (409)."
+            "A key of your own (a UUID, say) for this request. Sent again with the same "
+            "body within 24 hours, the request answers with what the first one created "
+            "(header Idempotent-Replayed: true) instead of creating it again; with a "
+            "different body it is refused (409)."
         ),
     ),
 ]
@@ -170,11 +171,15 @@ def api_created(
 
 def _replayed(request: HttpRequest, response: HttpResponse, earlier: Occurrence) -> Occurrence:
     # Read again as the caller sees it now (a person may have lost the operator since:
-    # 404), and said to be a replay (Stripe's header).
-    response["Idempotent-Replayed"] = "true"
+    # 404), and said to be a replay.
+    _say_replayed(response)
     return occurrence_by_protocol(
         _visible(request).filter(operator_id=earlier.operator_id), earlier.protocol
     )
+
+
+def _say_replayed(response: HttpResponse) -> None:
+    response["Idempotent-Replayed"] = "true"  # Stripe's name for it
 
 
 def _visible(request: HttpRequest) -> QuerySet[Occurrence]:
@@ -932,7 +937,12 @@ def _beneficiarys(request: HttpRequest, identifier: str, protocol: str) -> Occur
     tags=["Beneficiário"],
 )
 def beneficiary_message(
-    request: HttpRequest, identifier: BeneficiaryPath, protocol: ProtocolPath, payload: MessageIn
+    request: HttpRequest,
+    response: HttpResponse,
+    identifier: BeneficiaryPath,
+    protocol: ProtocolPath,
+    payload: MessageIn,
+    idempotency_key: IdempotencyKey = None,
 ) -> Reply[CustomerMessageOut]:
     token = request_token(request)
     if token is None:
@@ -943,12 +953,18 @@ def beneficiary_message(
         )
     require_scope(request, Scope.BENEFICIARY_WRITE)
     occurrence = _beneficiarys(request, identifier, protocol)
-    event = occurrence_customer_message(
-        application=token.application,
-        occurrence=occurrence,
-        author=occurrence.beneficiary_name,
-        text=payload.text,
+    event, sent = done_once(
+        api_submission(request, idempotency_key, payload),
+        occurrence,
+        lambda: occurrence_customer_message(
+            application=token.application,
+            occurrence=occurrence,
+            author=occurrence.beneficiary_name,
+            text=payload.text,
+        ),
     )
+    if not sent:
+        _say_replayed(response)
     event.from_beneficiary, event.files = True, []
     return Reply(201, _message_out(event))
 

@@ -418,6 +418,8 @@ class CreationKey(models.Model):
     # request; empty for a form, whose key is only ever sent with that form.
     digest = models.CharField(max_length=64, blank=True)
     occurrence = models.ForeignKey(Occurrence, on_delete=models.PROTECT, related_name="+")
+    # What it wrote, when it wrote to an existing occurrence (a message), to answer again.
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(db_index=True)
 
     tenant_path = "operator"

@@ -24,6 +24,7 @@ from atende.notifications.services import actions_enqueue
 from atende.occurrences.models import (
     Channel,
     CreationKey,
+    Event,
     EventKind,
     Mode,
     Nature,
@@ -365,67 +366,80 @@ class SubmissionReused(Exception):
 
 
 def submitted(submission: Submission | None) -> Occurrence | None:
-    """The occurrence this submission already created, if it did and its key is still kept;
-    ``SubmissionReused`` when the key came with another request."""
+    """The occurrence this submission already created or wrote to, if it did and its key is
+    still kept; ``SubmissionReused`` when the key came with another request."""
+    found = _key_of(submission)
+    return None if found is None else found.occurrence
+
+
+def _key_of(submission: Submission | None) -> CreationKey | None:
     if submission is None:
         return None
     found = (
         CreationKey.objects.filter(issuer=submission.issuer, key=submission.key)
-        .select_related("occurrence")
+        .select_related("occurrence", "event")
         .first()
     )
     if found is None:
         return None
     if found.digest and submission.digest and found.digest != submission.digest:
         raise SubmissionReused
-    return found.occurrence
+    return found
+
+
+def _once(
+    submission: Submission, run: Callable[[], tuple[Occurrence, Event | None]]
+) -> tuple[CreationKey, bool]:
+    """``run`` unless the submission already ran: its key (the new one, or the earlier)
+    and whether it was earlier.
+
+    The key is written in the run's transaction. Two copies sent at once both get past the
+    first look; the second to write its key is refused by the key's uniqueness, and all it
+    wrote rolls back (a protocol number too) to answer with the first's."""
+    earlier = _key_of(submission)
+    if earlier is not None:
+        return earlier, True
+    try:
+        with transaction.atomic():
+            occurrence, event = run()
+            key = CreationKey.objects.create(
+                operator_id=occurrence.operator_id,
+                issuer=submission.issuer,
+                key=submission.key,
+                digest=submission.digest,
+                occurrence=occurrence,
+                event=event,
+                created_at=timezone.now(),
+            )
+    except IntegrityError:
+        earlier = _key_of(submission)
+        if earlier is None:
+            raise
+        return earlier, True
+    return key, False
 
 
 def created_once(
     submission: Submission | None, create: Callable[[], Occurrence]
 ) -> tuple[Occurrence, bool]:
     """Run ``create`` (one of the creation services) unless the submission already created
-    an occurrence; returns it and whether it was found rather than created.
-
-    The key is written in the creation's transaction. Two copies sent at once both get past
-    the first look; the second to write its key is refused by the key's uniqueness, and its
-    whole creation rolls back, protocol number included, to answer with the first's."""
+    an occurrence; returns it and whether it was found rather than created."""
     if submission is None:
         return create(), False
-    earlier = submitted(submission)
-    if earlier is not None:
-        return earlier, True
-    try:
-        with transaction.atomic():
-            occurrence = create()
-            CreationKey.objects.create(
-                operator_id=occurrence.operator_id,
-                issuer=submission.issuer,
-                key=submission.key,
-                digest=submission.digest,
-                occurrence=occurrence,
-                created_at=timezone.now(),
-            )
-    except IntegrityError:
-        earlier = submitted(submission)
-        if earlier is None:
-            raise
-        return earlier, True
-    return occurrence, False
+    key, earlier = _once(submission, lambda: (create(), None))
+    return key.occurrence, earlier
 
 
 def done_once(
-    submission: Submission | None, occurrence: Occurrence, act: Callable[[], object]
-) -> bool:
-    """Run ``act``, a change that adds to ``occurrence`` (a message to or from the
-    beneficiary), unless the submission already did; returns whether it ran now. The key
-    records the occurrence it wrote to, as ``created_once``'s records the one it made."""
-
-    def acted() -> Occurrence:
-        act()
-        return occurrence
-
-    return not created_once(submission, acted)[1]
+    submission: Submission | None, occurrence: Occurrence, act: Callable[[], Event]
+) -> tuple[Event, bool]:
+    """Run ``act``, a change that adds an event to ``occurrence`` (a message to or from the
+    beneficiary), unless the submission already did; returns the event (the earlier one
+    when it had) and whether it ran now."""
+    if submission is None:
+        return act(), True
+    key, earlier = _once(submission, lambda: (occurrence, act()))
+    return key.event, not earlier
 
 
 def creation_keys_forget() -> int:

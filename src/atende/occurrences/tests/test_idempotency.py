@@ -205,3 +205,30 @@ def test_copies_sent_at_once_create_one_protocol_and_spend_one_number(
     assert Occurrence.objects.count() == 1
     following = new_occurrence(user=attendant_a, application=app_a, occurrence_type=reimbursement)
     assert int(following.protocol[-6:]) == int(answers[0][0][-6:]) + 1
+
+
+def test_the_apps_message_retried_with_its_key_is_written_once(app_a, attendant_a, catalog_a):
+    """The app's chat on a phone network: the message sent again answers the first one."""
+    occurrence = new_occurrence(
+        user=attendant_a,
+        application=app_a,
+        occurrence_type=catalog_a[REIMBURSEMENT],
+        beneficiary_identifier="52998224725",
+        beneficiary_name="Maria",
+    )
+    _, plain = api_token_create(
+        application=app_a, name="App", scopes=[Scope.BENEFICIARY_WRITE, Scope.BENEFICIARY_READ]
+    )
+    app = Client(HTTP_AUTHORIZATION=f"Bearer {plain}", HTTP_IDEMPOTENCY_KEY=KEY)
+    url = f"/api/v1/beneficiaries/52998224725/occurrences/{occurrence.protocol}/messages"
+    body = json.dumps({"text": "Já mandei o recibo."})
+
+    first = app.post(url, body, content_type="application/json")
+    again = app.post(url, body, content_type="application/json")
+
+    assert first.status_code == again.status_code == 201, again.content
+    assert "Idempotent-Replayed" not in first and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert occurrence.events.filter(kind="customer_message").count() == 1
+    other = app.post(url, json.dumps({"text": "Outra"}), content_type="application/json")
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
