@@ -114,7 +114,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     channel=data["channel"],
                     call=call,
                     actors=actors,
-                    submission=form_submission(request.POST, f"user:{request.user.pk}"),
+                    submission=form_submission(request.POST, request.user),
                 )
             except (ValidationError, NotAllowed) as error:
                 errors_onto(form, _as_validation(error))
@@ -343,7 +343,7 @@ def pendency(request: HttpRequest, pk: int, occurrence_id: int) -> HttpResponse:
             subject=data["subject"],
             unit=data["unit"],
             description=data["description"],
-            submission=form_submission(request.POST, f"user:{request.user.pk}"),
+            submission=form_submission(request.POST, request.user),
         )
     except (ValidationError, NotAllowed) as error:
         return _refused(request, contact, error, **{key: form})
@@ -374,7 +374,7 @@ def new_event(request: HttpRequest, pk: int) -> HttpResponse:
         lambda c: contact_new_event(
             user=request.user,
             contact=c,
-            submission=form_submission(request.POST, f"user:{request.user.pk}"),
+            submission=form_submission(request.POST, request.user),
         ),
         _("New protocol %(protocol)s issued."),
     )
@@ -613,7 +613,7 @@ def service(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
                 subject=data["subject"],
                 unit=data["unit"],
                 description=data["description"],
-                submission=form_submission(request.POST, f"user:{request.user.pk}"),
+                submission=form_submission(request.POST, request.user),
             )
         except (ValidationError, NotAllowed) as error:
             errors_onto(form, _as_validation(error))

@@ -80,6 +80,7 @@ from atende.occurrences.services import (
     actors_for_user,
     created_once,
     done_once,
+    issuer_of,
     occurrence_add_attachment,
     occurrence_add_note,
     occurrence_change_status,
@@ -142,9 +143,12 @@ def api_submission(request: HttpRequest, key: str | None, payload: Schema) -> Su
     if key is None:
         return None
     token = request_token(request)
-    issuer = f"token:{token.pk}" if token is not None else f"user:{request.auth.pk}"
     asked = f"{request.path}\n{payload.model_dump_json()}".encode()
-    return Submission(issuer=issuer, key=key.strip('"'), digest=hashlib.sha256(asked).hexdigest())
+    return Submission(
+        issuer=issuer_of(token if token is not None else request.auth),
+        key=key.strip('"'),
+        digest=hashlib.sha256(asked).hexdigest(),
+    )
 
 
 def api_earlier(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.formdefs import FieldType
@@ -26,7 +26,13 @@ from atende.core.forms import MultipleFileField, date_field
 from atende.notifications.services import occurrence_values
 from atende.notifications.templating import template_render
 from atende.occurrences.models import Channel, Occurrence, State
-from atende.occurrences.services import MESSAGE_MAX, OUTCOME_MAX, Submission, status_permitted
+from atende.occurrences.services import (
+    MESSAGE_MAX,
+    OUTCOME_MAX,
+    Submission,
+    issuer_of,
+    status_permitted,
+)
 from atende.tenancy.models import Membership, Role, Unit
 
 # A creation form's one-time key (``{% submission_key %}``): sent twice, the form finds the
@@ -35,13 +41,18 @@ SUBMISSION_FIELD = "submission"
 SUBMISSION_KEY = re.compile(r"[0-9a-f]{32}")
 
 
-def form_submission(data: object, issuer: str) -> Submission | None:
-    """The creation form's ``Submission`` from its posted data, by ``issuer`` ("user:<id>",
-    "login:<id>"); None when the form carried no key (a page from before it had one)."""
+def submission_key_new() -> str:
+    return uuid.uuid4().hex
+
+
+def form_submission(data: object, sender: Model) -> Submission | None:
+    """The form's ``Submission`` from its posted data, sent by ``sender`` (the person, or
+    the beneficiary's portal login); None when the form carried no key (a page from before
+    it had one)."""
     key = data.get(SUBMISSION_FIELD, "")
     if not SUBMISSION_KEY.fullmatch(key):
         return None
-    return Submission(issuer=issuer, key=f"form:{key}")
+    return Submission(issuer=issuer_of(sender), key=f"form:{key}")
 
 
 SLA_CHOICES = [("", _("Any")), ("breached", _("Breached")), ("today", _("Due today"))]
@@ -168,7 +179,7 @@ class SentOnceForm(PanelForm):
     time it is shown."""
 
     submission = forms.CharField(
-        required=False, widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex
+        required=False, widget=forms.HiddenInput, initial=submission_key_new
     )
 
 

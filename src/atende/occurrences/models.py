@@ -411,7 +411,8 @@ class CreationKey(models.Model):
     (``occurrences.forget_creation_keys``)."""
 
     operator = models.ForeignKey(Operator, on_delete=models.PROTECT, related_name="+")
-    # Who sent it: "token:<id>", "user:<id>" or "login:<id>" (a beneficiary's portal login).
+    # Who sent it (``services.issuer_of``): "user:<id>", "beneficiarylogin:<id>" (a portal
+    # login) or "apitoken:<id>".
     issuer = models.CharField(max_length=40)
     key = models.CharField(max_length=255)
     # SHA-256 of what was asked (the API's body), to refuse the key reused for another

@@ -554,7 +554,7 @@ add_note = _panel_action(
 )
 reply = _panel_action(
     lambda o, a, data: done_once(
-        form_submission(data, f"user:{a.user.pk}"),
+        form_submission(data, a.user),
         o,
         lambda: occurrence_reply(actor=a, occurrence=o, text=data["text"], uploads=data["files"]),
     ),
@@ -586,7 +586,7 @@ reopen = _panel_action(
 )
 create_child = _panel_action(
     lambda o, a, data: created_once(
-        form_submission(data, f"user:{a.user.pk}"),
+        form_submission(data, a.user),
         lambda: occurrence_create_child(
             actor=a,
             parent=o,

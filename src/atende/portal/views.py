@@ -298,7 +298,7 @@ def talk(request: HttpRequest, visit: Visit, protocol: str) -> HttpResponse:
     if form.is_valid():
         try:
             done_once(
-                form_submission(request.POST, f"login:{visit.account.pk}"),
+                form_submission(request.POST, visit.account),
                 occurrence,
                 lambda: occurrence_customer_message(
                     application=visit.application,
@@ -414,9 +414,7 @@ def new(request: HttpRequest, visit: Visit) -> HttpResponse:
                 return occurrence
 
         try:
-            occurrence, _replayed = created_once(
-                form_submission(request.POST, f"login:{account.pk}"), register
-            )
+            occurrence, _replayed = created_once(form_submission(request.POST, account), register)
         except ValidationError as error:
             _refusal_shown(form, opening, error)
         else:

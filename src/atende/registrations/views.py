@@ -304,7 +304,7 @@ def _insert(request: HttpRequest, form_class: type, title: str) -> HttpResponse:
         else:
             place = form.place()
             actor = actor_among(actors, operator_id=operator_id)
-            submission = form_submission(request.POST, f"user:{request.user.pk}")
+            submission = form_submission(request.POST, request.user)
             earlier = submitted(submission)
             if earlier is not None:
                 # The form sent again (before its duplicate check, which would offer the

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -351,6 +352,11 @@ class Submission:
     issuer: str
     key: str
     digest: str = ""
+
+
+def issuer_of(sender: Model) -> str:
+    """``CreationKey.issuer`` for who sends: a person, a portal login, an API token."""
+    return f"{sender._meta.model_name}:{sender.pk}"
 
 
 class SubmissionReused(Exception):

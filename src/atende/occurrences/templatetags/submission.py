@@ -1,11 +1,9 @@
 """A creation form's one-time key: ``{% submission_key %}`` inside the form."""
 
-import uuid
-
 from django import template
 from django.utils.html import format_html
 
-from atende.occurrences.forms import SUBMISSION_FIELD
+from atende.occurrences.forms import SUBMISSION_FIELD, submission_key_new
 
 register = template.Library()
 
@@ -13,5 +11,5 @@ register = template.Library()
 @register.simple_tag
 def submission_key() -> str:
     return format_html(
-        '<input type="hidden" name="{}" value="{}">', SUBMISSION_FIELD, uuid.uuid4().hex
+        '<input type="hidden" name="{}" value="{}">', SUBMISSION_FIELD, submission_key_new()
     )
