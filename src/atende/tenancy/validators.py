@@ -74,6 +74,26 @@ def cpf_parse(value: str) -> str | None:
     return digits if len(digits) == 11 and CPF().validate(digits) else None
 
 
+def document_display(value: str) -> str:
+    """A stored CPF or CNPJ (its digits) as people read it: "529.982.247-25",
+    "11.222.333/0001-81"; anything else (a card code, a document that does not check) as
+    it is."""
+    if value and value.isdigit():
+        if len(value) == 11 and CPF().validate(value):
+            return CPF().mask(value)
+        if len(value) == 14 and CNPJ().validate(value):
+            return CNPJ().mask(value)
+    return value
+
+
+def postal_code_display(value: str) -> str:
+    """A stored CEP (its eight digits) as people read it, "01310-100"; anything else as
+    it is."""
+    if value and len(value) == 8 and value.isdigit():
+        return f"{value[:5]}-{value[5:]}"
+    return value
+
+
 def phone_display(e164: str) -> str:
     """A stored E.164 number as people read it: national for Brazil ("(11) 98765-4321"),
     international otherwise; the value itself when it does not parse."""

@@ -45,6 +45,7 @@ def joao(operator_a):
         contract_start="2026-01-10",
         emails=["joao@example.com"],
         phones=["+5511987654321", "+351 912 345 678"],
+        addresses=[{"street": "Avenida Paulista", "number": "1000", "postal_code": "01310100"}],
     )
 
 
@@ -98,6 +99,10 @@ def test_a_cards_page_shows_the_record_and_logs_the_access(
     page = response.content.decode()
     assert occurrence.protocol in page and "joao@example.com" in page
     assert "(11) 98765-4321" in page and "+351 912 345 678" in page
+    # The documents as people read them; what is stored stays digits.
+    cpf = CPFS[0]
+    assert f"<dd>{cpf[:3]}.{cpf[3:6]}.{cpf[6:9]}-{cpf[9:]}</dd>" in page
+    assert "CEP 01310-100" in page
     access = Access.objects.get()
     assert (access.user, access.beneficiary, access.screen) == (
         attendant_a,

@@ -64,6 +64,8 @@ def test_starting_opens_the_contact_with_its_protocol(
     protocol = contact_items(contact)[0].occurrence.protocol
     assert f"data-protocol>{protocol}</strong>" in page
     assert "Joana Beneficiária" in page
+    cpf = card_a.cpf  # stored as digits, read with its dots and dash
+    assert f"<dt>CPF</dt><dd>{cpf[:3]}.{cpf[3:6]}.{cpf[6:9]}-{cpf[9:]}</dd>" in page
 
 
 def test_an_unknown_card_is_refused_keeping_what_was_typed(

@@ -501,6 +501,7 @@ def test_the_occurrence_page_reads_as_its_people_expect(
         contact_email="maria@example.com",
         contact_phone="+5561999990000",
         contract_number="CT-778",
+        beneficiary_identifier=CPF_MARIA,
     )
     attendant = actor_for_user(user=attendant_a, operator=app_a.operator_id)
     occurrence_route(
@@ -512,8 +513,10 @@ def test_the_occurrence_page_reads_as_its_people_expect(
     receipts_filled(attendant, occurrence, data="2026-12-10")
     client.force_login(attendant_a)
     page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
-    for shown in ("maria@example.com", "+5561999990000", "CT-778", "10/12/2026"):
+    cpf = f"{CPF_MARIA[:3]}.{CPF_MARIA[3:6]}.{CPF_MARIA[6:9]}-{CPF_MARIA[9:]}"
+    for shown in ("maria@example.com", "(61) 99999-0000", "CT-778", "10/12/2026", f"({cpf})"):
         assert shown in page, shown
+    assert 'href="tel:+5561999990000"' in page
     assert "2026-12-10" not in page
     assert "Você já está atendendo esta ocorrência." in page
     assert "já está em atendimento por" not in page

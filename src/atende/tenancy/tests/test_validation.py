@@ -8,6 +8,7 @@ from atende.tenancy.services import (
     operator_create,
     unit_create,
 )
+from atende.tenancy.validators import document_display, postal_code_display
 from atende.testing.factories import OperatorFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +86,26 @@ def test_a_membership_cannot_take_units_of_another_operator():
             units=[UnitFactory(operator=theirs)],
         )
     assert not mine.memberships.exists()
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("52998224725", "529.982.247-25"),
+        ("11222333000181", "11.222.333/0001-81"),
+        # Not a document that checks, or not digits alone: shown as stored.
+        ("52998224726", "52998224726"),
+        ("0001234", "0001234"),
+        ("529.982.247-25", "529.982.247-25"),
+        ("", ""),
+    ],
+)
+def test_a_stored_document_is_shown_as_people_read_it(stored, shown):
+    assert document_display(stored) == shown
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"), [("01310100", "01310-100"), ("0131010", "0131010"), ("", "")]
+)
+def test_a_stored_postal_code_is_shown_with_its_dash(stored, shown):
+    assert postal_code_display(stored) == shown
