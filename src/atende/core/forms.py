@@ -39,8 +39,11 @@ def date_field(label: str, *, required: bool = True) -> forms.DateField:
         required=required,
         input_formats=DATE_FORMATS,
         validators=[date_in_range],
+        # A date field's value is ISO whatever the language (what the browser shows is its
+        # own): a localised "07/11/2026" would be drawn empty.
         widget=forms.DateInput(
-            attrs={"type": "date", "min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
+            format="%Y-%m-%d",
+            attrs={"type": "date", "min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()},
         ),
     )
 

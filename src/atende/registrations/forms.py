@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from atende.catalog.models import OccurrenceType, OutcomeReason, Status, Subject
 from atende.catalog.services import form_current_version
+from atende.core.forms import date_field
 from atende.occurrences.forms import tab_field
 from atende.occurrences.models import Channel
 from atende.registrations.models import (
@@ -349,12 +350,7 @@ class OrderForm(forms.Form):
     priority = forms.TypedChoiceField(
         label=_("Priority"), choices=OrderPriority.choices, coerce=int, initial=OrderPriority.NORMAL
     )
-    scheduled_for = forms.DateField(
-        label=_("Scheduled for"),
-        required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    scheduled_for = date_field(_("Scheduled for"), required=False)
 
     def __init__(self, *args: object, occurrence: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -506,18 +502,8 @@ class BatchClosingForm(forms.Form):
         label=_("Specification"), queryset=Subject.objects.none(), required=False
     )
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
-    registered_from = forms.DateField(
-        label=_("Registered from"),
-        required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    registered_to = forms.DateField(
-        label=_("Registered until"),
-        required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    registered_from = date_field(_("Registered from"), required=False)
+    registered_to = date_field(_("Registered until"), required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     neighbourhood = forms.CharField(label=_("Neighbourhood"), max_length=100, required=False)
     incident = forms.ModelChoiceField(

@@ -95,9 +95,12 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     operators = list(operators_reporting(user=request.user))
     if not operators:
         raise Http404
-    form = DashboardForm(request.GET or None, operators=operators)
     today = timezone.localdate()
     start, end, operator = today - timedelta(days=29), today, operators[0]
+    # The period shown is in its fields, to be moved from there.
+    form = DashboardForm(
+        request.GET or None, operators=operators, initial={"start": start, "end": end}
+    )
     if form.is_valid():
         operator = form.cleaned_data["operator"] or operator
         start = form.cleaned_data["start"] or start

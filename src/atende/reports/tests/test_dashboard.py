@@ -69,6 +69,10 @@ def test_the_page_is_for_supervisors_with_tables_and_charts(
     page = client.get("/relatorios/indicadores/").content.decode()
     for figure in ("backlog", "sla", "channels", "types", "ages", "throughput"):
         assert f'data-figure="{figure}"' in page
+    # The period shown (the last 30 days) is in its fields, to be moved from there.
+    today = timezone.localdate()
+    assert f'name="start" value="{today - timedelta(days=29):%Y-%m-%d}"' in page
+    assert f'name="end" value="{today:%Y-%m-%d}"' in page
     # Each bar carries its label and value beside it, in Portuguese notation.
     assert re.search(
         r'<span class="bar-label">\d\d/\d\d</span>.*?<span class="bar-value">50,0%</span>',
