@@ -34,6 +34,14 @@ def sign_in(page: object, url: str, user: object) -> None:
     page.wait_for_url(f"{url}/")
 
 
+def queue_filters_shown(page: object) -> None:
+    """The queue's filters open: on a phone's width they are folded behind "Filtros",
+    which a person taps first."""
+    filters = page.locator("details.fold-narrow")
+    if not filters.evaluate("details => details.open"):
+        filters.locator("summary").click()
+
+
 def portal_sign_in(page: object, url: str, bundle: str, cpf: str, password: str) -> None:
     """Into a beneficiary portal through its form; ends on "Minhas solicitações"."""
     page.goto(f"{url}/portal/{bundle}/")

@@ -10,7 +10,7 @@ from atende.catalog.models import CannedReply, ViewMode
 from atende.occurrences.models import Attachment
 from atende.portal.services import beneficiary_login_create
 from atende.portal.tests.conftest import CPF, PASSWORD
-from atende.testing.browser import ARTIFACTS, portal_sign_in, sign_in
+from atende.testing.browser import ARTIFACTS, portal_sign_in, queue_filters_shown, sign_in
 from atende.testing.occurrences import new_occurrence
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,6 +84,7 @@ def test_a_conversation_both_ways_with_files(
     fits(portal, width)
 
     panel.goto(f"{live_server.url}/painel/")
+    queue_filters_shown(panel)
     panel.get_by_label("Aguardando nossa resposta").check()
     panel.get_by_role("button", name="Filtrar").click()
     row = panel.locator(f'tr[data-protocol="{occurrence.protocol}"]')

@@ -106,3 +106,26 @@ def test_an_order_worked_by_its_unit_then_the_registration_closed_and_reactivate
     boss.screenshot(path=str(ARTIFACTS / f"reactivated-{width}.png"), full_page=True)
     for page in (desk, field, boss):
         page.context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_registrations_pages_say_which_one_is_open(
+    browser, live_server, water, attendant_water, width
+):
+    page = browser.new_context(viewport={"width": width, "height": 900}, locale="pt-BR").new_page()
+    sign_in(page, live_server.url, attendant_water)
+    page.goto(f"{live_server.url}/registros/numeracao-manual/")
+    pages = page.get_by_role("navigation", name="Registros (RA)")
+    open_one = pages.locator('[aria-current="page"]')
+    expect(open_one).to_have_text("Numeração manual")
+    expect(pages.get_by_role("link", name="Inserir RA", exact=True)).not_to_have_attribute(
+        "aria-current", "page"
+    )
+    # On a phone the pages are one row that scrolls sideways, the open one (the last) in
+    # view: the form below starts on the first screen.
+    box = open_one.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    if width == 390:
+        assert pages.bounding_box()["height"] < 70
+    fits(page, width)
+    page.context.close()

@@ -49,6 +49,48 @@
     if (event.persisted) document.querySelectorAll("form").forEach((form) => sending.delete(form));
   });
 
+  // A long filter form (the queue's) folds behind its summary on a phone's width, so the
+  // list it filters comes first; the summary says how many filters are on. On a wider
+  // screen it stays open and its summary is hidden (atende.css). Without JavaScript it is
+  // drawn open.
+  const narrow = window.matchMedia("(max-width: 700px)");
+
+  function countFilters(details) {
+    const mark = details.querySelector("[data-filters-on]");
+    if (!mark) return;
+    const ignored = (details.dataset.ignore || "").split(" ");
+    let on = 0;
+    details.querySelectorAll("input, select, textarea").forEach((control) => {
+      if (!control.name || control.type === "hidden" || ignored.includes(control.name)) return;
+      const checkable = control.type === "checkbox" || control.type === "radio";
+      if (checkable ? control.checked : control.value.trim() !== "") on += 1;
+    });
+    mark.textContent = on ? `(${on})` : "";
+  }
+
+  function fold() {
+    document.querySelectorAll("details.fold-narrow").forEach((details) => {
+      details.open = !narrow.matches;
+      countFilters(details);
+    });
+  }
+  fold();
+  narrow.addEventListener("change", fold);
+  document.addEventListener("submit", (event) => {
+    const details = event.target.closest("details.fold-narrow");
+    if (!details) return;
+    countFilters(details);
+    if (narrow.matches) details.open = false;
+  });
+
+  // On a phone's width the menu and a section's own pages scroll sideways in one row
+  // (atende.css): the one open is brought into view.
+  if (narrow.matches) {
+    document
+      .querySelectorAll('.mainnav [aria-current="page"], .subnav [aria-current="page"]')
+      .forEach((open) => open.scrollIntoView({ block: "nearest", inline: "nearest" }));
+  }
+
   // What polls (the screen pop, the queue, a chat, a progress bar) waits while its tab is
   // hidden: an attendant's other tabs cost the server nothing. A tab shown again asks at
   // once instead of at its next tick.

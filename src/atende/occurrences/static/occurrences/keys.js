@@ -37,6 +37,8 @@
       const search = document.querySelector('#queue-filters [name="q"]');
       if (search) {
         event.preventDefault();
+        const folded = search.closest("details");
+        if (folded) folded.open = true;
         search.focus();
       }
     } else if (event.key === "j" || event.key === "k") {
