@@ -113,3 +113,24 @@ def test_buttons_and_the_menu_fit_the_hand(
         assert menu.bounding_box()["height"] < 50
         assert menu.evaluate("m => m.scrollWidth > m.clientWidth")  # more than one screen
     page.context.close()
+
+
+def test_a_tables_words_are_not_cut_to_fit_a_phone(browser, live_server, operator_a, catalog_a):
+    from atende.tenancy.models import Role
+    from atende.testing.factories import MembershipFactory
+
+    configurator = MembershipFactory(operator=operator_a, role=Role.CONFIGURATOR).user
+    page = _page(browser, "phone")
+    sign_in(page, live_server.url, configurator)
+    page.goto(f"{live_server.url}/configuracao/{operator_a.pk}/")
+    # The types' subjects ("Dependentes", "Laboratório"): a one-word name keeps to one
+    # line; the table scrolls inside its box instead of squeezing its columns.
+    lines = page.eval_on_selector_all(
+        "#types td.wrap a",
+        "links => links.filter(a => !a.textContent.trim().includes(' '))"
+        ".map(a => [a.textContent, a.getClientRects().length])",
+    )
+    assert len(lines) >= 5, lines
+    assert all(count == 1 for _, count in lines), lines
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.context.close()
