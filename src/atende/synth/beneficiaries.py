@@ -6,17 +6,22 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-_FIRST = (
-    "Ana Maria João José Antônio Francisco Carlos Paulo Pedro Lucas Luiz Marcos Luís Gabriel "
-    "Rafael Daniel Marcelo Bruno Eduardo Felipe Raimundo Rodrigo Manoel Mateus André Fernando "
-    "Fábio Leonardo Gustavo Guilherme Leandro Tiago Anderson Ricardo Márcio Jorge Sebastião "
-    "Alexandre Roberto Sérgio Vitor Diego Júlio Cícero Adriana Juliana Márcia Fernanda Patrícia "
-    "Aline Sandra Camila Amanda Bruna Jéssica Letícia Júlia Luciana Vanessa Mariana Gabriela "
-    "Vera Vitória Larissa Cláudia Beatriz Luana Rita Sônia Renata Eliane Josefa Simone Natália "
-    "Cristiane Carla Débora Rosângela Jaqueline Rosa Daniela Aparecida Marlene Terezinha Raimunda "
-    "Andréia Fabiana Lúcia Raquel Ângela Rafaela Joana Luzia Elaine Daiane Conceição Heloísa "
-    "Valentina Cecília Isadora Lívia Helena Lorena Manuela Sophia Alice Laura Enzo Heitor Davi "
-    "Arthur Bernardo Théo Samuel Benício Joaquim Otávio Caio Henrique Murilo Lorenzo Emanuel"
+# First names by the sex the file gives the person, so that a "Patrícia" is not recorded
+# as male, and a mother's name is a woman's.
+_FEMALE = (
+    "Ana Maria Adriana Juliana Márcia Fernanda Patrícia Aline Sandra Camila Amanda Bruna "
+    "Jéssica Letícia Júlia Luciana Vanessa Mariana Gabriela Vera Vitória Larissa Cláudia "
+    "Beatriz Luana Rita Sônia Renata Eliane Josefa Simone Natália Cristiane Carla Débora "
+    "Rosângela Jaqueline Rosa Daniela Aparecida Marlene Terezinha Raimunda Andréia Fabiana "
+    "Lúcia Raquel Ângela Rafaela Joana Luzia Elaine Daiane Conceição Heloísa Valentina Cecília "
+    "Isadora Lívia Helena Lorena Manuela Sophia Alice Laura"
+)
+_MALE = (
+    "João José Antônio Francisco Carlos Paulo Pedro Lucas Luiz Marcos Luís Gabriel Rafael "
+    "Daniel Marcelo Bruno Eduardo Felipe Raimundo Rodrigo Manoel Mateus André Fernando Fábio "
+    "Leonardo Gustavo Guilherme Leandro Tiago Anderson Ricardo Márcio Jorge Sebastião Alexandre "
+    "Roberto Sérgio Vitor Diego Júlio Cícero Enzo Heitor Davi Arthur Bernardo Théo Samuel "
+    "Benício Joaquim Otávio Caio Henrique Murilo Lorenzo Emanuel"
 )
 _LAST = (
     "Silva Santos Oliveira Souza Rodrigues Ferreira Alves Pereira Lima Gomes Costa Ribeiro "
@@ -27,7 +32,8 @@ _LAST = (
     "Guimarães Tavares Aragão Figueiredo Xavier Siqueira Fonseca Peixoto Queiroz Brandão "
     "Magalhães Sampaio Leite Matos Assunção Falcão Paiva Lacerda Bastos Rezende Prado Nogueira"
 )
-FIRST, LAST = _FIRST.split(), _LAST.split()
+FIRST_NAMES = {"F": _FEMALE.split(), "M": _MALE.split()}
+LAST = _LAST.split()
 PRODUCTS = [
     ("BRONZE", "Plano Bronze Ambulatorial", "471234561", "ambulatorial"),
     ("PRATA", "Plano Prata Hospitalar", "471234562", "hospitalar"),
@@ -70,9 +76,10 @@ def rows(count: int, *, seed: int = 1, first: int = 1, today: date | None = None
                 "start": today - timedelta(days=rng.randint(10, 3650)),
                 "city": rng.choice(CITIES),
             }
-        name = f"{rng.choice(FIRST)} {holder['last']}"
+        sex = rng.choice("FM")
+        name = f"{rng.choice(FIRST_NAMES[sex])} {holder['last']}"
         if rng.random() < 0.3:
-            name = f"{rng.choice(FIRST)} {name}"
+            name = f"{rng.choice(FIRST_NAMES[sex])} {name}"
         code, product_name, registration, segmentation = holder["product"]
         city, state = holder["city"]
         born = today - timedelta(days=rng.randint(0 if is_dependent else 18 * 365, 85 * 365))
@@ -81,8 +88,8 @@ def rows(count: int, *, seed: int = 1, first: int = 1, today: date | None = None
             "cpf": cpf_of(100_000_000 + number * 7 % 899_999_999),
             "nome": name,
             "nascimento": born.strftime("%d/%m/%Y"),
-            "sexo": rng.choice("FM"),
-            "nome_mae": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "sexo": sex,
+            "nome_mae": f"{rng.choice(FIRST_NAMES['F'])} {rng.choice(LAST)}",
             "titular": holder["card"] if is_dependent else "",
             "produto": code,
             "produto_nome": product_name,

@@ -292,3 +292,17 @@ def test_the_command_refuses_an_empty_load_or_period(arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("synth", *arguments, stdout=io.StringIO())
     assert not Occurrence.objects.exists()
+
+
+def test_a_synthetic_persons_first_name_agrees_with_their_sex_and_their_mother_is_a_woman():
+    from atende.synth import beneficiaries
+
+    women, men = beneficiaries.FIRST_NAMES["F"], beneficiaries.FIRST_NAMES["M"]
+    assert not set(women) & set(men)
+    rows = list(beneficiaries.rows(2_000, seed=3))
+    assert {row["sexo"] for row in rows} == {"F", "M"}
+    for row in rows:
+        names = women if row["sexo"] == "F" else men
+        # One or two first names before the holder's two surnames, all of the person's sex.
+        assert all(first in names for first in row["nome"].split()[:-2]), row["nome"]
+        assert row["nome_mae"].split()[0] in women, row["nome_mae"]
