@@ -1,5 +1,5 @@
-"""The panel's SLA badge, written in Python: a template include per queue row cost more
-than the rest of the page."""
+"""The panel's SLA badge, written in Python (a template include per queue row cost more
+than the rest of the page), and an occurrence's status with its state."""
 
 from datetime import datetime
 
@@ -25,3 +25,12 @@ def sla_badge(occurrence: object, now: datetime) -> str:
         return format_html('<span class="badge danger" title="{}">{}</span>', title, label)
     label = _("%(time)s left") % {"time": timeuntil(due, now)}
     return format_html('<span class="badge" title="{}">{}</span>', title, label)
+
+
+@register.simple_tag
+def status_and_state(occurrence: object) -> str:
+    """The status, then the state where it says more: "Em análise · Em atendimento", but
+    "Em atendimento" once when the status is named after its state."""
+    status = occurrence.status.internal_description
+    state = str(occurrence.get_state_display())
+    return status if status.casefold() == state.casefold() else f"{status} · {state}"

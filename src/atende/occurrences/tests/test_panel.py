@@ -528,3 +528,32 @@ def test_the_occurrence_page_reads_as_its_people_expect(
     assert "reabra-o para trabalhar nele de novo" in closed
     assert "um supervisor precisa reabri-lo" not in closed
     assert "Adicionar nota" not in closed and "Anexar arquivo" not in closed
+
+
+def test_the_page_names_the_state_after_the_status_only_where_it_says_more(
+    client, attendant_a, app_a, catalog_a
+):
+    from atende.catalog.presets import REIMBURSEMENT
+
+    attendant = actor_for_user(user=attendant_a, operator=app_a.operator_id)
+    client.force_login(attendant_a)
+    refund = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+    )
+    occurrence_start_attendance(actor=attendant, occurrence=refund, expected_version=refund.version)
+    refund.refresh_from_db()
+    page = client.get(f"/painel/{refund.protocol}/").content.decode()
+    badge = re.search(r'data-state="\d">.*?</span>(.*?)</span>', page, re.S).group(1)
+    assert badge == f"{refund.status.internal_description} · Em atendimento"
+
+    # A type whose status is named after its state ("Em atendimento"): said once.
+    kind = next(
+        k
+        for k in catalog_a.values()
+        if k.statuses.filter(internal_description="Em atendimento").exists()
+    )
+    named = new_occurrence(user=attendant_a, application=app_a, occurrence_type=kind)
+    occurrence_start_attendance(actor=attendant, occurrence=named, expected_version=named.version)
+    page = client.get(f"/painel/{named.protocol}/").content.decode()
+    badge = re.search(r'data-state="\d">.*?</span>(.*?)</span>', page, re.S).group(1)
+    assert badge == "Em atendimento"

@@ -93,6 +93,14 @@ def test_buttons_and_the_menu_fit_the_hand(
     )
     assert style[:3] == ["solid", PRIMARY, PRIMARY], style
     assert style[3] >= (44 if shape == "phone" else 34), style
+    # An action behind a disclosure reads as one, and takes a finger too.
+    child = page.locator("summary", has_text="Criar ocorrência filha")
+    summary = child.evaluate(
+        "s => { const c = getComputedStyle(s);"
+        " return [c.color, c.cursor, s.getBoundingClientRect().height]; }"
+    )
+    assert summary[:2] == [PRIMARY, "pointer"], summary
+    assert summary[2] >= (44 if shape == "phone" else 30), summary
     # A search field is drawn as the other fields are.
     page.goto(f"{live_server.url}/beneficiarios/")
     search_style = page.get_by_label("CPF, carteirinha, nome ou telefone").evaluate(
