@@ -174,9 +174,9 @@ class PanelForm(forms.Form):
 
 
 class SentOnceForm(PanelForm):
-    """A panel form whose send must not happen twice (it issues a protocol, or writes to
-    the beneficiary): it carries a one-time key (``SUBMISSION_FIELD``), a new one each
-    time it is shown."""
+    """A panel form whose send must not happen twice (it issues a protocol, writes to the
+    beneficiary, or adds a note to the log for good): it carries a one-time key
+    (``SUBMISSION_FIELD``), a new one each time it is shown."""
 
     submission = forms.CharField(
         required=False, widget=forms.HiddenInput, initial=submission_key_new
@@ -294,7 +294,10 @@ def tab_field(field: dict) -> forms.Field:
     return forms.CharField(**common)
 
 
-class NoteForm(PanelForm):
+class NoteForm(SentOnceForm):
+    """An internal note: sent twice, it would stay twice in the log, which keeps
+    everything."""
+
     text = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -548,7 +548,11 @@ close = _panel_action(
     form_class=CloseForm,
 )
 add_note = _panel_action(
-    lambda o, a, data: occurrence_add_note(actor=a, occurrence=o, text=data["text"]),
+    lambda o, a, data: done_once(
+        form_submission(data, a.user),
+        o,
+        lambda: occurrence_add_note(actor=a, occurrence=o, text=data["text"]),
+    ),
     done=gettext_lazy("Note added."),
     form_class=NoteForm,
 )

@@ -253,3 +253,23 @@ def test_a_reply_sent_twice_reaches_the_beneficiary_once(occurrence, attendant_a
         {"text": "Mais uma coisa.", "submission": "a" * 32},
     )
     assert occurrence.events.filter(kind=EventKind.REPLY).count() == 2
+
+
+def test_a_note_sent_twice_is_written_once(occurrence, attendant_a, client):
+    """The log keeps every event for good: the note form's one-time key keeps a second
+    send (no JavaScript, a retry, Back and send) out of it."""
+    client.force_login(attendant_a)
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    form = page[page.index(f'action="/painel/{occurrence.protocol}/notas/"') :]
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form).group(1)
+    for _ in range(2):
+        sent = client.post(
+            f"/painel/{occurrence.protocol}/notas/",
+            {"text": "Beneficiária ligou de novo.", "submission": key},
+        )
+        assert sent.status_code == 302
+    assert occurrence.events.filter(kind=EventKind.NOTE).count() == 1
+    client.post(
+        f"/painel/{occurrence.protocol}/notas/", {"text": "Outra nota.", "submission": "b" * 32}
+    )
+    assert occurrence.events.filter(kind=EventKind.NOTE).count() == 2
