@@ -54,6 +54,13 @@ def test_the_queue_comes_first_on_a_phone(
         expect(summary).to_be_hidden()
         expect(search).to_be_visible()
 
+    # A yes/no filter: its box before its words, on their line, big enough to hit.
+    box = page.get_by_label("Aguardando nossa resposta").bounding_box()
+    words = page.locator('label[for="id_awaiting"]').bounding_box()
+    assert box["x"] + box["width"] <= words["x"], (box, words)
+    assert abs((box["y"] + box["height"] / 2) - (words["y"] + words["height"] / 2)) < 8
+    assert box["width"] >= 16, box
+
     search.fill(made[1].protocol)
     page.get_by_role("button", name="Filtrar").click()
     page.wait_for_url(re.compile(r"[?&]q="))
