@@ -161,9 +161,15 @@ def test_finishing_without_manifestation_says_why(contact, attendant_a):
 
 def test_abandoning_keeps_the_protocol(contact, attendant_a):
     client = signed_in(attendant_a)
+    services = f'hx-get="/atendimento/{contact.pk}/servico/reembolso/"'
+    assert services in client.get(f"/atendimento/{contact.pk}/").content.decode()
     assert client.post(f"/atendimento/{contact.pk}/abandonar/").status_code == 302
     assert contact_status(contact) == ContactStatus.ABANDONED
     assert contact_items(contact)[0].occurrence.state == State.CLOSED
+    # Ended, the call offers no request (each would be refused): what it was is still read.
+    page = client.get(f"/atendimento/{contact.pk}/").content.decode()
+    assert services not in page and "Serviços" not in page
+    assert f'hx-get="/atendimento/{contact.pk}/consulta/history/"' in page
 
 
 def test_another_operator_does_not_see_the_contact(contact, attendant_b):
