@@ -162,3 +162,25 @@ def test_a_whole_call_from_screen_pop_to_concluded(
     assert Occurrence.objects.get(protocol=kept).state == State.CLOSED
     fits(page, width)
     context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_search_offers_each_card_to_start_from(
+    browser, live_server, call_center_a, card_a, attendant_a, width
+):
+    page = browser.new_context(viewport={"width": width, "height": 900}, locale="pt-BR").new_page()
+    sign_in(page, live_server.url, attendant_a)
+    page.goto(f"{live_server.url}/atendimento/")
+    page.get_by_label("CPF, carteirinha, telefone ou nome").fill("joana")
+    page.get_by_role("button", name="Buscar", exact=True).click()
+    row = page.locator('tr[data-card="C-100"]')
+    expect(row).to_contain_text("Joana Beneficiária")
+    if width == 390:
+        # Read row by row: every cell on screen, each saying what it is.
+        for box in [row.locator("td").nth(i).bounding_box() for i in range(5)]:
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        expect(row.locator('td[data-label="Carteirinha"]')).to_have_text("C-100")
+    fits(page, width)
+    row.get_by_role("link", name="Usar esta carteirinha").click()
+    expect(page.get_by_label("Código do beneficiário (carteirinha)")).to_have_value("C-100")
+    page.context.close()

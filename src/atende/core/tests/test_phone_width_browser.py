@@ -83,6 +83,8 @@ def test_staff_pages_fit_a_phone(browser, live_server, operator_a, app_a, catalo
     _rows_read_whole(page, "#queue tr[data-protocol]")
     page.locator("[data-protocol] a").first.click()
     _fits(page, "occurrence")
+    page.goto(f"{live_server.url}/beneficiarios/?q=beatriz")
+    _rows_read_whole(page, "#results tr[data-card]")
     context.close()
 
 
