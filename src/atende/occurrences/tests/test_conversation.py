@@ -231,20 +231,23 @@ def test_the_reply_reaches_the_beneficiarys_mailbox(occurrence, attendant_a, smt
     assert f"/{occurrence.protocol}/" in body
 
 
+def _sent_twice(client, action: str, text: str) -> None:
+    """The occurrence page's form for ``action`` sent twice with the one-time key the page
+    gave it, as a browser without JavaScript or a network retry would."""
+    page = client.get(action.rsplit("/", 2)[0] + "/").content.decode()
+    form = page[page.index(f'action="{action}"') :]
+    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form).group(1)
+    for _ in range(2):
+        sent = client.post(action, {"text": text, "submission": key})
+        assert sent.status_code == 302
+
+
 def test_a_reply_sent_twice_reaches_the_beneficiary_once(occurrence, attendant_a, client):
     """The reply form's one-time key: a second send (no JavaScript, a retry) finds the
     first, and nothing is written or sent again."""
     attendance_started(attendant_a, occurrence)
     client.force_login(attendant_a)
-    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
-    form = page[page.index(f'action="/painel/{occurrence.protocol}/respostas/"') :]
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form).group(1)
-    for _ in range(2):
-        sent = client.post(
-            f"/painel/{occurrence.protocol}/respostas/",
-            {"text": "Seu cadastro foi atualizado.", "submission": key},
-        )
-        assert sent.status_code == 302
+    _sent_twice(client, f"/painel/{occurrence.protocol}/respostas/", "Seu cadastro foi atualizado.")
     assert occurrence.events.filter(kind=EventKind.REPLY).count() == 1
     assert Delivery.objects.filter(purpose=Purpose.REPLY).count() == 1
     # The form shown again has a new key: another reply is sent.
@@ -259,15 +262,7 @@ def test_a_note_sent_twice_is_written_once(occurrence, attendant_a, client):
     """The log keeps every event for good: the note form's one-time key keeps a second
     send (no JavaScript, a retry, Back and send) out of it."""
     client.force_login(attendant_a)
-    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
-    form = page[page.index(f'action="/painel/{occurrence.protocol}/notas/"') :]
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form).group(1)
-    for _ in range(2):
-        sent = client.post(
-            f"/painel/{occurrence.protocol}/notas/",
-            {"text": "Beneficiária ligou de novo.", "submission": key},
-        )
-        assert sent.status_code == 302
+    _sent_twice(client, f"/painel/{occurrence.protocol}/notas/", "Beneficiária ligou de novo.")
     assert occurrence.events.filter(kind=EventKind.NOTE).count() == 1
     client.post(
         f"/painel/{occurrence.protocol}/notas/", {"text": "Outra nota.", "submission": "b" * 32}
