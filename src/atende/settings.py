@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "atende.core.middleware.SignInAgainMiddleware",
 ]
 
 ROOT_URLCONF = "atende.urls"

@@ -3,11 +3,13 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.csp import CSP, build_policy
 from django.utils.translation import gettext as _
@@ -203,3 +205,37 @@ def _too_large(request: HttpRequest, allowed: int) -> HttpResponse:
     # The unread body is still on its way; the connection cannot carry another request.
     response["Connection"] = "close"
     return response
+
+
+# The pages a person signs in on: the staff's and each portal's.
+SIGN_IN_VIEWS = frozenset({"accounts:login", "portal:sign_in"})
+
+
+class SignInAgainMiddleware:
+    """An htmx request whose session has ended (the queue's refresh, a contact's form, the
+    portal's chat) is answered with the sign-in page for the whole window, back to the page
+    the person was on. Followed by htmx, the redirect would draw the sign-in form inside a
+    part of the page, or silently nowhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 302 or request.headers.get("HX-Request") != "true":
+            return response
+        target = urlsplit(response["Location"])
+        try:
+            view = resolve(target.path).view_name
+        except Resolver404:
+            return response
+        if view not in SIGN_IN_VIEWS:
+            return response
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = page.path + (f"?{page.query}" if page.query else "")
+        query = QueryDict(target.query, mutable=True)
+        if back.startswith("/") and not back.startswith("//"):
+            query["next"] = back
+        answer = HttpResponse(status=204)
+        answer["HX-Redirect"] = target.path + (f"?{query.urlencode(safe='/')}" if query else "")
+        return answer

@@ -76,9 +76,11 @@
   }
   fold();
   narrow.addEventListener("change", fold);
-  document.addEventListener("submit", (event) => {
-    const details = event.target.closest("details.fold-narrow");
-    if (!details) return;
+  // Applied, the filters fold again over the list they chose; refused or failed, they stay
+  // open with what was typed.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const details = event.detail.elt.closest("details.fold-narrow");
+    if (!details || !event.detail.successful) return;
     countFilters(details);
     if (narrow.matches) details.open = false;
   });
@@ -110,5 +112,31 @@
         swap: element.getAttribute("hx-swap") || "innerHTML",
       });
     });
+  });
+
+  // A request the person made that failed (a 5xx, a 403 or 404, no answer at all) says so
+  // at the foot of the screen: htmx leaves such answers out, and the button would seem to
+  // do nothing. What polls is left quiet (the next tick asks again).
+  const failed = document.getElementById("request-failed");
+
+  function tell(text) {
+    if (!failed) return;
+    failed.querySelector("p").textContent = text;
+    failed.hidden = false;
+  }
+  document.addEventListener("htmx:responseError", (event) => {
+    if (!failed || polls(event.detail.elt)) return;
+    tell(failed.dataset.server.replace("{status}", event.detail.xhr.status));
+  });
+  ["htmx:sendError", "htmx:timeout"].forEach((name) =>
+    document.addEventListener(name, (event) => {
+      if (failed && !polls(event.detail.elt)) tell(failed.dataset.network);
+    }),
+  );
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (failed && event.detail.successful && !polls(event.detail.elt)) failed.hidden = true;
+  });
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("#request-failed [data-dismiss]")) failed.hidden = true;
   });
 })();
