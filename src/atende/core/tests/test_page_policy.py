@@ -39,3 +39,15 @@ def test_no_template_holds_an_inline_script_or_handler():
         if INLINE_SCRIPT.search(text := path.read_text()) or HANDLER.search(text)
     ]
     assert offending == []
+
+
+def test_every_page_names_its_icon_and_the_icon_is_served(client):
+    """Without one, each page's load asked for /favicon.ico and logged a 404; an attendant's
+    many tabs look alike."""
+    import re
+
+    page = client.get("/conta/entrar/").content.decode()
+    href = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page).group(1)
+    icon = client.get(href)
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content if icon.streaming else [icon.content])
