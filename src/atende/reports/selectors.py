@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from atende.accounts.models import User
 from atende.catalog.models import OccurrenceType, Subject
+from atende.core.display import stored_shown
 from atende.occurrences.models import State
 from atende.reports.models import Report
 from atende.reports.params import AttendantMovement, ModeFilter, Movement, ReportParams
@@ -45,12 +46,13 @@ def report_filters_describe(reports: list[Report]) -> dict[int, list[tuple[str, 
             (_("Application instance"), _application_label(report.application)),
             (
                 _("Period"),
-                f"{date_format(p.start, 'd/m/Y')} a {date_format(p.end, 'd/m/Y')}",
+                _("%(start)s to %(end)s")
+                % {"start": date_format(p.start, "d/m/Y"), "end": date_format(p.end, "d/m/Y")},
             ),
             (_("Movement type"), Movement(p.movement).label),
             (
                 _("Include occurrences NOT closed before the selected period"),
-                _("Yes") if p.include_open_before else _("No"),
+                stored_shown(p.include_open_before),
             ),
         ]
         if p.attendant_id:

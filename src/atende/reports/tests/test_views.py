@@ -68,6 +68,13 @@ def test_a_supervisor_requests_a_report_and_sees_it_queued(
     assert 'hx-trigger="every 2s"' in page  # refreshes itself while one is pending
     partial = client.get(reverse("reports:list"), HTTP_HX_REQUEST="true").content.decode()
     assert partial.lstrip().startswith('<div id="report-table"')
+    # What was asked, in the reader's language: the period and the yes/no.
+    today = timezone.localdate()
+    period = f"{today - timedelta(days=30):%d/%m/%Y} a {today:%d/%m/%Y}"
+    assert period in page and "<dd>Não</dd>" in page
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("reports:list")).content.decode()
+    assert period.replace(" a ", " to ") in english and "<dd>No</dd>" in english
 
 
 def test_a_period_ending_before_it_starts_is_refused_next_to_the_field(
