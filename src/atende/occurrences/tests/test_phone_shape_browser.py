@@ -88,8 +88,15 @@ def test_buttons_and_the_menu_fit_the_hand(
     occurrence = new_occurrence(
         user=supervisor_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
     )
+    supervisor_a.full_name = "Maria Aparecida dos Santos Albuquerque Cavalcanti"
+    supervisor_a.save(update_fields=["full_name"])
     page = _page(browser, shape)
     sign_in(page, live_server.url, supervisor_a)
+    # The top bar: the product, the language, the person and Sair in two rows at most,
+    # however long the person's name.
+    bar = page.locator("header.topbar")
+    assert bar.bounding_box()["height"] < (90 if shape == "phone" else 60)
+    expect(bar.get_by_role("button", name="Sair")).to_be_in_viewport()
 
     page.goto(f"{live_server.url}/painel/{occurrence.protocol}/")
     # A secondary button: outlined in the product's colour, not the browser's grey box.
