@@ -53,3 +53,22 @@ def test_the_portal_has_no_staff_navigation(client, supervisor_a, operator_a, ap
     client.force_login(supervisor_a)  # a staff session in the same browser changes nothing
     page = client.get(f"/portal/{app_a.bundle}/entrar/").content.decode()
     assert 'class="mainnav"' not in page
+
+
+def test_the_platform_administrator_is_sent_to_the_administration(client):
+    from atende.testing.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get("/").content.decode()
+    assert "Você administra a plataforma" in page
+    assert "Peça ao administrador" not in page  # they are the administrator
+    assert '<a class="button primary" href="/admin/">Administração da plataforma</a>' in page
+
+
+def test_someone_with_no_role_is_told_whom_to_ask(client):
+    from atende.testing.factories import UserFactory
+
+    client.force_login(UserFactory())
+    page = client.get("/").content.decode()
+    assert "Peça ao administrador da sua operadora que lhe atribua um papel." in page
+    assert "/admin/" not in page
