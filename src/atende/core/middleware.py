@@ -209,13 +209,16 @@ def _too_large(request: HttpRequest, allowed: int) -> HttpResponse:
 
 # The pages a person signs in on: the staff's and each portal's.
 SIGN_IN_VIEWS = frozenset({"accounts:login", "portal:sign_in"})
+SIGN_IN_HEADER = "Atende-Sign-In"
 
 
 class SignInAgainMiddleware:
     """An htmx request whose session has ended (the queue's refresh, a contact's form, the
     portal's chat) is answered with the sign-in page for the whole window, back to the page
     the person was on. Followed by htmx, the redirect would draw the sign-in form inside a
-    part of the page, or silently nowhere."""
+    part of the page, or silently nowhere. The answer is marked (``SIGN_IN_HEADER``): the
+    page follows it for a search, but not for a poll or a form being sent, which would take
+    the screen and what was typed on it away (core/atende.js says so instead)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -237,5 +240,6 @@ class SignInAgainMiddleware:
         if back.startswith("/") and not back.startswith("//"):
             query["next"] = back
         answer = HttpResponse(status=204)
+        answer[SIGN_IN_HEADER] = "true"
         answer["HX-Redirect"] = target.path + (f"?{query.urlencode(safe='/')}" if query else "")
         return answer

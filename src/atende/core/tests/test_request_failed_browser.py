@@ -75,3 +75,33 @@ def test_an_ended_session_signs_in_again_and_comes_back(browser, live_server, at
     page.wait_for_url(f"{live_server.url}/painel/?sla=breached")
     expect(page.locator("#queue")).to_be_visible()
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_an_ended_session_does_not_take_the_screen_from_what_is_typed(
+    browser, live_server, attendant_a, app_a, catalog_a, width
+):
+    """The occurrence page watches its version (a poll): when the session ends, the poll
+    does not send the window away with the note half typed; the page says so and offers
+    the way to sign in."""
+    from atende.catalog.presets import REIMBURSEMENT
+    from atende.testing.occurrences import new_occurrence
+
+    occurrence = new_occurrence(
+        user=attendant_a, application=app_a, occurrence_type=catalog_a[REIMBURSEMENT]
+    )
+    page = _page(browser, width)
+    sign_in(page, live_server.url, attendant_a)
+    page.goto(f"{live_server.url}/painel/{occurrence.protocol}/")
+    note = page.get_by_label("Nota interna")
+    note.fill("A beneficiária ligou às 14h e pediu retorno")
+    page.context.clear_cookies()
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text("Sua sessão terminou", timeout=12_000)
+    assert page.url == f"{live_server.url}/painel/{occurrence.protocol}/"
+    expect(note).to_have_value("A beneficiária ligou às 14h e pediu retorno")
+    again = notice.get_by_role("link", name="Entrar de novo")
+    expect(again).to_have_attribute("href", f"/conta/entrar/?next=/painel/{occurrence.protocol}/")
+    again.click()
+    page.wait_for_url(re.compile(r"/conta/entrar/\?next="))
+    page.context.close()

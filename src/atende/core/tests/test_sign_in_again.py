@@ -14,6 +14,8 @@ def test_an_htmx_request_without_a_session_sends_the_window_to_sign_in():
     answer = Client().get("/painel/", {"q": "x"}, headers=HTMX)
     assert answer.status_code == 204
     assert answer["HX-Redirect"] == "/conta/entrar/?next=/painel/%3Fsla%3Dbreached"
+    # Marked, so that the page follows it for a search but not for a poll or a form.
+    assert answer["Atende-Sign-In"] == "true"
 
 
 def test_a_plain_request_is_redirected_as_before():

@@ -119,11 +119,26 @@
   // do nothing. What polls is left quiet (the next tick asks again).
   const failed = document.getElementById("request-failed");
 
-  function tell(text) {
+  function tell(text, signIn = "") {
     if (!failed) return;
     failed.querySelector("p").textContent = text;
+    const link = failed.querySelector("[data-sign-in]");
+    link.hidden = !signIn;
+    if (signIn) link.href = signIn;
     failed.hidden = false;
   }
+  // A session that ended (core.middleware.SignInAgainMiddleware): a search the person asked
+  // for follows the answer to the sign-in page; a poll or a form being sent does not take
+  // the screen, and what was typed on it, away: it says so, with the way to sign in.
+  document.addEventListener("htmx:beforeOnLoad", (event) => {
+    const xhr = event.detail.xhr;
+    if (xhr.getResponseHeader("Atende-Sign-In") !== "true" || !failed) return;
+    const search = event.detail.requestConfig.verb === "get" && !polls(event.detail.elt);
+    if (search) return;
+    event.preventDefault();
+    event.detail.signedOut = true; // the same details reach htmx:afterRequest
+    tell(failed.dataset.signedOut, xhr.getResponseHeader("HX-Redirect"));
+  });
   document.addEventListener("htmx:responseError", (event) => {
     if (!failed || polls(event.detail.elt)) return;
     tell(failed.dataset.server.replace("{status}", event.detail.xhr.status));
@@ -134,7 +149,8 @@
     }),
   );
   document.addEventListener("htmx:afterRequest", (event) => {
-    if (failed && event.detail.successful && !polls(event.detail.elt)) failed.hidden = true;
+    const done = event.detail.successful && !event.detail.signedOut;
+    if (failed && done && !polls(event.detail.elt)) failed.hidden = true;
   });
   document.addEventListener("click", (event) => {
     if (event.target.closest("#request-failed [data-dismiss]")) failed.hidden = true;
