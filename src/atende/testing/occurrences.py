@@ -1,6 +1,9 @@
 """Helpers for tests that need occurrences: made through the real services."""
 
+import re
+
 from atende.catalog.models import OccurrenceType, Status
+from atende.occurrences.forms import SUBMISSION_FIELD
 from atende.occurrences.models import Channel, Occurrence
 from atende.occurrences.services import (
     Actor,
@@ -11,6 +14,14 @@ from atende.occurrences.services import (
     occurrence_start_attendance,
 )
 from atende.tenancy.models import Application
+
+
+def submission_key_of(html: str) -> str:
+    """The one-time key of the first form in ``html`` that carries one, as a browser would
+    send it back."""
+    found = re.search(rf'name="{SUBMISSION_FIELD}" value="([0-9a-f]{{32}})"', html)
+    assert found, "no form here carries a one-time key"
+    return found.group(1)
 
 
 def status_named(occurrence_type: OccurrenceType, name: str) -> Status:

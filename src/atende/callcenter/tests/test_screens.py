@@ -1,8 +1,6 @@
 """The call center's screens through Django's test client: who reaches them, a refused
 form keeps what was typed, and each step's result on the page."""
 
-import re
-
 import pytest
 from django.test import Client
 
@@ -13,6 +11,7 @@ from atende.callcenter.tests.conftest import manifestation_values
 from atende.occurrences.models import State
 from atende.tenancy.models import Role
 from atende.testing.factories import MembershipFactory
+from atende.testing.occurrences import submission_key_of
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +118,7 @@ def test_a_whole_contact_through_the_screens(
     kind = catalog_a["Solicitação de Autorização"]
     prefix = f"p{occurrence.pk}"
     forms = client.get(f"/atendimento/{contact.pk}/protocolo/{occurrence.pk}/").content.decode()
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', forms).group(1)
+    key = submission_key_of(forms)
     for _ in range(2):  # the form sent twice raises one pendency
         response = client.post(
             f"/atendimento/{contact.pk}/pendencia/{occurrence.pk}/",
@@ -363,7 +362,7 @@ def test_a_form_sent_twice_starts_one_contact_and_issues_one_new_protocol(
     and send), it finds what the first send made instead of making another."""
     client = signed_in(attendant_a)
     page = client.get("/atendimento/").content.decode()
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    key = submission_key_of(page)
     start = {
         "attendant_operator": operator_a.pk,
         "operator": operator_a.pk,
@@ -377,7 +376,7 @@ def test_a_form_sent_twice_starts_one_contact_and_issues_one_new_protocol(
     assert first.url == again.url == f"/atendimento/{contact.pk}/"
 
     page = client.get(first.url).content.decode()
-    event_key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    event_key = submission_key_of(page)
     assert event_key != key
     for _ in range(2):
         sent = client.post(f"/atendimento/{contact.pk}/novo-evento/", {"submission": event_key})

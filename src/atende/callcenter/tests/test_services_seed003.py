@@ -2,8 +2,6 @@
 critique's message instead of a refund form, earlier indications, and one list of what
 the person asked for."""
 
-import re
-
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -13,6 +11,7 @@ from atende.callcenter.models import ContactEntry, EntryKind
 from atende.callcenter.selectors import contact_items
 from atende.callcenter.services import contact_start
 from atende.testing.beneficiaries import card_upserted, cpf_numbers
+from atende.testing.occurrences import submission_key_of
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +89,7 @@ def test_a_refund_request_is_a_pendency_of_the_call(
     )
     assert refused.status_code == 400
     assert "Sem unidade</textarea>" in refused.content.decode()
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form).group(1)
+    key = submission_key_of(form)
     for _ in range(2):  # the form sent twice registers one request
         response = client.post(
             f"/atendimento/{contact.pk}/servico/reembolso/",

@@ -2,8 +2,6 @@
 internal notes, the beneficiary's messages leaving the occurrence awaiting an answer, the
 reply telling them through the delivery pipeline, canned replies, and the queue's marker."""
 
-import re
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,7 +19,12 @@ from atende.occurrences.services import (
 )
 from atende.tenancy.models import Role
 from atende.testing.factories import MembershipFactory
-from atende.testing.occurrences import attendance_started, new_occurrence, status_named
+from atende.testing.occurrences import (
+    attendance_started,
+    new_occurrence,
+    status_named,
+    submission_key_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +239,7 @@ def _sent_twice(client, action: str, text: str) -> None:
     gave it, as a browser without JavaScript or a network retry would."""
     page = client.get(action.rsplit("/", 2)[0] + "/").content.decode()
     form = page[page.index(f'action="{action}"') :]
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form).group(1)
+    key = submission_key_of(form)
     for _ in range(2):
         sent = client.post(action, {"text": text, "submission": key})
         assert sent.status_code == 302

@@ -18,6 +18,7 @@ from atende.testing.occurrences import (
     receipts_filled,
     refund_approved,
     status_named,
+    submission_key_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -252,7 +253,7 @@ def test_notes_attachments_routing_children_and_reopening(
     )
 
     kind = occurrence.occurrence_type
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    key = submission_key_of(page)
     sent = {"occurrence_type": kind.pk, "description": "Auditoria", "submission": key}
     child = client.post(f"{base}/filha/", sent)
     assert child.status_code == 302

@@ -20,7 +20,7 @@ from atende.portal.services import beneficiary_login_create
 from atende.portal.tests.conftest import CPF, HOME, PASSWORD
 from atende.tenancy.models import Instance
 from atende.testing.factories import ApplicationFactory
-from atende.testing.occurrences import new_occurrence, status_named
+from atende.testing.occurrences import new_occurrence, status_named, submission_key_of
 
 pytestmark = pytest.mark.django_db
 
@@ -354,7 +354,7 @@ def test_a_request_sent_twice_gets_one_protocol(signed_in, catalog_a, beatriz):
     reimbursement = catalog_a["Ocorrencia - Reembolso"]
     url = f"{HOME}nova/?tipo={reimbursement.pk}"
     form = signed_in.get(url).content.decode()
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', form).group(1)
+    key = submission_key_of(form)
     sent = {
         "subject": reimbursement.subjects.get(name="Solicitação de Reembolso").pk,
         "description": "Consulta com dermatologista em 10/11.",

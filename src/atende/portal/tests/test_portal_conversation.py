@@ -3,7 +3,6 @@ on an open request, the operator's replies and their files, never the internal o
 the transcript in the written answer."""
 
 import io
-import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,7 +16,12 @@ from atende.occurrences.services import (
     occurrence_reply,
 )
 from atende.portal.tests.conftest import CPF, HOME
-from atende.testing.occurrences import attendance_started, new_occurrence, status_named
+from atende.testing.occurrences import (
+    attendance_started,
+    new_occurrence,
+    status_named,
+    submission_key_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +185,7 @@ def test_a_closed_request_takes_no_message_and_its_answer_has_the_transcript(
 def test_a_message_sent_twice_is_written_once(signed_in, mine):
     detail = f"{HOME}{mine.protocol}/"
     page = signed_in.get(detail).content.decode()
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    key = submission_key_of(page)
     for _ in range(2):
         sent = signed_in.post(f"{detail}mensagens/", {"text": "Chegou?", "submission": key})
         assert sent.status_code == 302

@@ -2,8 +2,6 @@
 report's analysis, Inserir RA with the duplicate check before saving, the registration's
 panel, routing many, and the configurator's page."""
 
-import re
-
 import pytest
 from django.test import Client
 
@@ -14,6 +12,7 @@ from atende.registrations.tests.conftest import ADDRESS, HERE, NEAR
 from atende.registrations.tests.test_services import opened, report
 from atende.tenancy.models import Role
 from atende.testing.factories import MembershipFactory, UnitFactory
+from atende.testing.occurrences import submission_key_of
 
 pytestmark = pytest.mark.django_db
 
@@ -365,7 +364,7 @@ def test_inserir_ra_sent_twice_opens_one_registration(street_leak, attendant_wat
     duplicate check offering the first."""
     client = signed_in(attendant_water)
     page = client.get("/registros/novo/").content.decode()
-    key = re.search(r'name="submission" value="([0-9a-f]{32})"', page).group(1)
+    key = submission_key_of(page)
     typed = {
         "subject": street_leak.pk,
         "application": app_b.pk,
