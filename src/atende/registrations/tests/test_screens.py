@@ -124,15 +124,12 @@ def test_discarding_needs_a_reason(street_leak, attendant_water, app_b):
     assert draft.state == State.CLOSED
 
 
-def test_inserir_ra_shows_the_duplicates_before_saving(
-    street_leak, attendant_water, operator_b, app_b
-):
-    actor = actor_for_user(user=attendant_water, operator=operator_b)
-    first = opened(actor, app_b, street_leak)
-    client = signed_in(attendant_water)
-    typed = {
-        "subject": street_leak.pk,
-        "application": app_b.pk,
+def _inserir_ra(subject, application) -> dict:
+    """Inserir RA as an attendant fills it: a leak near the one already open, Carlos
+    asking by phone."""
+    return {
+        "subject": subject.pk,
+        "application": application.pk,
         "channel": "telefone",
         "description": "Vazamento",
         **ADDRESS,
@@ -141,6 +138,15 @@ def test_inserir_ra_shows_the_duplicates_before_saving(
         "requester_name": "Carlos",
         "requester_phone": "31922223333",
     }
+
+
+def test_inserir_ra_shows_the_duplicates_before_saving(
+    street_leak, attendant_water, operator_b, app_b
+):
+    actor = actor_for_user(user=attendant_water, operator=operator_b)
+    first = opened(actor, app_b, street_leak)
+    client = signed_in(attendant_water)
+    typed = _inserir_ra(street_leak, app_b)
     offered = client.post("/registros/novo/", typed)
     assert offered.status_code == 200
     page = offered.content.decode()
@@ -365,18 +371,7 @@ def test_inserir_ra_sent_twice_opens_one_registration(street_leak, attendant_wat
     client = signed_in(attendant_water)
     page = client.get("/registros/novo/").content.decode()
     key = submission_key_of(page)
-    typed = {
-        "subject": street_leak.pk,
-        "application": app_b.pk,
-        "channel": "telefone",
-        "description": "Vazamento",
-        **ADDRESS,
-        "latitude": str(NEAR["latitude"]),
-        "longitude": str(NEAR["longitude"]),
-        "requester_name": "Carlos",
-        "requester_phone": "31922223333",
-        "submission": key,
-    }
+    typed = {**_inserir_ra(street_leak, app_b), "submission": key}
     first = client.post("/registros/novo/", typed)
     again = client.post("/registros/novo/", typed)
     assert first.status_code == again.status_code == 302
