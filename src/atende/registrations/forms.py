@@ -227,15 +227,26 @@ class PromoteForm(PlaceForm):
 
 
 class AttachForm(forms.Form):
+    """Drawn once for each matching registration on the report's page: its inputs carry no
+    id, which would repeat."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
     target = forms.CharField(widget=forms.HiddenInput, max_length=30)
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, auto_id=False, **kwargs)
+
 
 class DiscardForm(forms.Form):
+    """On the report's page beside the opening form, so its ids are its own."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(
         label=_("Reason"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, auto_id="discard_%s", **kwargs)
 
 
 class RequesterForm(forms.Form):
