@@ -242,8 +242,14 @@ class CloseForm(PanelForm):
         return original
 
 
-class VersionForm(PanelForm):
+class VersionForm(forms.Form):
+    """The version a button acts on (take the occurrence, give it back to the queue): drawn
+    in several forms of one page, so its input carries no id, which would repeat."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, auto_id=False, **kwargs)
 
 
 def tab_form_class(

@@ -21,6 +21,9 @@ from django.core.management import call_command
 from django.urls import Resolver404, resolve
 
 from atende.core.management.commands.demo_data import DEMO_PASSWORD
+from atende.occurrences.forms import SUBMISSION_FIELD
+from atende.tenancy.models import Operator
+from atende.testing.occurrences import submission_key_of
 
 pytestmark = pytest.mark.django_db
 
@@ -121,14 +124,16 @@ def _route(path: str) -> str | None:
     return match.view_name
 
 
-def _walk(client, start: str = "/", *, signed_in: bool = True) -> tuple[int, list[str]]:
-    """The pages reached from ``start`` without leaving the part of the site it is in
-    (the staff's pages, or one application's portal), and what is wrong on them."""
-    inside = PORTAL if start.startswith(PORTAL) else "/"
+def _walk(client, *starts: str, signed_in: bool = True) -> tuple[int, list[str]]:
+    """The pages reached from ``starts`` (the home page by default) without leaving the part
+    of the site they are in (the staff's pages, or one application's portal), and what is
+    wrong on them."""
+    starts = starts or ("/",)
+    inside = PORTAL if starts[0].startswith(PORTAL) else "/"
     left_out = NOT_WALKED + (("sair/",) if inside == PORTAL else ("/portal/",))
     seen: set[str] = set()
     per_route: Counter[str] = Counter()
-    queue = deque([(start, "(start)")])
+    queue = deque((start, "(start)") for start in starts)
     problems: list[str] = []
     walked = 0
     while queue:
@@ -168,6 +173,27 @@ def _walk(client, start: str = "/", *, signed_in: bool = True) -> tuple[int, lis
     return walked, problems
 
 
+def _started_pages(client, who: str) -> list[str]:
+    """Pages no link reaches until the person starts something: the health operator's
+    attendant takes a call for the demo's beneficiary."""
+    if who != "atendente@saude.demo":
+        return []
+    health = Operator.objects.get(ans_registration="417505")
+    form = client.get("/atendimento/").content.decode()
+    started = client.post(
+        "/atendimento/",
+        {
+            "attendant_operator": health.pk,
+            "operator": health.pk,
+            "card": "0001234",
+            "channel": "telefone",
+            SUBMISSION_FIELD: submission_key_of(form),
+        },
+    )
+    assert started.status_code == 302, started.content.decode()
+    return [started["Location"]]
+
+
 def test_every_page_each_role_of_the_demo_reaches_is_sound(client):
     call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
     problems = []
@@ -178,7 +204,7 @@ def test_every_page_each_role_of_the_demo_reaches_is_sound(client):
     for operator in ("saude", "agua"):
         for role in ("atendente", "supervisor", "configurador"):
             assert client.login(username=f"{role}@{operator}.demo", password=DEMO_PASSWORD)
-            walked, found = _walk(client)
+            walked, found = _walk(client, "/", *_started_pages(client, f"{role}@{operator}.demo"))
             assert walked > 10, role
             problems += [f"{role}@{operator}: {problem}" for problem in found]
     assert client.login(username="admin@atende.demo", password=DEMO_PASSWORD)
