@@ -63,7 +63,7 @@ class Page(HTMLParser):
         self.labelled: set[str] = set()
         self.fields: list[tuple[str, str]] = []
         self.text: list[str] = []
-        self.links: list[str] = []
+        self.links: list[tuple[str, bool]] = []
         self._in_label = 0
         self._in_code = 0
 
@@ -89,7 +89,9 @@ class Page(HTMLParser):
             for target in (values.get(name) or "").split():
                 self.references.append((name, target))
         if tag == "a" and values.get("href") and "download" not in values:
-            self.links.append(values["href"])
+            self.links.append((values["href"], False))
+        if values.get("hx-get"):
+            self.links.append((values["hx-get"], True))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "label":
@@ -102,13 +104,19 @@ class Page(HTMLParser):
             self.text.append(" ".join(data.split()))
 
 
-def _faults(html: str) -> tuple[list[str], list[str]]:
+def _faults(html: str, *, fragment: bool = False) -> tuple[list[str], list[tuple[str, bool]]]:
+    """What is wrong with a page, or with a fragment that htmx puts into one (whose
+    references may point into the page around it), and the links it offers (with whether
+    each asks for a fragment)."""
     page = Page()
     page.feed(html)
-    title = TITLE.search(html)
-    faults = [f"title is not plain text: {title[1][:80]!r}" for _ in [1] if "<" in title[1]]
-    faults += [f"id {i!r} {n} times" for i, n in page.ids.items() if n > 1]
-    faults += [f"{name}={t!r} points at nothing" for name, t in page.references if not page.ids[t]]
+    faults = [f"id {i!r} {n} times" for i, n in page.ids.items() if n > 1]
+    if not fragment:
+        title = TITLE.search(html)[1]
+        faults[:0] = [f"title is not plain text: {title[:80]!r}" for _ in [1] if "<" in title]
+        faults += [
+            f"{name}={t!r} points at nothing" for name, t in page.references if not page.ids[t]
+        ]
     faults += [f"template left unrendered: {m!r}" for m in ("{#", "{%") if m in html]
     faults += [f"field {n!r} has no label" for n, i in page.fields if i not in page.labelled]
     faults += [f"Python value shown: {m[0]!r}" for t in page.text if (m := PYTHON_VALUE.search(t))]
@@ -131,45 +139,47 @@ def _walk(client, *starts: str, signed_in: bool = True) -> tuple[int, list[str]]
     starts = starts or ("/",)
     inside = PORTAL if starts[0].startswith(PORTAL) else "/"
     left_out = NOT_WALKED + (("sair/",) if inside == PORTAL else ("/portal/",))
-    seen: set[str] = set()
-    per_route: Counter[str] = Counter()
-    queue = deque((start, "(start)") for start in starts)
+    seen: set[tuple[str, bool]] = set()
+    per_route: Counter[tuple[str, bool]] = Counter()
+    queue = deque((start, "(start)", False) for start in starts)
     problems: list[str] = []
     walked = 0
     while queue:
-        url, came_from = queue.popleft()
+        url, came_from, fragment = queue.popleft()
         parts = urlsplit(url)
         path = parts.path
-        if url in seen or parts.netloc or not path.startswith(inside):
+        if (url, fragment) in seen or parts.netloc or not path.startswith(inside):
             continue
         if path.startswith(left_out) or path.endswith(left_out):
             continue
-        seen.add(url)
+        seen.add((url, fragment))
         route = _route(path)
         if route is None:
             problems.append(f"{url} (linked from {came_from}): no such page")
             continue
-        if per_route[route] >= PAGES_PER_ROUTE:
+        if per_route[route, fragment] >= PAGES_PER_ROUTE:
             continue
-        per_route[route] += 1
-        response = client.get(url)
+        per_route[route, fragment] += 1
+        response = client.get(url, headers={"HX-Request": "true"} if fragment else {})
         walked += 1
         if response.status_code in (301, 302):
             target = response["Location"]
             if signed_in and "/entrar" in target:
                 problems.append(f"{url} (linked from {came_from}): sends a signed-in person away")
-            queue.append((urljoin(url, target), url))
+            queue.append((urljoin(url, target), url, False))
             continue
+        if fragment and response.status_code in (204, 286):
+            continue  # nothing new, or htmx told to stop polling
         if response.status_code != 200:
             problems.append(f"{url} (linked from {came_from}): answered {response.status_code}")
             continue
         if response.streaming or "text/html" not in response.get("Content-Type", ""):
             continue
-        faults, links = _faults(response.content.decode())
-        problems += [f"{url}: {fault}" for fault in faults]
-        for link in links:
+        faults, links = _faults(response.content.decode(), fragment=fragment)
+        problems += [f"{url}{' (fragment)' * fragment}: {fault}" for fault in faults]
+        for link, asks_fragment in links:
             if not link.startswith(("#", "mailto:", "tel:", "javascript:")):
-                queue.append((urljoin(url, link.split("#")[0]), url))
+                queue.append((urljoin(url, link.split("#")[0]), url, asks_fragment))
     return walked, problems
 
 
@@ -242,4 +252,4 @@ def test_each_fault_of_a_page_is_found():
         "English left: 'Save'",
         "English left: 'Request refused'",
     ]
-    assert links == ["/painel/"]
+    assert links == [("/painel/", False)]
