@@ -337,7 +337,9 @@ class ReplyForm(SentOnceForm):
         self.canned = [(c.pk, c.title, template_render(c.text, values)) for c in canned]
 
 
-class AttachmentForm(PanelForm):
+class AttachmentForm(SentOnceForm):
+    """An internal file: sent twice, it would be stored twice and logged twice."""
+
     upload = forms.FileField(label=_("File"))
 
 

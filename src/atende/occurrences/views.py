@@ -40,7 +40,7 @@ from atende.occurrences.forms import (
     form_submission,
     tab_form_class,
 )
-from atende.occurrences.models import Mode, Occurrence, State, TabEntry
+from atende.occurrences.models import Event, EventKind, Mode, Occurrence, State, TabEntry
 from atende.occurrences.selectors import (
     conversation,
     intake_queue,
@@ -565,8 +565,18 @@ reply = _panel_action(
     done=gettext_lazy("Reply sent to the beneficiary."),
     form_class=ReplyForm,
 )
+
+
+def _file_attached(occurrence: Occurrence, actor: Actor, upload: object) -> Event:
+    """The file stored, and the event that logged it (what the one-time key remembers)."""
+    attachment = occurrence_add_attachment(actor=actor, occurrence=occurrence, upload=upload)
+    return occurrence.events.get(kind=EventKind.ATTACHMENT, payload__attachment=attachment.token)
+
+
 add_attachment = _panel_action(
-    lambda o, a, data: occurrence_add_attachment(actor=a, occurrence=o, upload=data["upload"]),
+    lambda o, a, data: done_once(
+        form_submission(data, a.user), o, lambda: _file_attached(o, a, data["upload"])
+    ),
     done=gettext_lazy("File attached."),
     form_class=AttachmentForm,
 )

@@ -271,3 +271,21 @@ def test_a_note_sent_twice_is_written_once(occurrence, attendant_a, client):
         f"/painel/{occurrence.protocol}/notas/", {"text": "Outra nota.", "submission": "b" * 32}
     )
     assert occurrence.events.filter(kind=EventKind.NOTE).count() == 2
+
+
+def test_an_internal_file_sent_twice_is_stored_once(occurrence, attendant_a, client):
+    """The file form's one-time key: a second send of the same form (no JavaScript, a
+    retry) stores no second copy and logs no second event."""
+    client.force_login(attendant_a)
+    action = f"/painel/{occurrence.protocol}/anexos/"
+    page = client.get(f"/painel/{occurrence.protocol}/").content.decode()
+    key = submission_key_of(page[page.index(f'action="{action}"') :])
+    for _ in range(2):
+        upload = SimpleUploadedFile("laudo.pdf", b"%PDF-1.4 laudo", "application/pdf")
+        sent = client.post(action, {"upload": upload, "submission": key})
+        assert sent.status_code == 302
+    assert occurrence.attachments.count() == 1
+    assert occurrence.events.filter(kind=EventKind.ATTACHMENT).count() == 1
+    upload = SimpleUploadedFile("laudo2.pdf", b"%PDF-1.4 outro", "application/pdf")
+    client.post(action, {"upload": upload, "submission": "c" * 32})
+    assert occurrence.attachments.count() == 2
