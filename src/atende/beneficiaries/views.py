@@ -108,6 +108,18 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     beneficiary = get_object_or_404(
         beneficiaries_for_user(request.user).select_related("product", "operator"), pk=pk
     )
+    return _detail_page(request, beneficiary)
+
+
+def _detail_page(
+    request: HttpRequest,
+    beneficiary: Beneficiary,
+    *,
+    anonymise_form: AnonymiseForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The person's page (each showing logged as an access), with the anonymisation form
+    as it was sent when it was refused."""
     access_record(user=request.user, beneficiary=beneficiary, screen="beneficiary_page")
     record = beneficiary_record(beneficiary=beneficiary)
     unpaid = record.unpaid_since
@@ -129,8 +141,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             for change in beneficiary.changes.select_related("user", "job", "token")[:50]
         ]
         context["accesses"] = list(beneficiary.accesses.select_related("user")[:50])
-        context["anonymise_form"] = AnonymiseForm()
-    return render(request, "beneficiaries/detail.html", context)
+        context["anonymise_form"] = anonymise_form or AnonymiseForm()
+    return render(request, "beneficiaries/detail.html", context, status=status)
 
 
 def _described(fields: dict) -> list[tuple[str, str, str]]:
@@ -183,7 +195,9 @@ def _field(model: type, name: str | None) -> models.Field | None:
 @login_required
 @require_POST
 def anonymise(request: HttpRequest, pk: int) -> HttpResponse:
-    beneficiary = get_object_or_404(beneficiaries_for_user(request.user), pk=pk)
+    beneficiary = get_object_or_404(
+        beneficiaries_for_user(request.user).select_related("product", "operator"), pk=pk
+    )
     if not supervises(request.user, beneficiary.operator_id):
         raise Http404
     form = AnonymiseForm(request.POST, cpf=beneficiary.cpf)
@@ -201,8 +215,7 @@ def anonymise(request: HttpRequest, pk: int) -> HttpResponse:
             % counts,
         )
         return redirect("beneficiaries:detail", pk=beneficiary.pk)
-    messages.error(request, " ".join(form.errors["confirmation"]))
-    return redirect("beneficiaries:detail", pk=beneficiary.pk)
+    return _detail_page(request, beneficiary, anonymise_form=form, status=400)
 
 
 # --- Configurator -------------------------------------------------------------------

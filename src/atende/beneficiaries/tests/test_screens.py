@@ -251,9 +251,14 @@ def test_a_supervisor_anonymises_a_person_after_typing_their_cpf(
     assert client.post(url, {"confirmation": CPFS[0]}).status_code == 404
     client.force_login(supervisor_a)
 
-    wrong = client.post(url, {"confirmation": CPFS[1]}, follow=True)
+    wrong = client.post(url, {"confirmation": CPFS[1]})
     joao.refresh_from_db()
-    assert joao.name == "João da Silva" and "nada foi feito" in wrong.content.decode()
+    assert joao.name == "João da Silva"
+    # Refused on the person's page, with what was typed still in the field.
+    assert wrong.status_code == 400
+    page = wrong.content.decode()
+    assert "nada foi feito" in page and "João da Silva" in page
+    assert re.search(rf'name="confirmation" value="{re.escape(CPFS[1])}"', page)
 
     done = client.post(url, {"confirmation": CPFS[0]}, follow=True)
     joao.refresh_from_db()
