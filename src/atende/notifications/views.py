@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -85,6 +86,10 @@ def action_test(request: HttpRequest, action_id: int) -> HttpResponse:
     action = actions_testable_by(user=request.user).filter(pk=action_id).first()
     if action is None:
         raise Http404
+    # The configurator's action page sends its tests here and wants its page back.
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("notifications:actions")
     form = TestSendForm(request.POST)
     if form.is_valid():
         try:
@@ -92,18 +97,17 @@ def action_test(request: HttpRequest, action_id: int) -> HttpResponse:
                 action=action, recipient=form.cleaned_data["recipient"], user=request.user
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            form.add_error("recipient", error)
         else:
             messages.success(
                 request,
                 _("Test no. %(number)d queued; follow it in the deliveries.")
                 % {"number": delivery.pk},
             )
-    # The configurator's action page sends its tests here and wants its page back.
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        return redirect(back)
-    return redirect("notifications:actions")
+            return redirect(back)
+    # Refused: the test again on a page of its own, with what was typed and why.
+    context = {"action": action, "form": form, "back": back}
+    return render(request, "notifications/action_test.html", context, status=400)
 
 
 @login_required

@@ -106,8 +106,16 @@ def test_a_configurator_sends_a_test_of_an_action(
     client.force_login(configurator)
     page = client.get("/entregas/acoes/").content.decode()
     assert f'data-action="{hook.pk}"' in page and f'data-action="{mail.pk}"' in page
-    response = client.post(f"/entregas/acoes/{mail.pk}/testar/", {"recipient": "nao-e-email"})
-    assert response.status_code == 302
+    response = client.post(
+        f"/entregas/acoes/{mail.pk}/testar/",
+        {"recipient": "nao-e-email", "next": f"/configuracao/{operator_a.pk}/"},
+    )
+    # Refused on a page of its own: why, what was typed, and the way back.
+    assert response.status_code == 400
+    refused = response.content.decode()
+    assert "Informe um endereço de e-mail válido." in refused
+    assert 'name="recipient" value="nao-e-email"' in refused
+    assert f'href="/configuracao/{operator_a.pk}/"' in refused
     assert not Delivery.objects.exists()
     client.post(f"/entregas/acoes/{mail.pk}/testar/", {"recipient": "teste@operadora.example"})
     client.post(f"/entregas/acoes/{hook.pk}/testar/")
