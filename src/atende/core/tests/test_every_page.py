@@ -132,10 +132,13 @@ def _route(path: str) -> str | None:
     return match.view_name
 
 
-def _walk(client, *starts: str, signed_in: bool = True) -> tuple[int, list[str]]:
+def _walk(
+    client, *starts: str, signed_in: bool = True, pages: list | None = None
+) -> tuple[int, list[str]]:
     """The pages reached from ``starts`` (the home page by default) without leaving the part
     of the site they are in (the staff's pages, or one application's portal), and what is
-    wrong on them."""
+    wrong on them; each page's address, HTML and whether it was a fragment go to ``pages``
+    when given."""
     starts = starts or ("/",)
     inside = PORTAL if starts[0].startswith(PORTAL) else "/"
     left_out = NOT_WALKED + (("sair/",) if inside == PORTAL else ("/portal/",))
@@ -175,7 +178,10 @@ def _walk(client, *starts: str, signed_in: bool = True) -> tuple[int, list[str]]
             continue
         if response.streaming or "text/html" not in response.get("Content-Type", ""):
             continue
-        faults, links = _faults(response.content.decode(), fragment=fragment)
+        html = response.content.decode()
+        if pages is not None:
+            pages.append((url, html, fragment))
+        faults, links = _faults(html, fragment=fragment)
         problems += [f"{url}{' (fragment)' * fragment}: {fault}" for fault in faults]
         for link, asks_fragment in links:
             if not link.startswith(("#", "mailto:", "tel:", "javascript:")):
@@ -229,6 +235,95 @@ def test_every_page_each_role_of_the_demo_reaches_is_sound(client):
     walked, found = _walk(client, PORTAL)
     assert walked > 3
     problems += [f"beneficiary: {problem}" for problem in found]
+    assert problems == []
+
+
+class Forms(HTMLParser):
+    """A page's forms that send something typed, each with the values the page holds and
+    the names of the boxes a person types into."""
+
+    TYPED = ("text", "search", "email", "tel", "url", "number", "date")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict] = []
+        self._form: dict | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form" and (values.get("method") or "").lower() == "post":
+            self._form = {"action": values.get("action") or "", "data": {}, "typed": []}
+            self.forms.append(self._form)
+        name = values.get("name")
+        if self._form is None or not name or "disabled" in values or "readonly" in values:
+            return
+        kind = values.get("type", "text")
+        if tag == "textarea" or (tag == "input" and kind in self.TYPED):
+            self._form["typed"].append(name)
+        elif tag in ("input", "button") and kind in ("submit", "button"):
+            self._form["data"].setdefault(name, values.get("value") or "")
+        elif tag == "input" and kind in ("checkbox", "radio"):
+            if "checked" in values:
+                self._form["data"].setdefault(name, values.get("value") or "on")
+        elif tag == "input" and kind != "file":
+            self._form["data"][name] = values.get("value") or ""
+        elif tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in values:
+            self._form["data"][self._select] = values.get("value") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        if tag == "select":
+            self._select = None
+
+
+def _refusals_losing_what_was_typed(client, pages: list) -> tuple[int, list[str]]:
+    """Each form of ``pages`` (once per address and fields) sent with a word of its own in
+    every box: answered with a page (refused), each word must be back in it; sent on
+    (accepted), the next page must not be a refusal told by a notice, which loses what was
+    typed."""
+    sent, problems, done = 0, [], set()
+    for url, html, fragment in pages:
+        parser = Forms()
+        parser.feed(html)
+        for form in parser.forms:
+            action = urljoin(url, form["action"] or url)
+            shape = (re.sub(r"\d+", "N", action), tuple(sorted(form["typed"])))
+            if not form["typed"] or shape in done or "/sair" in action:
+                continue
+            done.add(shape)
+            typed = {name: f"Digitado{n}x" for n, name in enumerate(form["typed"])}
+            headers = {"HX-Request": "true"} if fragment else {}
+            answer = client.post(action, {**form["data"], **typed}, headers=headers)
+            sent += 1
+            if answer.status_code == 302:
+                after = client.get(answer["Location"]).content.decode()
+                if told := re.findall(r'<li class="(?:error|warning)">([^<]*)</li>', after):
+                    problems.append(f"{action} (from {url}): refused by a notice {told}")
+                continue
+            lost = [n for n, word in typed.items() if word not in answer.content.decode()]
+            if lost:
+                problems.append(f"{action} (from {url}): {answer.status_code}, lost {lost}")
+    return sent, problems
+
+
+def test_a_refused_form_keeps_what_was_typed(client):
+    """Every form the demo's staff reach, filled with words no field expects: a refusal is
+    a page that says why and holds what was typed, never a notice over an empty form."""
+    call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    problems = []
+    for operator in ("saude", "agua"):
+        for role in ("atendente", "supervisor", "configurador"):
+            who = f"{role}@{operator}.demo"
+            assert client.login(username=who, password=DEMO_PASSWORD)
+            pages: list = []
+            _walk(client, "/", *_started_pages(client, who), pages=pages)
+            sent, found = _refusals_losing_what_was_typed(client, pages)
+            assert sent > 3, who
+            problems += [f"{who}: {problem}" for problem in found]
     assert problems == []
 
 
