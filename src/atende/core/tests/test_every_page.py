@@ -210,6 +210,17 @@ def _started_pages(client, who: str) -> list[str]:
     return [started["Location"]]
 
 
+def _beneficiary_signed_in(client) -> None:
+    """The demo's beneficiary in the portal: she holds two logins with one password, and
+    picks one."""
+    client.logout()
+    signed = client.post(f"{PORTAL}entrar/", {"cpf": "529.982.247-25", "password": DEMO_PASSWORD})
+    assert signed["Location"] == f"{PORTAL}entrar/login/"
+    choose = client.get(signed["Location"]).content.decode()
+    login = re.search(r'name="login" value="(\d+)"', choose)[1]
+    assert client.post(signed["Location"], {"login": login}).status_code == 302
+
+
 def test_every_page_each_role_of_the_demo_reaches_is_sound(client):
     call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
     problems = []
@@ -225,13 +236,7 @@ def test_every_page_each_role_of_the_demo_reaches_is_sound(client):
             problems += [f"{role}@{operator}: {problem}" for problem in found]
     assert client.login(username="admin@atende.demo", password=DEMO_PASSWORD)
     problems += [f"admin: {problem}" for problem in _walk(client)[1]]
-    client.logout()
-    # The demo's beneficiary holds two logins with one password: she picks one.
-    signed = client.post(f"{PORTAL}entrar/", {"cpf": "529.982.247-25", "password": DEMO_PASSWORD})
-    assert signed["Location"] == f"{PORTAL}entrar/login/"
-    choose = client.get(signed["Location"]).content.decode()
-    login = re.search(r'name="login" value="(\d+)"', choose)[1]
-    assert client.post(signed["Location"], {"login": login}).status_code == 302
+    _beneficiary_signed_in(client)
     walked, found = _walk(client, PORTAL)
     assert walked > 3
     problems += [f"beneficiary: {problem}" for problem in found]
@@ -311,8 +316,9 @@ def _refusals_losing_what_was_typed(client, pages: list) -> tuple[int, list[str]
 
 
 def test_a_refused_form_keeps_what_was_typed(client):
-    """Every form the demo's staff reach, filled with words no field expects: a refusal is
-    a page that says why and holds what was typed, never a notice over an empty form."""
+    """Every form the demo's staff and beneficiary reach, filled with words no field
+    expects: a refusal is a page that says why and holds what was typed, never a notice
+    over an empty form."""
     call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
     problems = []
     for operator in ("saude", "agua"):
@@ -324,6 +330,12 @@ def test_a_refused_form_keeps_what_was_typed(client):
             sent, found = _refusals_losing_what_was_typed(client, pages)
             assert sent > 3, who
             problems += [f"{who}: {problem}" for problem in found]
+    _beneficiary_signed_in(client)
+    pages = []
+    _walk(client, PORTAL, pages=pages)
+    sent, found = _refusals_losing_what_was_typed(client, pages)
+    assert sent > 1
+    problems += [f"beneficiary: {problem}" for problem in found]
     assert problems == []
 
 
