@@ -3,7 +3,9 @@ offered leads somewhere the person may go, and each page is sound HTML for a scr
 and a browser tab (its title plain text, each id once, each label and ARIA reference
 pointing at an element that is there, each field labelled, no template tag left unrendered,
 no Python value such as "None" drawn as it is, and none of the product's English
-sentences on a Portuguese page).
+sentences on a Portuguese page). Then every address naming one operator's thing (a
+configuration, an occurrence, a person, a call) that its staff reached is asked by the
+other operator's staff, and must not open.
 
 The walk follows same-site links (GET) from the home page, a few pages of each route, so
 that a new screen is walked as soon as something links to it."""
@@ -132,6 +134,11 @@ def _route(path: str) -> str | None:
     return match.view_name
 
 
+def _names(url: str) -> bool:
+    """Whether the address names a thing (an operator, an occurrence, a person...)."""
+    return bool(resolve(urlsplit(url).path).captured_kwargs)
+
+
 def _walk(
     client, *starts: str, signed_in: bool = True, pages: list | None = None
 ) -> tuple[int, list[str]]:
@@ -228,12 +235,26 @@ def test_every_page_each_role_of_the_demo_reaches_is_sound(client):
         walked, found = _walk(client, start, signed_in=False)
         assert walked > 1, start
         problems += [f"{who}: {problem}" for problem in found]
+    own: dict[str, set[tuple[str, bool]]] = {"saude": set(), "agua": set()}
     for operator in ("saude", "agua"):
         for role in ("atendente", "supervisor", "configurador"):
             assert client.login(username=f"{role}@{operator}.demo", password=DEMO_PASSWORD)
-            walked, found = _walk(client, "/", *_started_pages(client, f"{role}@{operator}.demo"))
+            pages: list = []
+            walked, found = _walk(
+                client, "/", *_started_pages(client, f"{role}@{operator}.demo"), pages=pages
+            )
             assert walked > 10, role
             problems += [f"{role}@{operator}: {problem}" for problem in found]
+            own[operator] |= {(url, fragment) for url, _html, fragment in pages if _names(url)}
+    # Tenancy: no page of one operator's things opens for the other operator's staff.
+    assert len(own["saude"]) > 40 and len(own["agua"]) > 40
+    for operator, other in (("saude", "agua"), ("agua", "saude")):
+        for role in ("atendente", "supervisor", "configurador"):
+            assert client.login(username=f"{role}@{other}.demo", password=DEMO_PASSWORD)
+            for url, fragment in sorted(own[operator]):
+                answer = client.get(url, headers={"HX-Request": "true"} if fragment else {})
+                if answer.status_code not in (302, 403, 404):
+                    problems.append(f"{role}@{other}: {operator}'s {url} answered 200")
     assert client.login(username="admin@atende.demo", password=DEMO_PASSWORD)
     problems += [f"admin: {problem}" for problem in _walk(client)[1]]
     _beneficiary_signed_in(client)
