@@ -1,0 +1,72 @@
+"""Every kind of page of the demo fits a phone's width (390 px) in Chromium: the pages the
+walk of ``test_every_page`` reaches, one of each route, each opened as the role that
+reached it. Nothing may make the page itself scroll sideways; a wide table scrolls inside
+its own box."""
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.urls import resolve
+
+from atende.core.management.commands.demo_data import DEMO_PASSWORD
+from atende.core.tests.test_every_page import (
+    PORTAL,
+    _beneficiary_signed_in,
+    _started_pages,
+    _walk,
+)
+from atende.testing.browser import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+STAFF = [
+    f"{role}@{operator}.demo"
+    for operator in ("saude", "agua")
+    for role in ("atendente", "supervisor", "configurador")
+]
+
+
+def _one_page_a_route(client, who: str, taken: set[str]) -> list[str]:
+    """The pages ``who`` reaches whose route no one before reached."""
+    pages: list = []
+    if who == "beneficiary":
+        _beneficiary_signed_in(client)
+        _walk(client, PORTAL, pages=pages)
+    else:
+        assert client.login(username=who, password=DEMO_PASSWORD)
+        _walk(client, "/", *_started_pages(client, who), pages=pages)
+    mine = []
+    for url, _html, fragment in pages:
+        route = resolve(url.split("?")[0]).view_name
+        if not fragment and route not in taken:
+            taken.add(route)
+            mine.append(url)
+    return mine
+
+
+def test_every_kind_of_page_fits_a_phone(browser, live_server, client):
+    call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    taken: set[str] = set()
+    too_wide = []
+    opened = 0
+    for who in [*STAFF, "beneficiary"]:
+        urls = _one_page_a_route(client, who, taken)
+        # The browser carries the session the walk signed in with.
+        context = browser.new_context(viewport=PHONE, locale="pt-BR")
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        page = context.new_page()
+        for url in urls:
+            page.goto(live_server.url + url)
+            opened += 1
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                name = url.strip("/").replace("/", "-") or "home"
+                page.screenshot(path=str(ARTIFACTS / f"phone-walk-{name}.png"), full_page=True)
+                too_wide.append(f"{url} ({who}): {width} px")
+        context.close()
+    assert opened > 40
+    assert too_wide == []
