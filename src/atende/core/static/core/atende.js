@@ -93,6 +93,31 @@
       .forEach((open) => open.scrollIntoView({ block: "nearest", inline: "nearest" }));
   }
 
+  // A table wider than the screen scrolls sideways in its own box (atende.css): a box that
+  // scrolls takes the keyboard's focus, so its hidden columns are reached with the arrow
+  // keys too, not only with a finger or a mouse. Checked again when the width changes and
+  // when htmx draws new rows.
+  const SCROLLERS = "table.table, .table-scroll";
+  function scrollersFocusable() {
+    document.querySelectorAll(SCROLLERS).forEach((box) => {
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.tabIndex = 0;
+        box.dataset.scrollFocus = "";
+      } else if (!scrolls && "scrollFocus" in box.dataset) {
+        box.removeAttribute("tabindex");
+        delete box.dataset.scrollFocus;
+      }
+    });
+  }
+  scrollersFocusable();
+  let resizing;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(scrollersFocusable, 200);
+  });
+  document.addEventListener("htmx:afterSettle", scrollersFocusable);
+
   // What polls (the screen pop, the queue, a chat, a progress bar) waits while its tab is
   // hidden: an attendant's other tabs cost the server nothing. A tab shown again asks at
   // once instead of at its next tick.
