@@ -1,9 +1,10 @@
 """Every kind of page of the demo fits a phone's width (390 px) in Chromium: the pages the
 walk of ``test_every_page`` reaches, one of each route, each opened as the role that
 reached it. Nothing may make the page itself scroll sideways; a wide table scrolls inside
-its own box."""
+its own box. Each page also passes axe-core's accessibility rules (WCAG 2.x A and AA)."""
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import resolve
@@ -48,8 +49,9 @@ def _one_page_a_route(client, who: str, taken: set[str]) -> list[str]:
 def test_every_kind_of_page_fits_a_phone(browser, live_server, client):
     call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
     taken: set[str] = set()
-    too_wide = []
+    too_wide, inaccessible = [], []
     opened = 0
+    axe = Axe()
     for who in [*STAFF, "beneficiary"]:
         urls = _one_page_a_route(client, who, taken)
         # The browser carries the session the walk signed in with.
@@ -67,6 +69,10 @@ def test_every_kind_of_page_fits_a_phone(browser, live_server, client):
                 name = url.strip("/").replace("/", "-") or "home"
                 page.screenshot(path=str(ARTIFACTS / f"phone-walk-{name}.png"), full_page=True)
                 too_wide.append(f"{url} ({who}): {width} px")
+            for rule in axe.run(page).response["violations"]:
+                where = [node["target"] for node in rule["nodes"][:3]]
+                inaccessible.append(f"{url} ({who}): {rule['id']} ({rule['impact']}) at {where}")
         context.close()
     assert opened > 40
     assert too_wide == []
+    assert inaccessible == []
