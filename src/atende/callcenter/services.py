@@ -67,6 +67,7 @@ from atende.occurrences.services import (
 from atende.occurrences.services.core import _change, _email_clean, _text_clean
 from atende.portal.models import BeneficiaryLogin
 from atende.tenancy.models import Application, Membership, Operator, Role
+from atende.tenancy.timezones import operator_clock
 from atende.tenancy.validators import only_digits, phone_parse
 
 DESCRIPTION_MAX = 10_000
@@ -667,7 +668,7 @@ def protocol_send(
     text = _("%(operator)s: your attendance protocol is %(protocol)s, registered on %(date)s.") % {
         "operator": operator.name,
         "protocol": occurrence.protocol,
-        "date": timezone.localtime(occurrence.registered_at).strftime("%d/%m/%Y %H:%M:%S"),
+        "date": f"{operator_clock(occurrence.registered_at, operator.time_zone):%d/%m/%Y %H:%M:%S}",
     }
     at = timezone.now()
     with transaction.atomic():

@@ -10,9 +10,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.csp import CSP, build_policy
 from django.utils.translation import gettext as _
+
+from atende.tenancy.timezones import SESSION_KEY as TIME_ZONE_KEY
+from atende.tenancy.timezones import operator_time_zone_activate
 
 
 class LanguageMiddleware:
@@ -36,6 +39,26 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class OperatorTimeZoneMiddleware:
+    """The person's operators' time zone for the request's times (``tenancy.timezones``),
+    the platform's default otherwise; the API's times carry their offset and read none.
+    Whatever a view activated is let go after the answer, so a thread's next request does
+    not inherit it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            if not request.path.startswith("/api/"):
+                zone = request.session.get(TIME_ZONE_KEY)
+                if zone:
+                    operator_time_zone_activate(zone)
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 # A plain str: WSGI servers refuse a header name of another type (CSP's names are an enum).

@@ -54,6 +54,7 @@ from atende.notifications.outbound import OutboundRefused, url_check
 from atende.notifications.templating import template_render
 from atende.registrations.models import Requester
 from atende.tenancy.models import Application, Instance
+from atende.tenancy.timezones import operator_clock
 from atende.tenancy.validators import only_digits, phone_parse
 
 logger = logging.getLogger(__name__)
@@ -244,7 +245,9 @@ def occurrence_values(occurrence: object) -> dict[str, str]:
         "assunto": occurrence.subject.name if occurrence.subject_id else "",
         "status": occurrence.status.external_description,
         "beneficiario": occurrence.beneficiary_name,
-        "prazo_sla": timezone.localtime(due).strftime("%d/%m/%Y %H:%M") if due else "",
+        "prazo_sla": (
+            f"{operator_clock(due, occurrence.operator.time_zone):%d/%m/%Y %H:%M}" if due else ""
+        ),
         "link_portal": portal_link(
             bundle=occurrence.application.bundle, protocol=occurrence.protocol
         ),
@@ -522,14 +525,15 @@ def delivery_enqueue(
 def action_test_send(*, action: StatusAction, recipient: str, user: object) -> Delivery:
     """Send an action's message now with sample values, to the address typed (or the
     action's own); it goes through the pipeline like any other and is listed as a test."""
-    operator_id = action.status.occurrence_type.operator_id
+    operator = action.status.occurrence_type.operator
+    operator_id = operator.pk
     values = {
         "protocolo": "00000000000000000000",
         "tipo": action.status.occurrence_type.name,
         "assunto": "",
         "status": action.status.external_description,
         "beneficiario": _("Test beneficiary"),
-        "prazo_sla": timezone.localtime().strftime("%d/%m/%Y %H:%M"),
+        "prazo_sla": f"{operator_clock(timezone.now(), operator.time_zone):%d/%m/%Y %H:%M}",
         "link_portal": portal_link(
             bundle=Application.objects.filter(operator_id=operator_id, instance=Instance.PRODUCTION)
             .values_list("bundle", flat=True)

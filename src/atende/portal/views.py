@@ -70,6 +70,7 @@ from atende.portal.services import (
     reset_tokens,
 )
 from atende.tenancy.models import Application, Instance
+from atende.tenancy.timezones import operator_time_zone_activate
 
 SESSION_KEY = "portal_login"
 PENDING_KEY = "portal_pending"
@@ -94,13 +95,16 @@ class Visit:
 
 
 def _application(bundle: str) -> Application:
-    return get_object_or_404(
+    """The portal's application; the rest of the request speaks its operator's time."""
+    application = get_object_or_404(
         Application.objects.select_related("operator"),
         bundle=bundle.lower(),
         instance=Instance.PRODUCTION,
         is_active=True,
         operator__is_active=True,
     )
+    operator_time_zone_activate(application.operator.time_zone)
+    return application
 
 
 def _session_hash(account: BeneficiaryLogin) -> str:

@@ -91,6 +91,7 @@ from atende.registrations.models import (
 from atende.registrations.selectors import distance_m
 from atende.tenancy.models import BRAZILIAN_STATES, Application, Unit
 from atende.tenancy.services import api_token_hash
+from atende.tenancy.timezones import operator_clock
 from atende.tenancy.validators import phone_parse
 
 logger = logging.getLogger(__name__)
@@ -1488,9 +1489,10 @@ def protocol_sms(
         "protocol": occurrence.protocol,
     }
     if incident is not None:
+        end = operator_clock(incident.expected_end_at, occurrence.operator.time_zone)
         text += " " + _("%(reason)s in the area, expected to end %(end)s.") % {
             "reason": incident.reason.description,
-            "end": timezone.localtime(incident.expected_end_at).strftime("%d/%m %H:%M"),
+            "end": f"{end:%d/%m %H:%M}",
         }
     sent = 0
     for phone in dict.fromkeys(p for p in phones if p):

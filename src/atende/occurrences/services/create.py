@@ -139,7 +139,7 @@ def occurrence_create(
         default_unit = snapshot.subjects[subject.pk].default_unit
         unit = default_unit if default_unit is not None and default_unit.is_active else None
     occurrence = Occurrence(
-        operator_id=operator_id,
+        operator=application.operator,  # read with the application (its messages' clock)
         application=application,
         protocol_type=snapshot.occurrence_type.protocol_type,
         parent=parent,
