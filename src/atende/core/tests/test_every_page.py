@@ -112,10 +112,11 @@ def _faults(html: str, *, fragment: bool = False) -> tuple[list[str], list[tuple
     each asks for a fragment)."""
     page = Page()
     page.feed(html)
-    faults = [f"id {i!r} {n} times" for i, n in page.ids.items() if n > 1]
+    faults = []
+    if not fragment and "<" in (title := TITLE.search(html)[1]):
+        faults.append(f"title is not plain text: {title[:80]!r}")
+    faults += [f"id {i!r} {n} times" for i, n in page.ids.items() if n > 1]
     if not fragment:
-        title = TITLE.search(html)[1]
-        faults[:0] = [f"title is not plain text: {title[:80]!r}" for _ in [1] if "<" in title]
         faults += [
             f"{name}={t!r} points at nothing" for name, t in page.references if not page.ids[t]
         ]
