@@ -7,7 +7,7 @@ sentences on a Portuguese page). Then every address naming one operator's thing 
 configuration, an occurrence, a person, a call) that its staff reached is asked by the
 other operator's staff, and must not open.
 
-The walk follows same-site links (GET) from the home page, a few pages of each route, so
+The walk follows same-site links (GET) from the home page, a few pages of each kind, so
 that a new screen is walked as soon as something links to it."""
 
 import gettext
@@ -127,12 +127,15 @@ def _faults(html: str, *, fragment: bool = False) -> tuple[list[str], list[tuple
     return faults, page.links
 
 
-def _route(path: str) -> str | None:
+def _route(path: str) -> tuple | None:
+    """The page's kind: its view, with the words of its address that name a kind of page
+    (a configuration list, a consult's section), not the numbers that name one thing."""
     try:
         match = resolve(path)
     except Resolver404:
         return None
-    return match.view_name
+    words = sorted((k, v) for k, v in match.captured_kwargs.items() if not str(v).isdigit())
+    return (match.view_name, *words)
 
 
 def _names(url: str) -> bool:
@@ -151,7 +154,7 @@ def _walk(
     inside = PORTAL if starts[0].startswith(PORTAL) else "/"
     left_out = NOT_WALKED + (("sair/",) if inside == PORTAL else ("/portal/",))
     seen: set[tuple[str, bool]] = set()
-    per_route: Counter[tuple[str, bool]] = Counter()
+    per_route: Counter[tuple[tuple, bool]] = Counter()
     queue = deque((start, "(start)", False) for start in starts)
     problems: list[str] = []
     walked = 0
