@@ -1,14 +1,18 @@
 """The demo's registry: a few thousand synthetic beneficiaries of the health operator,
 loaded through the real upsert, with procedure groups and waiting periods, invoices, guides
-and partial coverage, and some cards carrying each critique."""
+and partial coverage, and some cards carrying each critique; and one file imported by the
+configurator, with three lines refused, for the import page to show."""
 
+import csv
+import io
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from atende.beneficiaries.imports import row_fields
+from atende.beneficiaries.imports import import_queue, import_run, imports_folder, row_fields
 from atende.beneficiaries.models import Beneficiary, Ceiling, ProcedureGroup, Product
 from atende.beneficiaries.records import record_clean
 from atende.beneficiaries.services import (
@@ -35,10 +39,15 @@ BATCH = 1000
 
 
 def demo_registry_create(
-    *, operator: Operator, count: int, people: list[tuple[str, str, str]]
+    *,
+    operator: Operator,
+    count: int,
+    people: list[tuple[str, str, str]],
+    importer: object | None = None,
 ) -> int:
     """Load ``count`` synthetic cards plus ``people`` (card, CPF, name: the portal's
-    beneficiaries) unless the operator already has a registry; returns the cards made."""
+    beneficiaries) unless the operator already has a registry, and import a small file as
+    ``importer`` (a configurator); returns the cards made."""
     if Beneficiary.objects.filter(operator=operator).exists():
         return 0
     today = timezone.localdate()
@@ -83,7 +92,31 @@ def demo_registry_create(
                 product=product, days={groups[code]: days for code, *_r, days in GROUPS}
             )
         _money(operator, rows, today, source)
+    if importer is not None:
+        _file_imported(operator, importer, rows[:20])
     return len(records)
+
+
+def _file_imported(operator: Operator, user: object, rows: list[dict]) -> None:
+    """A file of cards already in the registry, as the operator's ERP would send it again,
+    with three lines the import refuses: it changes nothing and lists what it refused."""
+    bad = [dict(row) for row in rows[:3]]
+    bad[0]["cpf"] = "111.111.111-12"
+    bad[1]["nascimento"] = "31/02/1980"
+    bad[2]["carteirinha"] = ""
+    text = io.StringIO()
+    columns = list(dict.fromkeys(column for row in rows for column in row))
+    writer = csv.DictWriter(text, fieldnames=columns, delimiter=";", restval="")
+    writer.writeheader()
+    writer.writerows([*rows[3:], *bad])
+    folder = imports_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.csv"
+    path.write_text(text.getvalue(), encoding="utf-8")
+    job = import_queue(
+        operator=operator, user=user, path=path, file_name="beneficiarios-erp.csv", enqueue=False
+    )
+    import_run(job_id=job.pk)
 
 
 def _critique(n: int, row: dict, today: date) -> None:

@@ -115,3 +115,22 @@ def test_demo_data_has_a_registry_with_every_critique_and_the_portal_person_in_i
     in_registry = set(Beneficiary.objects.filter(operator=health).values_list("cpf", flat=True))
     occurrences = Occurrence.objects.for_operator(health)
     assert all(o.beneficiary_identifier in in_registry for o in occurrences)
+
+
+def test_the_demo_shows_an_import_with_its_refused_lines(client):
+    """The configurator's import page has something to show: a file of the ERP sent again,
+    nothing changed, three lines refused with their reasons."""
+    from atende.beneficiaries.models import Import
+
+    call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    job = Import.objects.get()
+    assert (job.state, job.unchanged, job.invalid) == ("done", 17, 3)
+    assert client.login(username="configurador@saude.demo", password=DEMO_PASSWORD)
+    root = f"/configuracao/{job.operator_id}/beneficiarios"
+    assert (
+        f'href="{root}/importacoes/{job.pk}/"' in client.get(f"{root}/importar/").content.decode()
+    )
+    problems = client.get(f"{root}/importacoes/{job.pk}/erros.csv")
+    lines = b"".join(problems.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(lines) == 4, lines  # the header and the three refused lines

@@ -148,6 +148,7 @@ class Command(BaseCommand):
                     operator=operator,
                     count=registry,
                     people=[(b[0], only_digits(b[1]), b[2]) for b in beneficiaries],
+                    importer=operator.memberships.filter(role=Role.CONFIGURATOR).first().user,
                 )
                 if loaded:
                     self.stdout.write(f"{operator.name}: {loaded} beneficiaries in the registry.")
