@@ -29,7 +29,7 @@ from atende.testing.occurrences import submission_key_of
 
 pytestmark = pytest.mark.django_db
 
-PAGES_PER_ROUTE = 3
+PAGES_PER_KIND = 3
 NOT_WALKED = ("/conta/sair", "/admin/", "/api/", "/static/", "/idioma/")
 PORTAL = "/portal/br.com.atende.demo/"
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
@@ -127,7 +127,7 @@ def _faults(html: str, *, fragment: bool = False) -> tuple[list[str], list[tuple
     return faults, page.links
 
 
-def _route(path: str) -> tuple | None:
+def _kind(path: str) -> tuple | None:
     """The page's kind: its view, with the words of its address that name a kind of page
     (a configuration list, a consult's section), not the numbers that name one thing."""
     try:
@@ -154,7 +154,7 @@ def _walk(
     inside = PORTAL if starts[0].startswith(PORTAL) else "/"
     left_out = NOT_WALKED + (("sair/",) if inside == PORTAL else ("/portal/",))
     seen: set[tuple[str, bool]] = set()
-    per_route: Counter[tuple[tuple, bool]] = Counter()
+    per_kind: Counter[tuple[tuple, bool]] = Counter()
     queue = deque((start, "(start)", False) for start in starts)
     problems: list[str] = []
     walked = 0
@@ -167,13 +167,13 @@ def _walk(
         if path.startswith(left_out) or path.endswith(left_out):
             continue
         seen.add((url, fragment))
-        route = _route(path)
-        if route is None:
+        kind = _kind(path)
+        if kind is None:
             problems.append(f"{url} (linked from {came_from}): no such page")
             continue
-        if per_route[route, fragment] >= PAGES_PER_ROUTE:
+        if per_kind[kind, fragment] >= PAGES_PER_KIND:
             continue
-        per_route[route, fragment] += 1
+        per_kind[kind, fragment] += 1
         response = client.get(url, headers={"HX-Request": "true"} if fragment else {})
         walked += 1
         if response.status_code in (301, 302):
@@ -258,7 +258,9 @@ def test_every_page_each_role_of_the_demo_reaches_is_sound(client):
             for url, fragment in sorted(own[operator]):
                 answer = client.get(url, headers={"HX-Request": "true"} if fragment else {})
                 if answer.status_code not in (302, 403, 404):
-                    problems.append(f"{role}@{other}: {operator}'s {url} answered 200")
+                    problems.append(
+                        f"{role}@{other}: {operator}'s {url} answered {answer.status_code}"
+                    )
     assert client.login(username="admin@atende.demo", password=DEMO_PASSWORD)
     problems += [f"admin: {problem}" for problem in _walk(client)[1]]
     _beneficiary_signed_in(client)

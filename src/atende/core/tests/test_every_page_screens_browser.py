@@ -13,7 +13,7 @@ from atende.core.management.commands.demo_data import DEMO_PASSWORD
 from atende.core.tests.test_every_page import (
     PORTAL,
     _beneficiary_signed_in,
-    _route,
+    _kind,
     _started_pages,
     _walk,
 )
@@ -29,7 +29,7 @@ STAFF = [
 ]
 
 
-def _one_page_a_route(client, who: str, taken: set[tuple]) -> list[str]:
+def _one_page_a_kind(client, who: str, taken: set[tuple]) -> list[str]:
     """The pages ``who`` reaches whose kind no one before reached."""
     pages: list = []
     if who == "beneficiary":
@@ -40,9 +40,9 @@ def _one_page_a_route(client, who: str, taken: set[tuple]) -> list[str]:
         _walk(client, "/", *_started_pages(client, who), pages=pages)
     mine = []
     for url, _html, fragment in pages:
-        route = _route(url.split("?")[0])
-        if not fragment and route not in taken:
-            taken.add(route)
+        kind = _kind(url.split("?")[0])
+        if not fragment and kind not in taken:
+            taken.add(kind)
             mine.append(url)
     return mine
 
@@ -54,7 +54,7 @@ def test_every_kind_of_page_fits_a_phone_and_a_desktop(browser, live_server, cli
     opened = 0
     axe = Axe()
     for who in [*STAFF, "beneficiary"]:
-        urls = _one_page_a_route(client, who, taken)
+        urls = _one_page_a_kind(client, who, taken)
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
         for name, viewport in SCREENS.items():
             # The browser carries the session the walk signed in with.
