@@ -43,9 +43,9 @@ class LanguageMiddleware:
 
 class OperatorTimeZoneMiddleware:
     """The person's operators' time zone for the request's times (``tenancy.timezones``),
-    the platform's default otherwise; the API's times carry their offset and read none.
-    Whatever a view activated is let go after the answer, so a thread's next request does
-    not inherit it."""
+    the platform's default otherwise; an API request gets its token's operator's from the
+    authentication. Whatever was activated is let go after the answer, so a thread's next
+    request does not inherit it."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

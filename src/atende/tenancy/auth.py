@@ -9,13 +9,19 @@ from ninja.utils import check_csrf
 
 from atende.tenancy.models import ApiToken
 from atende.tenancy.services import api_token_authenticate
+from atende.tenancy.timezones import operator_time_zone_activate
 
 
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer atd_…`` — a token of one application, with scopes."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return api_token_authenticate(token)
+        found = api_token_authenticate(token)
+        if found is not None:
+            # Its operator's day (a card's validity, a waiting period's end), read with the
+            # token; the times the API answers carry their offset whatever the zone.
+            operator_time_zone_activate(found.application.operator.time_zone)
+        return found
 
 
 class ApiError(HttpError):

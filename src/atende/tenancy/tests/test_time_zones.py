@@ -83,3 +83,26 @@ def test_a_message_on_the_operators_behalf_writes_its_time_whoever_caused_it(in_
     occurrence = Occurrence.objects.get(pk=in_manaus.pk)
     with timezone.override("America/Sao_Paulo"):
         assert occurrence_values(occurrence)["prazo_sla"] == "06/12/2026 11:00"
+
+
+def test_an_integrators_request_reads_its_operators_day(client, operator_a, app_a, in_manaus):
+    """The API's answers carry their offset whatever the zone; what the zone decides there
+    is the operator's day (a card's validity, a waiting period's end)."""
+    from django.http import HttpRequest
+
+    from atende.tenancy.auth import TokenAuth
+    from atende.tenancy.services import api_token_create
+
+    _token, plain = api_token_create(application=app_a, name="ERP", scopes=["occurrences:read"])
+    try:
+        assert TokenAuth().authenticate(HttpRequest(), plain) is not None
+        assert timezone.get_current_timezone_name() == "America/Manaus"
+    finally:
+        timezone.deactivate()
+    # Through the whole stack, the zone is let go after the answer.
+    answer = client.get(
+        f"/api/v1/occurrences/{in_manaus.protocol}", headers={"Authorization": f"Bearer {plain}"}
+    )
+    assert answer.status_code == 200
+    assert answer.json()["registered_at"].startswith("2026-12-06T15:00:00")
+    assert timezone.get_current_timezone_name() == "America/Sao_Paulo"
