@@ -81,8 +81,8 @@ from atende.occurrences.services import (
     created_once,
     done_once,
     issuer_of,
-    occurrence_add_attachment,
     occurrence_add_note,
+    occurrence_attach_once,
     occurrence_change_status,
     occurrence_close,
     occurrence_create,
@@ -136,14 +136,17 @@ def _people(request: HttpRequest) -> list[Actor]:
     return request.atende_actors
 
 
-def api_submission(request: HttpRequest, key: str | None, payload: Schema) -> Submission | None:
+def api_submission(
+    request: HttpRequest, key: str | None, payload: Schema | bytes
+) -> Submission | None:
     """The creation request as a ``Submission`` when it carries an Idempotency-Key: the key
     is the caller's (its token, or the signed-in person), the digest covers the address
-    and the body."""
+    and the body (``payload``, or the bytes that stand for a body that is a file)."""
     if key is None:
         return None
     token = request_token(request)
-    asked = f"{request.path}\n{payload.model_dump_json()}".encode()
+    body = payload if isinstance(payload, bytes) else payload.model_dump_json().encode()
+    asked = request.path.encode() + b"\n" + body
     return Submission(
         issuer=issuer_of(token if token is not None else request.auth),
         key=key.strip('"'),
@@ -680,16 +683,34 @@ def add_reply(request: HttpRequest, protocol: ProtocolPath, payload: ReplyIn) ->
         }
     },
 )
-def add_attachment(request: HttpRequest, protocol: ProtocolPath) -> Reply[AttachmentOut]:
+def add_attachment(
+    request: HttpRequest,
+    response: HttpResponse,
+    protocol: ProtocolPath,
+    idempotency_key: IdempotencyKey = None,
+) -> Reply[AttachmentOut]:
     occurrence = _occurrence(request, protocol, Scope.OCCURRENCES_WRITE)
     # Read by hand (the body is declared below): Django drops an empty file part, and
     # "no file" must be the same clear 400 as "an empty file".
     file = request.FILES.get("file")
     if file is None:
         raise ValidationError({"file": [_("Send a file with content.")]})
-    attachment = occurrence_add_attachment(
-        actor=_actor(request, occurrence.operator_id), occurrence=occurrence, upload=file
+    submission = None
+    if idempotency_key is not None:
+        content = hashlib.sha256()
+        for chunk in file.chunks():
+            content.update(chunk)
+        file.seek(0)
+        stands_for = f"{file.name}\n{content.hexdigest()}".encode()
+        submission = api_submission(request, idempotency_key, stands_for)
+    attachment, now = occurrence_attach_once(
+        submission=submission,
+        actor=_actor(request, occurrence.operator_id),
+        occurrence=occurrence,
+        upload=file,
     )
+    if not now:
+        _say_replayed(response)
     return Reply(201, AttachmentOut.from_orm(attachment))
 
 

@@ -40,7 +40,7 @@ from atende.occurrences.forms import (
     form_submission,
     tab_form_class,
 )
-from atende.occurrences.models import Event, EventKind, Mode, Occurrence, State, TabEntry
+from atende.occurrences.models import Mode, Occurrence, State, TabEntry
 from atende.occurrences.selectors import (
     conversation,
     intake_queue,
@@ -57,8 +57,8 @@ from atende.occurrences.services import (
     actors_for_user,
     created_once,
     done_once,
-    occurrence_add_attachment,
     occurrence_add_note,
+    occurrence_attach_once,
     occurrence_change_status,
     occurrence_close,
     occurrence_create_child,
@@ -565,17 +565,9 @@ reply = _panel_action(
     done=gettext_lazy("Reply sent to the beneficiary."),
     form_class=ReplyForm,
 )
-
-
-def _file_attached(occurrence: Occurrence, actor: Actor, upload: object) -> Event:
-    """The file stored, and the event that logged it (what the one-time key remembers)."""
-    attachment = occurrence_add_attachment(actor=actor, occurrence=occurrence, upload=upload)
-    return occurrence.events.get(kind=EventKind.ATTACHMENT, payload__attachment=attachment.token)
-
-
 add_attachment = _panel_action(
-    lambda o, a, data: done_once(
-        form_submission(data, a.user), o, lambda: _file_attached(o, a, data["upload"])
+    lambda o, a, data: occurrence_attach_once(
+        submission=form_submission(data, a.user), actor=a, occurrence=o, upload=data["upload"]
     ),
     done=gettext_lazy("File attached."),
     form_class=AttachmentForm,

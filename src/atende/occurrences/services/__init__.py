@@ -63,6 +63,7 @@ from atende.occurrences.services.records import (
     attachment_check,
     occurrence_add_attachment,
     occurrence_add_note,
+    occurrence_attach_once,
     occurrence_fill_tab,
 )
 from atende.occurrences.services.sla import (
@@ -95,6 +96,7 @@ __all__ = [
     "issuer_of",
     "occurrence_add_attachment",
     "occurrence_add_note",
+    "occurrence_attach_once",
     "occurrence_change_status",
     "occurrence_close",
     "occurrence_create",

@@ -26,6 +26,7 @@ from atende.occurrences.models import (
 )
 from atende.occurrences.services.actors import Actor
 from atende.occurrences.services.core import NOTE_MAX, _change, _person_works_it, _text_clean
+from atende.occurrences.services.create import Submission, done_once
 
 
 def occurrence_add_note(
@@ -57,11 +58,52 @@ def occurrence_add_attachment(
     at: datetime | None = None,
     public: bool = False,
 ) -> Attachment:
+    return _attached(
+        actor=actor,
+        occurrence=occurrence,
+        upload=upload,
+        expected_version=expected_version,
+        at=at,
+        public=public,
+    )[0]
+
+
+def occurrence_attach_once(
+    *, submission: Submission | None, actor: Actor, occurrence: Occurrence, upload: UploadedFile
+) -> tuple[Attachment, bool]:
+    """An internal file attached unless ``submission`` (a form's one-time key, an API
+    Idempotency-Key) already attached one: the file (the first one on a retry) and whether
+    it was attached now. The log keeps every event for good, so a file sent twice would
+    stay twice."""
+    attached: list[Attachment] = []
+
+    def attach() -> Event:
+        attachment, event = _attached(actor=actor, occurrence=occurrence, upload=upload)
+        attached.append(attachment)
+        return event
+
+    event, now = done_once(submission, occurrence, attach)
+    if now:
+        return attached[0], True
+    return Attachment.objects.get(
+        occurrence_id=event.occurrence_id, token=event.payload["attachment"]
+    ), False
+
+
+def _attached(
+    *,
+    actor: Actor,
+    occurrence: Occurrence,
+    upload: UploadedFile,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+    public: bool = False,
+) -> tuple[Attachment, Event]:
     at = at or timezone.now()
     files = attachments_new(occurrence, [upload], user=actor.user, at=at, public=public)
     (attachment, _upload) = files[0]
     with attachments_kept(files):
-        _change(
+        event = _change(
             occurrence,
             actor=actor,
             kind=EventKind.ATTACHMENT,
@@ -70,7 +112,7 @@ def occurrence_add_attachment(
             at=at,
             payload={"attachment": attachment.token, "name": attachment.name},
         )
-    return attachment
+    return attachment, event
 
 
 def attachments_new(

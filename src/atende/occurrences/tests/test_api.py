@@ -193,6 +193,38 @@ def test_attachments_are_checked_stored_and_downloaded(attendant_client, occurre
     assert "attachment" in download["Content-Disposition"]
 
 
+def test_a_file_sent_again_with_its_key_is_attached_once(attendant_client, occurrence):
+    """An integrator's retry of an upload (Idempotency-Key): the first file answers again,
+    marked a replay, and the log keeps one event; the key with another file is refused."""
+    base = f"/api/v1/occurrences/{occurrence.protocol}/attachments"
+    post(
+        attendant_client,
+        f"/api/v1/occurrences/{occurrence.protocol}/start-attendance",
+        {"version": 1},
+    )
+    answers = [
+        attendant_client.post(
+            base,
+            {"file": SimpleUploadedFile("recibo.pdf", b"%PDF-1.4 conteudo")},
+            headers={"Idempotency-Key": "envio-1"},
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json()["token"] == answers[1].json()["token"]
+    assert answers[1]["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in answers[0]
+    assert occurrence.attachments.count() == 1
+    assert occurrence.events.filter(kind="attachment").count() == 1
+    other = attendant_client.post(
+        base,
+        {"file": SimpleUploadedFile("recibo.pdf", b"%PDF-1.4 outro")},
+        headers={"Idempotency-Key": "envio-1"},
+    )
+    assert other.status_code == 409
+    assert occurrence.attachments.count() == 1
+
+
 def test_the_beneficiary_sees_only_external_descriptions_and_visible_history(
     app_client, attendant_client, occurrence
 ):
