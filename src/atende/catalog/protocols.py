@@ -7,13 +7,13 @@ same operator, scheme and day or year) wait for each other.
 """
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
 
 from atende.catalog.models import ProtocolScheme, ProtocolSequence, ProtocolType
+from atende.tenancy.timezones import operator_clock
 
 ANS_SEQUENCE_MAX = 999_999
 GSAN_SEQUENCE_MAX = 999_999_999
@@ -77,7 +77,7 @@ def protocol_reserve(
 
 def _sequence_of(protocol_type: ProtocolType, at: datetime) -> tuple[str, str, int, str, int]:
     operator = protocol_type.operator
-    local = at.astimezone(ZoneInfo(operator.time_zone))
+    local = operator_clock(at, operator.time_zone)
     scheme = protocol_type.scheme
     if scheme == ProtocolScheme.ANS:
         if not operator.ans_registration:

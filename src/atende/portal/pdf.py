@@ -7,7 +7,6 @@ character outside it as "?", so an odd character typed by an attendant never sto
 beneficiary from getting the document."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from fpdf.enums import XPos, YPos
 
 from atende.occurrences.models import Event, Occurrence
 from atende.occurrences.selectors import CustomerView
+from atende.tenancy.timezones import operator_clock
 
 _PLAIN = str.maketrans(
     {
@@ -41,10 +41,13 @@ def justification_pdf(
 ) -> bytes:
     """The answer, and the conversation (the chat's transcript) that led to it."""
     operator = occurrence.operator
-    zone = ZoneInfo(operator.time_zone)
 
     def when(moment: datetime | None) -> str:
-        return "" if moment is None else f"{moment.astimezone(zone):%d/%m/%Y %H:%M:%S}"
+        return (
+            ""
+            if moment is None
+            else f"{operator_clock(moment, operator.time_zone):%d/%m/%Y %H:%M:%S}"
+        )
 
     if view.resolved is None:
         outcome = ""
